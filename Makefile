@@ -1,0 +1,29 @@
+# Two commands for a fresh machine (Python 3.10+ only):
+#   make demo   set up .venv and run the quick baseline comparison (table + plots under results/)
+#   make test   set up .venv and run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PACKAGES := gym_mdp gym_snake gym_gridworld agents
+PYTEST_ARGS ?=
+
+.PHONY: demo test venv clean
+
+demo: $(STAMP)
+	$(PY) -m agents demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is required, found " + sys.version.split()[0])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

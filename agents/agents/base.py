@@ -1,0 +1,128 @@
+"""The interface every algorithm implements, and the registry that finds algorithms by name.
+
+An algorithm is a subclass of `Agent` with a `Config` dataclass holding its hyperparameters (each
+field has a default and a `help` entry in its metadata, which the CLI turns into flags). Our
+hand-written agents and the Stable-Baselines3 adapters share this interface, so the comparison runner
+and the CLI treat them all the same way:
+
+    agent = make_agent("tabular-q", env, {"gamma": 0.95}, seed=0)
+    agent.train(env, total_steps=100_000)
+    action = agent.act(obs)                 # greedy by default
+    agent.save("q.npz"); agent = load_agent("q.npz")
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import importlib
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import gymnasium as gym
+
+Callback = Callable[["Agent", int], "bool | None"]
+"""Called by `train` after every env step (every vector step for vector envs) with
+`(agent, env_steps_so_far)`; returning True stops training early."""
+
+# name -> "module:Class". Imported lazily so that `import agents` does not pull torch or SB3.
+ALGORITHMS: dict[str, str] = {}
+
+
+class Agent(abc.ABC):
+    """A learning algorithm bound to an environment's observation and action spaces.
+
+    Subclasses set `algo` (the registry name) and `Config` (a dataclass of hyperparameters) and
+    implement `train`, `act`, `save` and `load`. `save` writes one file atomically and never pickles;
+    `load` restores an agent that acts identically.
+    """
+
+    algo: ClassVar[str]
+    Config: ClassVar[type]
+    checkpoint_suffix: ClassVar[str] = ".npz"  # ".pt" for torch agents
+
+    def __init__(self, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0) -> None:
+        self.config = make_config(type(self), config)
+        self.seed = seed
+        # (env_steps, episode_return, episode_length) of every training episode, filled by `train`
+        self.episode_log: list[tuple[int, float, int]] = []
+        self.observation_space = getattr(env, "single_observation_space", env.observation_space)
+        self.action_space = getattr(env, "single_action_space", env.action_space)
+
+    @abc.abstractmethod
+    def train(
+        self,
+        env: gym.Env | gym.vector.VectorEnv,
+        total_steps: int,
+        *,
+        callback: Callback | None = None,
+        log_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> "Agent":
+        """Interact with `env` for `total_steps` env steps, learning as it goes; returns self."""
+
+    @abc.abstractmethod
+    def act(self, obs: Any, *, greedy: bool = True) -> Any:
+        """The action for one observation (or a batch, for agents that support it)."""
+
+    @abc.abstractmethod
+    def save(self, path: str | Path) -> None:
+        """Write the agent to one file, atomically (temp file, then rename), without pickle."""
+
+    @classmethod
+    @abc.abstractmethod
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> "Agent":
+        """Read an agent written by `save`; raises ValueError for a file of another kind."""
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The config as plain JSON-able values."""
+        return dataclasses.asdict(self.config)
+
+
+def register_algorithm(name: str, target: str) -> None:
+    """Make `target` ("module:Class") available under `name` to `make_agent`, the CLI and the runner."""
+    ALGORITHMS[name] = target
+
+
+def algorithm_names() -> list[str]:
+    return sorted(ALGORITHMS)
+
+
+def get_agent_class(name: str) -> type[Agent]:
+    if name not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; known algorithms: {', '.join(algorithm_names())}")
+    module_name, class_name = ALGORITHMS[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_config(agent_class: type[Agent], config: Any = None) -> Any:
+    """Build `agent_class.Config` from None (defaults), a Config instance, or a dict of overrides."""
+    config_class = agent_class.Config
+    if config is None:
+        return config_class()
+    if isinstance(config, config_class):
+        return config
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict or {config_class.__name__}, got {type(config).__name__}")
+    known = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparameter(s) {unknown} for {agent_class.algo}; valid ones: {', '.join(sorted(known))}"
+        )
+    return config_class(**config)
+
+
+def make_agent(name: str, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0, **kwargs: Any) -> Agent:
+    """Construct the algorithm registered as `name` for `env`."""
+    return get_agent_class(name)(env, config, seed=seed, **kwargs)
+
+
+def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
+    """Load any saved agent; the file records which algorithm wrote it."""
+    from agents.common.checkpoint import read_algorithm_name
+
+    return get_agent_class(read_algorithm_name(path)).load(path, env)
+
+
+# The algorithms of this package, one line each: name -> the module and class that implement it.

@@ -1,0 +1,1 @@
+"""Helpers shared by every algorithm: files, schedules, envs, evaluation, logging, plots."""

@@ -1,0 +1,134 @@
+"""Atomic, pickle-free files: every checkpoint and result file of the package goes through here.
+
+Two checkpoint formats, both self-describing (they record the algorithm that wrote them):
+- `.npz` (numpy arrays + a JSON `meta` entry), loaded with `allow_pickle=False`, for tabular agents;
+- `.pt` (a dict of tensors and plain values), loaded with `torch.load(..., weights_only=True)`, for
+  torch agents.
+Writes go to a temporary file in the same folder, are flushed to disk, then renamed over the target,
+so an interrupted write never destroys the previous file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+FORMAT = "rlsuite-agent"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable checkpoint of the expected kind."""
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def _meta(algo: str, meta: dict[str, Any]) -> dict[str, Any]:
+    return {"format": FORMAT, "version": FORMAT_VERSION, "algo": algo, **meta}
+
+
+def _check_meta(meta: Any, path: Path, expected_algo: str | None) -> dict[str, Any]:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not an agent checkpoint written by this package")
+    if meta.get("version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} has checkpoint format version {meta.get('version')}, expected {FORMAT_VERSION}")
+    if expected_algo is not None and meta.get("algo") != expected_algo:
+        raise CheckpointError(f"{path} holds a {meta.get('algo')!r} agent, not {expected_algo!r}")
+    return meta
+
+
+def save_npz(path: str | Path, algo: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays and JSON metadata to one `.npz` file, atomically."""
+    if "meta" in arrays:
+        raise ValueError("'meta' is reserved for the metadata entry")
+    encoded = np.frombuffer(json.dumps(_meta(algo, meta)).encode(), dtype=np.uint8)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=encoded, **arrays)
+
+
+def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read a file written by `save_npz`; raises CheckpointError (naming the file) if it is not one."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise CheckpointError(f"{path} is not a readable .npz agent checkpoint ({error})") from error
+    try:
+        meta = json.loads(arrays.pop("meta").tobytes().decode())
+    except (KeyError, ValueError) as error:  # no or garbled metadata: some other program's .npz
+        raise CheckpointError(f"{path} is not an agent checkpoint written by this package") from error
+    return _check_meta(meta, path, expected_algo), arrays
+
+
+def save_torch(path: str | Path, algo: str, meta: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Write a dict of tensors/plain values with `torch.save`, atomically."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save({"meta": _meta(algo, meta), **payload}, tmp)
+
+
+def load_torch(path: str | Path, expected_algo: str | None = None, map_location: Any = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read a file written by `save_torch` with `weights_only=True` (no code runs from the file)."""
+    import torch
+
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt or unsafe files
+        raise CheckpointError(f"{path} is not a readable .pt agent checkpoint ({type(error).__name__}: {error})") from error
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"{path} is not an agent checkpoint written by this package")
+    meta = _check_meta(payload.pop("meta", None), path, expected_algo)
+    return meta, payload
+
+
+def read_algorithm_name(path: str | Path) -> str:
+    """Which algorithm wrote the checkpoint at `path` (`.npz` or `.pt`)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.suffix == ".npz":
+        meta, _ = load_npz(path)
+    elif path.suffix == ".pt":
+        meta, _ = load_torch(path)
+    else:
+        raise CheckpointError(f"{path}: unknown checkpoint type {path.suffix!r}; expected .npz or .pt")
+    return meta["algo"]

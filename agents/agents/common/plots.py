@@ -1,0 +1,39 @@
+"""Plots people would rather look at than read (matplotlib, written as PNG files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last `window` values at each point (fewer at the start)."""
+    values = np.asarray(values, dtype=float)
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    index = np.arange(1, len(values) + 1)
+    start = np.maximum(index - window, 0)
+    return (cumulative[index] - cumulative[start]) / (index - start)
+
+
+def plot_learning_curve(steps: np.ndarray, returns: np.ndarray, path: str | Path, *, title: str, window: int = 100) -> None:
+    """Episode returns against env steps, raw (faint) and as a moving average; saved atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agents.common.checkpoint import atomic_path
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.plot(steps, returns, color="tab:blue", alpha=0.25, linewidth=0.8, label="episode return")
+    ax.plot(steps, moving_average(returns, window), color="tab:blue", linewidth=2, label=f"mean of last {window}")
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("return")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""Tabular methods: exact planners, learners, discretisation of continuous observations."""

@@ -1,0 +1,17 @@
+"""The env ids (and option sets) of this suite that every conformance check runs on.
+
+Add a line here for every new id or option set that changes spaces, dynamics or rendering.
+"""
+
+from __future__ import annotations
+
+import gym_mdp  # noqa: F401  (registers the ids below)
+from conformance.checks import EnvCase
+
+SUITE_CASES: list[EnvCase] = [
+    EnvCase("mdp-v0"),
+    EnvCase("mdp-v0", {"invalid_action": "raise"}, unmasked_actions_valid=False),
+    EnvCase("gym_mdp:mdp-v0"),
+    # Gymnasium's own FrozenLake: a sanity check of the suite itself (it must pass too)
+    EnvCase("FrozenLake-v1"),
+]

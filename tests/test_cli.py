@@ -1,0 +1,45 @@
+"""The `python -m agents` command line: help, solve, and clear errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from agents.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agents", *args], capture_output=True, text=True)
+
+
+def test_help_lists_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("train", "evaluate", "solve", "demo"):
+        assert command in result.stdout
+
+
+def test_solve_prints_the_optimal_policy(capsys) -> None:
+    assert main(["solve", "--env", "mdp-v0", "--gamma", "0.95"]) == 0
+    assert "policy = [0 2 1]" in capsys.readouterr().out
+    assert main(["solve", "--env", "mdp-v0", "--gamma", "0.9", "--method", "policy-iteration"]) == 0
+    assert "policy = [0 0 1]" in capsys.readouterr().out
+
+
+def test_unknown_env_fails_with_the_suite_ids(capsys) -> None:
+    assert main(["solve", "--env", "Snek-v0"]) == 2
+    assert "unknown env id 'Snek-v0'" in capsys.readouterr().err
+
+
+def test_unknown_algorithm_fails(capsys) -> None:
+    assert main(["train", "not-an-algo", "--env", "mdp-v0", "--steps", "10"]) == 2
+    assert "unknown algorithm 'not-an-algo'" in capsys.readouterr().err
+
+
+def test_missing_command_is_a_usage_error() -> None:
+    assert run().returncode == 2
+
+
+def test_env_without_model_cannot_be_solved(capsys) -> None:
+    assert main(["solve", "--env", "CartPole-v1"]) == 2
+    assert "has no model `P`" in capsys.readouterr().err
