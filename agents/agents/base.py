@@ -126,3 +126,8 @@ def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
 
 
 # The algorithms of this package, one line each: name -> the module and class that implement it.
+register_algorithm("random", "agents.baselines.random_agent:RandomAgent")
+register_algorithm("sb3-dqn", "agents.baselines.sb3:SB3DQN")
+register_algorithm("sb3-ppo", "agents.baselines.sb3:SB3PPO")
+register_algorithm("sb3-a2c", "agents.baselines.sb3:SB3A2C")
+register_algorithm("sb3-maskable-ppo", "agents.baselines.sb3:SB3MaskablePPO")
