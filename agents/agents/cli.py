@@ -230,6 +230,7 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")
     how.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
+    how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
     how.add_argument("--resume", type=Path, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run")
     how.add_argument("--report", type=Path, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
@@ -256,7 +257,8 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
     if args.report is not None:
         print(f"report: {write_report(args.report)}")
         return 0
-    run_options = {"backend": args.backend, "workers": args.workers, "address": args.address, "progress": not args.no_progress}
+    run_options = {"backend": args.backend, "workers": args.workers, "address": args.address, "threads": args.threads,
+                   "progress": not args.no_progress}
     if args.resume is not None:
         given = [flag for flag in ("preset", "config", "envs", "algos", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out")
                  if getattr(args, flag) is not None]

@@ -9,8 +9,8 @@ running job, records it as interrupted and re-raises.
 - `LocalBackend`: one fresh process per job, at most `workers` at a time, each torch-limited to
   `threads` threads. Processes come from a fork server that has imported torch and SB3 once, so a
   job starts in milliseconds rather than re-importing them (spawn where fork servers do not exist).
-  A job process exits on its own when the runner dies (it watches its parent), so a killed runner
-  leaves no job running that could race a `--resume`.
+  A job process exits on its own when the runner dies, however it dies (it watches a pipe that only
+  the runner writes to), so a killed runner leaves no job running that could race a `--resume`.
 - `RayBackend`: one Ray task per job (`num_cpus=threads`). `address=None` starts a local Ray
   instance with `workers` CPUs; otherwise it connects to the cluster at `address` ("auto",
   "host:port" or "ray://host:port"). On a multi-node cluster the output folder should be on a shared
@@ -20,12 +20,14 @@ running job, records it as interrupted and re-raises.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
+import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,17 +58,27 @@ def _mark_interrupted(tasks: list[Task]) -> None:
 
 
 # ----------------------------------------------------------------------------- local processes
-def _exit_when_orphaned(parent_pid: int) -> None:
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent_pid:
-            os._exit(3)
+def _exit_when_runner_dies(lifeline: Any) -> None:
+    """Block on the read end of a pipe whose only write end the runner holds: when the runner dies,
+    however it dies, the read returns EOF and this job process exits too."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv()
+    os._exit(3)
 
 
-def _job_process(job_data: dict[str, Any], job_dir: str, threads: int) -> None:
-    """Entry point of a job process."""
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
-    run_job(job_data, job_dir, threads=threads, redirect=True)
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _job_process(job_data: dict[str, Any], job_dir: str, threads: int, lifeline: Any) -> None:
+    """Entry point of a job process. SIGTERM (the runner stopping it) ends the job cleanly, recorded
+    as interrupted."""
+    threading.Thread(target=_exit_when_runner_dies, args=(lifeline,), daemon=True).start()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        run_job(job_data, job_dir, threads=threads, redirect=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 class LocalBackend:
@@ -83,33 +95,38 @@ class LocalBackend:
     def run(self, tasks: list[Task], on_done: OnDone) -> None:
         context = self._context()
         pending = list(tasks)
-        running: dict[int, tuple[Any, Job, Path]] = {}
+        running: dict[int, tuple[Any, Job, Path, Any]] = {}
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
                     job, job_dir = pending.pop(0)
+                    lifeline, keep_alive = context.Pipe(duplex=False)
                     process = context.Process(
-                        target=_job_process, args=(job.to_json(), str(job_dir), self.threads), name=job.name, daemon=True
+                        target=_job_process, args=(job.to_json(), str(job_dir), self.threads, lifeline), name=job.name,
+                        daemon=True,
                     )
                     process.start()
-                    running[process.sentinel] = (process, job, job_dir)
+                    lifeline.close()  # the job holds the read end, this process the only write end
+                    running[process.sentinel] = (process, job, job_dir, keep_alive)
                 for sentinel in multiprocessing.connection.wait(list(running)):
-                    process, job, job_dir = running.pop(sentinel)
+                    process, job, job_dir, keep_alive = running.pop(sentinel)
                     process.join()
+                    keep_alive.close()
                     status = read_status(job_dir)
                     if status is None or status["status"] not in ("done", "failed"):
                         status = write_status(job_dir, "failed", name=job.name,
                                               error=f"the job process exited with code {process.exitcode} before finishing")
                     on_done(job, status)
         except BaseException:
-            for process, _, _ in running.values():
+            for process, _, _, _ in running.values():
                 process.terminate()
-            for process, _, _ in running.values():
+            for process, _, _, keep_alive in running.values():
                 process.join(10)
                 if process.is_alive():
                     process.kill()
                     process.join()
-            _mark_interrupted([(job, job_dir) for _, job, job_dir in running.values()])
+                keep_alive.close()
+            _mark_interrupted([(job, job_dir) for _, job, job_dir, _ in running.values()])
             raise
 
 

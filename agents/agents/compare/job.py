@@ -11,7 +11,8 @@ The protocol, identical for every algorithm:
 
 Files in the job's folder:
     config.json     the job, the agent's full hyperparameters, library versions
-    metrics.csv     one row per evaluation (METRICS_COLUMNS)
+    metrics.csv     one row per evaluation (METRICS_COLUMNS); exact_return where the env's model gives
+                    the greedy policy's exact expected return (reference.ExactEvaluator), else empty
     episodes.csv    training episodes: step, return, length
     status.json     running | done | failed | interrupted, timings, final return
     error.txt       the traceback of a failed job
@@ -42,8 +43,11 @@ from agents.baselines.per_env import apply_wrappers
 from agents.common.checkpoint import atomic_write_json, atomic_write_text
 from agents.common.envs import make_env
 from agents.compare.plan import Job
+from agents.compare.reference import ExactEvaluator
 
-METRICS_COLUMNS = ("step", "env_steps", "return_mean", "return_std", "length_mean", "train_seconds", "wall_seconds")
+METRICS_COLUMNS = (
+    "step", "env_steps", "return_mean", "return_std", "length_mean", "exact_return", "train_seconds", "wall_seconds",
+)
 VERSIONED_PACKAGES = ("gymnasium", "numpy", "torch", "stable-baselines3", "sb3-contrib", "rlsuite-agents")
 
 
@@ -88,6 +92,8 @@ class Evaluator:
 
         self.job, self.job_dir, self.start = job, job_dir, start
         self.env = make_single_env(job)
+        # model-known envs seen without wrappers (mdp-v0, FrozenLake): also the greedy policy's exact return
+        self.exact = None if job.wrappers else ExactEvaluator.for_env(self.env)
         self.points = eval_points(job.steps, job.eval_every)
         self.next_index = 0
         self.rows: list[tuple] = []
@@ -124,13 +130,16 @@ class Evaluator:
 
         began = time.perf_counter()
         result = evaluate(agent, self.env, self.job.eval_episodes, seed=self.job.eval_seed)
+        exact = self.exact(agent) if self.exact is not None else None
         if self.train_start is not None:
             self.eval_seconds += time.perf_counter() - began
         self.rows.append((point, self.env_steps, result.mean, result.std, float(result.lengths.mean()),
-                          self.train_seconds, time.perf_counter() - self.start))
+                          "" if exact is None else exact, self.train_seconds, time.perf_counter() - self.start))
         write_table(self.job_dir / "metrics.csv", METRICS_COLUMNS, self.rows)
         self.writer.add_scalar("eval/return_mean", result.mean, point)
         self.writer.add_scalar("eval/return_std", result.std, point)
+        if exact is not None:
+            self.writer.add_scalar("eval/exact_return", exact, point)
 
     def finish(self, agent: Any) -> None:
         self.env_steps = max(self.env_steps, self.job.steps)
@@ -209,14 +218,16 @@ def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]
     agent.train(env, job.steps, callback=evaluator, log_dir=job_dir / "tensorboard" / "train", progress=False)
     evaluator.finish(agent)
     env.close()
-    train_seconds = evaluator.rows[-1][5]  # measured before the final evaluation
+    train_seconds = evaluator.rows[-1][6]  # measured before the final evaluation
     episodes = [(int(s), float(r), int(n)) for s, r, n in agent.episode_log]
     write_table(job_dir / "episodes.csv", ("step", "return", "length"), episodes)
     agent.save(job_dir / f"agent{agent_class.checkpoint_suffix}")
     final = evaluator.rows[-1]
     return write_status(
         job_dir, "done", name=job.name, final_return_mean=final[2], final_return_std=final[3],
+        final_exact_return=final[5] if final[5] != "" else None,
         env_steps=int(evaluator.env_steps), train_seconds=train_seconds, wall_seconds=time.perf_counter() - start,
         eval_seconds=evaluator.eval_seconds, steps_per_second=evaluator.env_steps / max(train_seconds, 1e-9),
+        cpu_seconds=time.process_time(),  # this process's CPU time: a load-independent cost estimate
         episodes=len(episodes), mean_train_return_last_10=float(np.mean([r for _, r, _ in episodes[-10:]])) if episodes else None,
     )

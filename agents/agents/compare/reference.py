@@ -16,6 +16,10 @@ For mdp-v0 the optimum is 137.17 and the best state-only policy (0, 2, 1) earns 
 difference is what knowing the time left is worth (stop taking the -50 detour near the end).
 Actions that an env refuses but tolerates (`invalid_action="stay"`: same state, reward 0) are
 included as the self-loops they are.
+
+`ExactEvaluator` computes, with the same model, the exact expected return of an agent's greedy
+policy (asked for its action in each state), with no evaluation noise: on mdp-v0 one episode's return
+has a standard deviation of about 130, so even 100 evaluation episodes leave an error of about 13.
 """
 
 from __future__ import annotations
@@ -76,6 +80,47 @@ def optimal_return(R: np.ndarray, C: np.ndarray, allowed: np.ndarray, start: np.
         V = np.where(allowed, R + C @ V, -np.inf).max(axis=1)
         V = np.where(np.isneginf(V), 0.0, V)  # a state without actions (terminal) earns nothing more
     return float(start @ V)
+
+
+class ExactEvaluator:
+    """Exact expected H-step return of an agent's greedy policy on a model-known env whose
+    observation is the state index (the agent must see the raw state: no observation wrappers)."""
+
+    def __init__(self, env: Any) -> None:
+        unwrapped = env.unwrapped
+        self.horizon = env.spec.max_episode_steps
+        self.start = _start_distribution(unwrapped)
+        self.R, self.C, _ = _model_with_stay(unwrapped)
+        from agents.tabular.planners import tabular_model
+
+        self.masks = tabular_model(unwrapped).allowed.astype(np.int8)  # what info["action_mask"] would say
+
+    @classmethod
+    def for_env(cls, env: Any) -> "ExactEvaluator | None":
+        """An evaluator, or None when `env` has no model, start distribution, horizon or state observations."""
+        from gymnasium import spaces
+
+        unwrapped = env.unwrapped
+        if not hasattr(unwrapped, "P") or _start_distribution(unwrapped) is None or env.spec is None:
+            return None
+        if not env.spec.max_episode_steps or not isinstance(env.observation_space, spaces.Discrete):
+            return None
+        if env.observation_space.n != len(unwrapped.P) or env.observation_space.start != 0:
+            return None
+        return cls(env)
+
+    def __call__(self, agent: Any, repeats: int = 3) -> float | None:
+        """The greedy policy's exact return; None if the agent's greedy action in some state varies
+        between calls (a stochastic policy has no single action per state to evaluate)."""
+        masked = getattr(agent, "uses_action_mask", False)
+        policy = []
+        for state, mask in enumerate(self.masks):
+            kwargs = {"action_mask": mask} if masked else {}
+            actions = {int(agent.act(state, greedy=True, **kwargs)) for _ in range(repeats)}
+            if len(actions) > 1:
+                return None
+            policy.append(actions.pop())
+        return policy_return(self.R, self.C, np.array(policy), self.start, self.horizon)
 
 
 def reference_returns(env_id: str, env_kwargs: dict[str, Any] | None = None) -> Reference | None:

@@ -35,9 +35,13 @@ from agents.compare.runner import job_dir, load_run
 
 SUMMARY_COLUMNS = (
     "env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high", "iqm", "iqm_ci95_low",
-    "iqm_ci95_high", "final_return_std_across_seeds", "optimum", "gap_to_optimum", "steps_per_second", "wall_seconds", "source",
+    "iqm_ci95_high", "final_return_std_across_seeds", "exact_return_mean", "exact_ci95_low", "exact_ci95_high",
+    "optimum", "gap_to_optimum", "steps_per_second", "wall_seconds", "source",
 )
-SEED_COLUMNS = ("env", "algo", "seed", "status", "final_return_mean", "final_return_std", "steps_per_second", "wall_seconds", "error")
+SEED_COLUMNS = (
+    "env", "algo", "seed", "status", "final_return_mean", "final_return_std", "final_exact_return", "steps_per_second",
+    "wall_seconds", "error",
+)
 BAND_RESAMPLES = 2000
 
 
@@ -49,7 +53,7 @@ class AlgoResult:
     source: str
     jobs: list[Job]
     statuses: list[dict[str, Any] | None]
-    curves: dict[int, np.ndarray] = field(default_factory=dict)  # seed -> metrics rows (step, return_mean)
+    curves: dict[int, np.ndarray] = field(default_factory=dict)  # seed -> rows (step, return_mean, exact_return)
 
     @property
     def done(self) -> list[tuple[Job, dict[str, Any]]]:
@@ -58,6 +62,12 @@ class AlgoResult:
     @property
     def finals(self) -> np.ndarray:
         return np.array([s["final_return_mean"] for _, s in self.done], dtype=float)
+
+    @property
+    def exact_finals(self) -> np.ndarray | None:
+        """Exact final returns of the finished seeds, if every one has one (model-known envs)."""
+        values = [s.get("final_exact_return") for _, s in self.done]
+        return np.array(values, dtype=float) if values and None not in values else None
 
     def summary(self) -> dict[str, Any]:
         finals = self.finals
@@ -69,19 +79,26 @@ class AlgoResult:
         row["iqm"] = float(stats.iqm(finals))
         row["iqm_ci95_low"], row["iqm_ci95_high"] = stats.bootstrap_ci(finals, stats.iqm)
         row["final_return_std_across_seeds"] = float(finals.std())
+        exact = self.exact_finals
+        if exact is not None:
+            row["exact_return_mean"] = float(exact.mean())
+            row["exact_ci95_low"], row["exact_ci95_high"] = stats.bootstrap_ci(exact, stats.mean)
         row["steps_per_second"] = float(np.mean([s["steps_per_second"] for _, s in self.done]))
         row["wall_seconds"] = float(np.mean([s["wall_seconds"] for _, s in self.done]))
         return row
 
-    def curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """Evaluation steps shared by every finished seed, the mean return there and a 95% band."""
+    def curve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool] | None:
+        """Evaluation steps shared by every finished seed, the mean return there, a 95% band, and
+        whether these are exact returns (used when every seed has them) rather than episode means."""
         runs = [self.curves[job.seed] for job, _ in self.done if job.seed in self.curves]
         if not runs:
             return None
         steps = sorted(set.intersection(*(set(run[:, 0].tolist()) for run in runs)))
-        values = np.array([[run[run[:, 0] == step, 1][0] for step in steps] for run in runs])  # seeds x steps
+        rows = np.array([[run[run[:, 0] == step][0] for step in steps] for run in runs])  # seeds x steps x columns
+        exact = not np.isnan(rows[:, :, 2]).any()
+        values = rows[:, :, 2] if exact else rows[:, :, 1]
         bands = np.array([stats.bootstrap_ci(values[:, i], n_resamples=BAND_RESAMPLES) for i in range(len(steps))])
-        return np.array(steps), values.mean(axis=0), bands[:, 0], bands[:, 1]
+        return np.array(steps), values.mean(axis=0), bands[:, 0], bands[:, 1], exact
 
 
 @dataclass
@@ -94,10 +111,11 @@ class EnvResult:
 
 
 def read_metrics(path: Path) -> np.ndarray | None:
-    """(step, return_mean) rows of a metrics.csv, or None if absent/empty."""
+    """(step, return_mean, exact_return or NaN) rows of a metrics.csv, or None if absent/empty."""
     try:
         with open(path, newline="") as f:
-            rows = [(float(r["step"]), float(r["return_mean"])) for r in csv.DictReader(f)]
+            rows = [(float(r["step"]), float(r["return_mean"]), float(r.get("exact_return") or "nan"))
+                    for r in csv.DictReader(f)]
     except (OSError, KeyError, ValueError):
         return None
     return np.array(rows) if rows else None
@@ -141,8 +159,9 @@ def summary_rows(results: list[EnvResult]) -> list[dict[str, Any]]:
             row = {"env": env.label, **algo.summary()}
             if env.reference is not None:
                 row["optimum"] = env.reference.optimum
-                if "final_return_mean" in row:
-                    row["gap_to_optimum"] = env.reference.optimum - row["final_return_mean"]
+                measured = row.get("exact_return_mean", row.get("final_return_mean"))
+                if measured is not None:
+                    row["gap_to_optimum"] = env.reference.optimum - measured
             rows.append(row)
     return rows
 
@@ -169,7 +188,7 @@ def seed_rows(results: list[EnvResult]) -> list[dict[str, Any]]:
 def env_table(env: EnvResult, rows: list[dict[str, Any]]) -> str:
     has_gap = env.reference is not None
     header = ["algorithm", "seeds", "final return (mean)", "95% CI", "IQM", "IQM 95% CI"]
-    header += ["gap to optimum"] if has_gap else []
+    header += ["exact return", "exact 95% CI", "gap to optimum"] if has_gap else []
     header += ["steps/s", "wall time / seed"]
     best = max((r["final_return_mean"] for r in rows if "final_return_mean" in r), default=None)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
@@ -180,7 +199,9 @@ def env_table(env: EnvResult, rows: list[dict[str, Any]]) -> str:
         cells = [r["algo"], f"{r['seeds_done']}/{r['seeds']}", mean,
                  f"[{_fmt(r.get('ci95_low'))}, {_fmt(r.get('ci95_high'))}]" if "ci95_low" in r else "-",
                  _fmt(r.get("iqm")), f"[{_fmt(r.get('iqm_ci95_low'))}, {_fmt(r.get('iqm_ci95_high'))}]" if "iqm" in r else "-"]
-        cells += [_fmt(r.get("gap_to_optimum"))] if has_gap else []
+        if has_gap:
+            exact_ci = f"[{_fmt(r.get('exact_ci95_low'))}, {_fmt(r.get('exact_ci95_high'))}]" if "exact_ci95_low" in r else "-"
+            cells += [_fmt(r.get("exact_return_mean")), exact_ci, _fmt(r.get("gap_to_optimum"))]
         cells += [_fmt(r.get("steps_per_second"), 3), f"{_fmt(r.get('wall_seconds'), 3)} s" if "wall_seconds" in r else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -216,9 +237,11 @@ def plot_curves(env: EnvResult, path: Path) -> bool:
         curve = algo.curve()
         if curve is None:
             continue
-        steps, mean, low, high = curve
+        steps, mean, low, high, exact = curve
         color = plt.get_cmap("tab10")(i % 10)
-        ax.plot(steps, mean, color=color, linewidth=2, marker="o", markersize=3, label=f"{algo.algo} ({len(algo.done)} seeds)")
+        kind = "exact" if exact else "episodes"
+        ax.plot(steps, mean, color=color, linewidth=2, marker="o", markersize=3,
+                label=f"{algo.algo} ({len(algo.done)} seeds, {kind})")
         ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
         plotted = True
     if not plotted:
@@ -226,7 +249,7 @@ def plot_curves(env: EnvResult, path: Path) -> bool:
         return False
     _reference_lines(ax, env.reference)
     ax.set_xlabel("training env steps")
-    ax.set_ylabel(f"greedy return (mean of {env.spec['eval_episodes']} episodes)")
+    ax.set_ylabel(f"greedy return (episodes: mean of {env.spec['eval_episodes']}; exact: model)")
     ax.set_title(f"{env.label}: mean over seeds, 95% bootstrap band")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
@@ -322,9 +345,11 @@ def write_report(run_dir: Path) -> Path:
         lines.append("")
         if env.reference is not None:
             ref = env.reference
-            lines += [f"Exact references for the undiscounted {ref.horizon}-step return: optimum over all policies "
-                      f"{ref.optimum:.4g} (finite-horizon value iteration; it may depend on the time left, which the "
-                      f"agents do not see); {ref.stationary_label} {ref.stationary:.4g}. Gap = optimum - mean.", ""]
+            lines += [f"The env's model is known, so besides the evaluation episodes each greedy policy's exact expected "
+                      f"undiscounted {ref.horizon}-step return is computed (\"exact return\"; none for stochastic policies). "
+                      f"References: optimum over all policies {ref.optimum:.4g} (finite-horizon value iteration; it may "
+                      f"depend on the time left, which the agents do not see); {ref.stationary_label} "
+                      f"{ref.stationary:.4g}. Gap = optimum - exact return (or - episode mean where there is none).", ""]
         curve_file = f"curves_{slug(env.label)}.png"
         if plot_curves(env, run_dir / curve_file):
             lines += [f"![learning curves on {env.label}]({curve_file})", ""]

@@ -116,14 +116,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def make_backend(name: str, workers: int | None, address: str | None) -> LocalBackend | RayBackend:
+def make_backend(name: str, workers: int | None, address: str | None, threads: int = 1) -> LocalBackend | RayBackend:
+    """`workers` jobs at a time (default: one per CPU), each with `threads` torch threads. One thread
+    is the right default: the suite's networks are small, and spare threads of one job only compete
+    with the other jobs (on a busy machine a second thread can make a small MLP several times slower)."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; backends: {', '.join(BACKENDS)}")
-    cpus = available_cpus()
-    workers = workers or cpus
-    if workers <= 0:
-        raise ValueError(f"workers must be a positive integer, got {workers}")
-    threads = max(1, cpus // workers)
+    workers = workers or available_cpus()
+    if workers <= 0 or threads <= 0:
+        raise ValueError(f"workers and threads must be positive integers, got {workers} and {threads}")
     if name == "ray":
         return RayBackend(workers, address, threads)
     if address is not None:
@@ -225,19 +226,20 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[Job]]:
 
 def run_comparison(
     plan: Plan, jobs: list[Job], run_dir: Path, *, backend: str = "local", workers: int | None = None,
-    address: str | None = None, progress: bool = True, command: list[str] | None = None,
+    address: str | None = None, threads: int = 1, progress: bool = True, command: list[str] | None = None,
 ) -> tuple[Path, int]:
     """Run a checked plan (`plan.check_plan` gives `jobs`) in a new folder; returns it and the exit code."""
-    runner = make_backend(backend, workers, address)
+    runner = make_backend(backend, workers, address, threads)
     run_dir = start_run(plan, jobs, run_dir, command)
     print(f"{len(jobs)} jobs -> {run_dir}")
     return run_dir, execute(run_dir, jobs, runner, progress=progress)
 
 
 def resume_comparison(
-    run_dir: Path, *, backend: str = "local", workers: int | None = None, address: str | None = None, progress: bool = True
+    run_dir: Path, *, backend: str = "local", workers: int | None = None, address: str | None = None,
+    threads: int = 1, progress: bool = True,
 ) -> int:
     """Re-run the unfinished jobs of an earlier run, then rewrite its report."""
     _, jobs = load_run(run_dir)
-    runner = make_backend(backend, workers, address)
+    runner = make_backend(backend, workers, address, threads)
     return execute(run_dir, jobs, runner, progress=progress)
