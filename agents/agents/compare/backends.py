@@ -1,7 +1,7 @@
 """Where jobs run: local processes (default) or a Ray cluster.
 
 Both take a list of (job, job folder) pairs and call `on_done(job, status)` as each job ends, in
-completion order. A job writes its own files (`job.run_job`); a backend only starts it, watches it
+completion order, and `on_tick()` every couple of seconds (the runner refreshes its progress bar). A job writes its own files (`job.run_job`); a backend only starts it, watches it
 and, if the job could not record its end (its process died, Ray lost it), records it as failed.
 On KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one by the runner) a backend stops every
 running job, records it as interrupted and re-raises.
@@ -36,6 +36,8 @@ from agents.compare.job import run_job, write_status
 from agents.compare.plan import Job
 
 OnDone = Callable[[Job, dict[str, Any]], None]
+OnTick = Callable[[], None]
+TICK_SECONDS = 2.0
 Task = tuple[Job, Path]
 SMALL_FILES = ("config.json", "metrics.csv", "episodes.csv", "error.txt", "status.json")
 # torch._dynamo: torch imports it lazily when the first optimizer is built (about 2 s)
@@ -92,7 +94,7 @@ class LocalBackend:
             return context
         return multiprocessing.get_context("spawn")
 
-    def run(self, tasks: list[Task], on_done: OnDone) -> None:
+    def run(self, tasks: list[Task], on_done: OnDone, on_tick: OnTick = lambda: None) -> None:
         context = self._context()
         pending = list(tasks)
         running: dict[int, tuple[Any, Job, Path, Any]] = {}
@@ -108,7 +110,8 @@ class LocalBackend:
                     process.start()
                     lifeline.close()  # the job holds the read end, this process the only write end
                     running[process.sentinel] = (process, job, job_dir, keep_alive)
-                for sentinel in multiprocessing.connection.wait(list(running)):
+                on_tick()
+                for sentinel in multiprocessing.connection.wait(list(running), timeout=TICK_SECONDS):
                     process, job, job_dir, keep_alive = running.pop(sentinel)
                     process.join()
                     keep_alive.close()
@@ -146,7 +149,7 @@ class RayBackend:
     def __init__(self, workers: int, address: str | None = None, threads: int = 1) -> None:
         self.workers, self.address, self.threads = workers, address, threads
 
-    def run(self, tasks: list[Task], on_done: OnDone) -> None:
+    def run(self, tasks: list[Task], on_done: OnDone, on_tick: OnTick = lambda: None) -> None:
         import ray
 
         started_here = not ray.is_initialized()
@@ -160,7 +163,8 @@ class RayBackend:
         refs = {remote.remote(job.to_json(), str(job_dir), self.threads): (job, job_dir) for job, job_dir in tasks}
         try:
             while refs:
-                done, _ = ray.wait(list(refs), num_returns=1)
+                on_tick()
+                done, _ = ray.wait(list(refs), num_returns=1, timeout=TICK_SECONDS)
                 for ref in done:
                     job, job_dir = refs.pop(ref)
                     on_done(job, self._collect(ray, ref, job, job_dir))

@@ -20,6 +20,7 @@ finish, moved aside before a re-run) and the report (`report.md`, `summary.csv`,
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -126,6 +127,8 @@ def make_backend(name: str, workers: int | None, address: str | None, threads: i
     if workers <= 0 or threads <= 0:
         raise ValueError(f"workers and threads must be positive integers, got {workers} and {threads}")
     if name == "ray":
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError("the ray backend needs Ray: pip install 'ray==2.60.0' (or the agents package's [ray] extra)")
         return RayBackend(workers, address, threads)
     if address is not None:
         raise ValueError("--address is for the ray backend (--backend ray)")
@@ -158,6 +161,20 @@ def _set_aside(run_dir: Path, job: Job) -> None:
     shutil.move(str(folder), str(attempts / f"{job.name}.{n}"))
 
 
+def running_note(run_dir: Path, jobs: list[Job]) -> str:
+    """"2 running: mdp-v0__sb3-dqn__s0 40%, ...": how far the running jobs are, from their metrics."""
+    parts = []
+    for job in jobs:
+        folder = job_dir(run_dir, job)
+        if (read_status(folder) or {}).get("status") != "running":
+            continue
+        step = 0
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            step = int(float((folder / "metrics.csv").read_text().strip().splitlines()[-1].split(",")[0]))
+        parts.append(f"{job.name} {100 * step // job.steps}%")
+    return f"{len(parts)} running: {', '.join(parts)}" if parts else ""
+
+
 def execute(
     run_dir: Path, jobs: list[Job], backend: LocalBackend | RayBackend, *, progress: bool = True
 ) -> int:
@@ -183,9 +200,14 @@ def execute(
                 bar.write(f"job {job.name} failed: {status.get('error', status['status'])}")
             bar.update(1)
 
+        def on_tick() -> None:
+            note = running_note(run_dir, todo)
+            if note:
+                bar.set_postfix_str(note)
+
         try:
             if todo:
-                backend.run([(job, job_dir(run_dir, job)) for job in todo], on_done)
+                backend.run([(job, job_dir(run_dir, job)) for job in todo], on_done, on_tick)
         except KeyboardInterrupt:
             bar.close()
             print(f"interrupted; finish with: python -m agents compare --resume {run_dir}", file=sys.stderr)
