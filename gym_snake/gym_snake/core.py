@@ -7,10 +7,11 @@ Everything that decides what happens in a game lives here and is shared by the s
 - `SnakeConfig`: every option, validated once;
 - `SnakeTables`: lookup tables derived from a config (the cell a move leads to, the heading an action
   gives, the possible starts, the feature encoding), built once and shared read-only;
-- the random-draw rule (`UNIFORM_BLOCK`, `pick`): each game consumes a stream of uniforms drawn in
-  blocks of `UNIFORM_BLOCK` from its own `np.random.Generator`, and an index into n choices is
-  `int(u * n)`; a reset takes one uniform for the start and one for the food, eating takes one
-  for the next food (the `k`-th free cell in row-major order);
+- the random-draw rule: each game consumes a stream of uniforms drawn in blocks of `UNIFORM_BLOCK`
+  from its own `np.random.Generator` (`rng.random(UNIFORM_BLOCK)`), and a uniform u picks index
+  `int(u * n)` of n choices; a reset takes one uniform for the start (an index into
+  `SnakeTables.start_cells`) and one for the food, eating takes one for the next food (the k-th
+  empty cell in row-major order);
 - the reward rule (`SnakeTables.rewards`, indexed by `Outcome`);
 - `SnakeBatch`: the state of N games as numpy arrays and a loop-free step over all of them.
 
@@ -92,11 +93,6 @@ def feature_index(danger_bits, heading, row_sign, col_sign):  # noqa: ANN001, AN
     """The row of FEATURE_TABLE for danger bits (straight=4, left=2, right=1), a heading and the
     sign codes of the food's row and column offsets from the head. Works on ints and on arrays."""
     return ((danger_bits * 4 + heading) * 3 + row_sign) * 3 + col_sign
-
-
-def pick(u: float, n: int) -> int:
-    """The index in range(n) chosen by a uniform u in [0, 1): the draw rule of both engines."""
-    return int(u * n)
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -202,7 +198,8 @@ class SnakeTables:
     # the same tables as Python lists, for the single env's scalar engine
     next_cell_list: tuple[list[int], ...]
     turn_list: tuple[list[int], ...]
-    start_list: tuple[tuple[tuple[int, ...], int], ...]
+    start_list: tuple[tuple[tuple[int, ...], int, tuple[int, ...], tuple[int, ...]], ...]  # cells head first,
+    # heading, cells tail first, cells sorted: what the single env needs to set up each start
 
     @property
     def wall_cell(self) -> int:
@@ -287,7 +284,10 @@ def tables_for(config: SnakeConfig) -> SnakeTables:
         rewards=rewards,
         next_cell_list=tuple(row.tolist() for row in next_cell),
         turn_list=tuple(row.tolist() for row in turn),
-        start_list=tuple((tuple(c.tolist()), int(h)) for c, h in zip(start_cells, start_heading)),
+        start_list=tuple(
+            (tuple(c.tolist()), int(h), tuple(c[::-1].tolist()), tuple(sorted(c.tolist())))
+            for c, h in zip(start_cells, start_heading)
+        ),
     )
 
 
@@ -301,6 +301,9 @@ class SnakeBatch:
     Game i draws its randomness from `rngs[i]` through a block of uniforms, exactly as a single
     env seeded like `rngs[i]` does. The only per-game Python loop refills those blocks, once every
     `UNIFORM_BLOCK` draws of a game.
+
+    The hot path indexes flat views of `cells` and `body` with precomputed row offsets: one 1-D
+    fancy index is several times cheaper than a 2-D one.
     """
 
     def __init__(self, config: SnakeConfig, num_games: int) -> None:
@@ -308,7 +311,6 @@ class SnakeBatch:
         self.tables = tables_for(config)
         self.num_games = n = num_games
         area = config.area
-        self._index = np.arange(n)
         self.cells = np.zeros((n, area + 2), dtype=np.uint8)
         self.cells[:, area] = WALL
         self.body = np.zeros((n, area), dtype=np.int64)
@@ -322,8 +324,29 @@ class SnakeBatch:
         self.rngs: list[np.random.Generator | None] = [None] * n
         self.uniforms = np.zeros((n, UNIFORM_BLOCK), dtype=np.float64)
         self.uniform_pos = np.full(n, UNIFORM_BLOCK, dtype=np.int64)
+        self._empty_row = self.cells[0].copy()  # an empty board and its wall cell
         self._starve_at = config.starvation_limit or np.iinfo(np.int64).max
         self._rewards = np.array(self.tables.rewards, dtype=np.float64)
+        self._link()
+
+    def _link(self) -> None:
+        """Flat views and offsets of the state arrays (rebuilt after unpickling)."""
+        n, area = self.num_games, self.config.area
+        self._cells_flat = self.cells.reshape(-1)
+        self._body_flat = self.body.reshape(-1)
+        self._uniforms_flat = self.uniforms.reshape(-1)
+        self._cell_offset = np.arange(n, dtype=np.int64) * (area + 2)
+        self._scratch = self._cell_offset + area + 1
+        self._body_offset = np.arange(n, dtype=np.int64) * area
+        self._next_flat = self.tables.next_cell.reshape(-1)
+        self._turn_flat = self.tables.turn.reshape(-1)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_cells_flat", "_body_flat", "_uniforms_flat")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._link()
 
     # --------------------------------------------------------------- randomness
     def set_rng(self, game: int, rng: np.random.Generator) -> None:
@@ -334,26 +357,29 @@ class SnakeBatch:
     def _draw(self, games: np.ndarray) -> np.ndarray:
         """One uniform for each of `games` (distinct indices), from each game's own stream."""
         pos = self.uniform_pos[games]
-        for k in np.flatnonzero(pos == UNIFORM_BLOCK):
-            game = games[k]
-            self.uniforms[game] = self.rngs[game].random(UNIFORM_BLOCK)
-            pos[k] = 0
+        exhausted = pos == UNIFORM_BLOCK
+        if exhausted.any():
+            for k in np.flatnonzero(exhausted):
+                game = games[k]
+                self.uniforms[game] = self.rngs[game].random(UNIFORM_BLOCK)
+                pos[k] = 0
         self.uniform_pos[games] = pos + 1
-        return self.uniforms[games, pos]
+        return self._uniforms_flat[games * UNIFORM_BLOCK + pos]
 
     # --------------------------------------------------------------- reset and food
     def reset_games(self, games: np.ndarray) -> None:
         """Start new games in rows `games`: a random straight start, then a random food cell."""
         if games.size == 0:
             return
-        tables, area = self.tables, self.config.area
+        tables = self.tables
         choice = (self._draw(games) * len(tables.start_cells)).astype(np.int64)
         snake = tables.start_cells[choice]  # (m, length), head first
         length = snake.shape[1]
-        self.cells[games, :area] = EMPTY
-        self.cells[games[:, None], snake] = BODY
-        self.cells[games, snake[:, 0]] = HEAD
-        self.body[games, :length] = snake[:, ::-1]
+        self.cells[games] = self._empty_row
+        rows = self._cell_offset[games]
+        self._cells_flat[(rows[:, None] + snake).ravel()] = BODY
+        self._cells_flat[rows + snake[:, 0]] = HEAD
+        self._body_flat[(self._body_offset[games, None] + np.arange(length)).ravel()] = snake[:, ::-1].ravel()
         self.tail_ptr[games] = 0
         self.head_ptr[games] = length - 1
         self.length[games] = length
@@ -367,10 +393,11 @@ class SnakeBatch:
         area = self.config.area
         free_count = area - self.length[games]
         k = (self._draw(games) * free_count).astype(np.int64)
-        free = self.cells[games, :area] == EMPTY
-        position = np.argmax(np.cumsum(free, axis=1) > k[:, None], axis=1)
+        free_cells = np.flatnonzero(self.cells[games, :area] == EMPTY)  # row by row, each row sorted
+        first_of_row = np.cumsum(free_count) - free_count
+        position = free_cells[first_of_row + k] - np.arange(games.size) * area
         self.food[games] = position
-        self.cells[games, position] = FOOD
+        self._cells_flat[self._cell_offset[games] + position] = FOOD
 
     # --------------------------------------------------------------- step
     def step(self, actions: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -379,26 +406,27 @@ class SnakeBatch:
         Returns (reward, outcome, starved, terminated) arrays; `outcome` holds `Outcome` codes and is
         meaningful only where `moving`.
         """
-        tables, index, cells, body = self.tables, self._index, self.cells, self.body
-        area, scratch = self.config.area, tables.scratch_cell
+        area = self.config.area
+        cells, body, rows, body_rows = self._cells_flat, self._body_flat, self._cell_offset, self._body_offset
 
-        heading = tables.turn[self.heading, actions]
-        head = body[index, self.head_ptr]
-        tail = body[index, self.tail_ptr]
-        target = tables.next_cell[heading, head]
-        code = cells[index, target]
+        heading = self._turn_flat[self.heading * self.config.n_actions + actions]
+        head = body[body_rows + self.head_ptr]
+        tail = body[body_rows + self.tail_ptr]
+        target = self._next_flat[heading * area + head]
+        code = cells[rows + target]
         eat = (code == FOOD) & moving
         plain = ((code == EMPTY) | ((code == BODY) & (target == tail))) & moving
         move = plain | eat
-        dead = moving & ~move
+        dead = moving ^ move
 
         # the order of these writes makes a length-1 snake and tail-chasing come out right
-        cells[index, np.where(move, head, scratch)] = BODY
-        cells[index, np.where(plain, tail, scratch)] = EMPTY
-        cells[index, np.where(move, target, scratch)] = HEAD
+        scratch = self._scratch
+        cells[np.where(move, rows + head, scratch)] = BODY
+        cells[np.where(plain, rows + tail, scratch)] = EMPTY
+        cells[np.where(move, rows + target, scratch)] = HEAD
         head_ptr = self.head_ptr + move
         head_ptr[head_ptr == area] = 0
-        body[index, head_ptr] = np.where(move, target, head)
+        body[body_rows + head_ptr] = np.where(move, target, head)
         self.head_ptr = head_ptr
         tail_ptr = self.tail_ptr + plain
         tail_ptr[tail_ptr == area] = 0
@@ -409,7 +437,7 @@ class SnakeBatch:
         self.since_food = np.where(eat, 0, self.since_food + plain)
 
         win = eat & (self.length == area)
-        grow = eat & ~win
+        grow = eat ^ win
         if grow.any():
             self._place_food(np.flatnonzero(grow))
         if win.any():
@@ -421,7 +449,7 @@ class SnakeBatch:
     # --------------------------------------------------------------- observations
     def heads(self) -> np.ndarray:
         """(N,) the head cell of each game."""
-        return self.body[self._index, self.head_ptr]
+        return self._body_flat[self._body_offset + self.head_ptr]
 
     def snake(self, game: int) -> list[int]:
         """The cells of game `game`'s snake, head first."""
@@ -434,17 +462,16 @@ class SnakeBatch:
 
     def features(self) -> np.ndarray:
         """(N, 11) float32 feature vectors (see FEATURE_NAMES)."""
-        tables, index, cells = self.tables, self._index, self.cells
+        tables, cells, rows, area = self.tables, self._cells_flat, self._cell_offset, self.config.area
         head = self.heads()
-        tail = self.body[index, self.tail_ptr]
+        tail = self._body_flat[self._body_offset + self.tail_ptr]
         danger_bits = np.zeros(self.num_games, dtype=np.int64)
         for turn in (0, 3, 1):  # straight, left, right (heading offsets, clockwise)
-            target = tables.next_cell[(self.heading + turn) % 4, head]
-            code = cells[index, target]
+            target = self._next_flat[(self.heading + turn) % 4 * area + head]
+            code = cells[rows + target]
             deadly = (code == WALL) | ((code == BODY) & (target != tail))
             danger_bits = danger_bits * 2 + deadly
-        has_food = self.food >= 0
-        food = np.where(has_food, self.food, head)
+        food = np.where(self.food >= 0, self.food, head)
         height, width = self.config.height, self.config.width
         row_sign = tables.row_sign[tables.cell_row[food] - tables.cell_row[head] + height - 1]
         col_sign = tables.col_sign[tables.cell_col[food] - tables.cell_col[head] + width - 1]

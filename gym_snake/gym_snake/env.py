@@ -31,12 +31,12 @@ from gym_snake.core import (
     WALL,
     SnakeConfig,
     feature_index,
-    pick,
     tables_for,
 )
 
 RENDER_MODES = ["human", "rgb_array", "ansi"]
 RESET_OPTIONS = ("snake", "heading", "food")
+END_FLAGS = {"death": "death", "win": "win", "starvation": "starved"}  # info key set on the last step
 SHORT_SNAKE = 24  # up to this length, food placement scans the sorted body instead of the board
 
 
@@ -188,7 +188,6 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         self._feature_rows = list(FEATURE_TABLE)
         self._area = config.area
         self._starvation_limit = config.starvation_limit or sys.maxsize
-        self._human = render_mode == "human"
 
         # Game state: the board codes (plus one WALL cell that moves off the board lead to), the
         # body cells tail..head, the heading, the food cell (-1 once the board is full), the score
@@ -204,6 +203,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         self._food = -1
         self._score = 0
         self._hunger = self._starvation_limit
+        self._info: dict[str, Any] = {}
         self._end = "reset"  # why stepping is refused: "reset" (never reset), "death", "win", "starvation"; "" while playing
         self._uniforms: list[float] = []
         self._uniform_pos = UNIFORM_BLOCK
@@ -218,16 +218,17 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         cells[: self._area] = self._empty_board
         if options:
             snake, heading, food = self._start_from_options(options)
+            tail_first, sorted_snake = snake[::-1], sorted(snake)
         else:
-            snake, heading = self._starts[pick(self._uniform(), len(self._starts))]
+            snake, heading, tail_first, sorted_snake = self._starts[int(self._uniform() * len(self._starts))]
             food = None
         for cell in snake:
             cells[cell] = BODY
         cells[snake[0]] = HEAD
-        self._body = deque(reversed(snake))
+        self._body = deque(tail_first)
         self._heading = heading
         if food is None:
-            self._place_food()
+            self._place_food(sorted_snake)
         else:
             self._food = food
             cells[food] = FOOD
@@ -235,9 +236,8 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         self._hunger = self._starvation_limit
         self._end = ""
         self._moves = self._moves_by_heading[heading]
-        if self._human:
-            self.render()
-        return self._observe(), {"score": 0, "length": len(snake), "death": False, "win": False, "starved": False}
+        self._info = {"score": 0, "length": len(snake), "death": False, "win": False, "starved": False}
+        return self._observe(), self._info.copy()
 
     def step(self, action: int) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict]:
         if type(action) is not int:
@@ -257,10 +257,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
             body.append(target)
             self._hunger -= 1
             if self._hunger:
-                if self._human:
-                    self.render()
-                info = {"score": self._score, "length": len(body), "death": False, "win": False, "starved": False}
-                return self._observe(), self._reward_move, False, False, info
+                return self._observe(), self._reward_move, False, False, self._info.copy()
             return self._finish("starvation", self._reward_move)
         if code == FOOD:
             cells[head] = BODY
@@ -268,14 +265,13 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
             body.append(target)
             self._score += 1
             self._hunger = self._starvation_limit
+            # `_info` is what every step returns (as a copy) until the score or length changes again
+            self._info = {"score": self._score, "length": len(body), "death": False, "win": False, "starved": False}
             if len(body) == self._area:
                 self._food = -1
                 return self._finish("win", self._reward_win)
             self._place_food()
-            if self._human:
-                self.render()
-            info = {"score": self._score, "length": len(body), "death": False, "win": False, "starved": False}
-            return self._observe(), self._reward_eat, False, False, info
+            return self._observe(), self._reward_eat, False, False, self._info.copy()
         # a wall or the body: the snake stays where it was, facing the way it tried to go
         return self._finish("death", self._reward_death)
 
@@ -283,11 +279,9 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         """End the episode (death, win or starvation) and return the step's results."""
         self._end = end
         self._moves = {}
-        if self._human:
-            self.render()
-        starved = end == "starvation"
-        info = {"score": self._score, "length": len(self._body), "death": end == "death", "win": end == "win", "starved": starved}
-        return self._observe(), reward, not starved, starved, info
+        info = self._info.copy()
+        info[END_FLAGS[end]] = True
+        return self._observe(), reward, end != "starvation", end == "starvation", info
 
     def render(self) -> np.ndarray | str | None:
         if self.render_mode is None:
@@ -321,7 +315,13 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
 
     @property
     def heading(self) -> int:
+        """The way the head points: 0 up, 1 right, 2 down, 3 left."""
         return self._heading
+
+    @property
+    def score(self) -> int:
+        """Food eaten in this episode."""
+        return self._score
 
     @property
     def food(self) -> tuple[int, int] | None:
@@ -333,6 +333,10 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         return self._board.reshape(self.config.height, self.config.width).copy()
 
     # ------------------------------------------------------------------ observations
+    def _render_and_observe(self) -> np.ndarray:
+        self.render()
+        return self._observe_board()
+
     def _features_obs(self) -> np.ndarray:
         body, cells, next_cell = self._body, self._cells, self._next
         head, tail, heading = body[-1], body[0], self._heading
@@ -364,12 +368,13 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         self._uniform_pos += 1
         return u
 
-    def _place_food(self) -> None:
-        """Food on the k-th empty cell (row-major), k drawn uniformly: the rule of core.SnakeBatch."""
+    def _place_food(self, sorted_body: Sequence[int] | None = None) -> None:
+        """Food on the k-th empty cell (row-major), k drawn uniformly: the rule of core.SnakeBatch.
+        `sorted_body`, when the caller knows it, is the snake's cells in increasing order."""
         body = self._body
-        k = pick(self._uniform(), self._area - len(body))
-        if len(body) <= SHORT_SNAKE:  # skip the few occupied cells at or before the candidate
-            for occupied in sorted(body):
+        k = int(self._uniform() * (self._area - len(body)))  # the draw rule of core
+        if sorted_body is not None or len(body) <= SHORT_SNAKE:
+            for occupied in sorted_body or sorted(body):  # skip the occupied cells at or before k
                 if occupied > k:
                     break
                 k += 1
@@ -444,9 +449,10 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
     def _link(self) -> None:
         """(Re)build what is derived from the state: the board view, the observer and the moves."""
         self._board = np.frombuffer(self._cells, dtype=np.uint8)[: self._area]
-        self._observe = {"grid": self._board.copy, "features": self._features_obs, "rgb": self._rgb_obs}[
-            self.config.obs_type
-        ]
+        observe = {"grid": self._board.copy, "features": self._features_obs, "rgb": self._rgb_obs}[self.config.obs_type]
+        # every reset and step ends by observing; in "human" mode that is also when the window updates
+        self._observe = self._render_and_observe if self.render_mode == "human" else observe
+        self._observe_board = observe
         moves: list[dict[int, tuple]] = [{} for _ in range(4)]
         for heading in range(4):
             for action, new_heading in enumerate(self._turn[heading]):
@@ -457,7 +463,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
-        for derived in ("_board", "_observe", "_moves_by_heading", "_moves"):
+        for derived in ("_board", "_observe", "_observe_board", "_moves_by_heading", "_moves"):
             del state[derived]
         return state
 
