@@ -125,3 +125,9 @@ def test_play_main_runs_until_quit() -> None:
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     assert main(["--width", "6", "--height", "6", "--fps", "1000", "--seed", "1"]) == []
     assert not pygame.display.get_init()
+
+
+def test_play_rejects_bad_arguments(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        main(["--width", "1"])
+    assert "width must be an integer >= 2, got 1" in capsys.readouterr().err

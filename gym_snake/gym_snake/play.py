@@ -98,7 +98,10 @@ class KeyboardGame:
 
 
 def main(argv: Sequence[str] | None = None) -> list[int]:
-    parser = argparse.ArgumentParser(prog="python -m gym_snake.play", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m gym_snake.play",
+        description="Play snake with the keyboard: arrow keys or WASD steer, P pauses, R restarts, Esc or Q quits.",
+    )
     parser.add_argument("--width", type=int, default=12)
     parser.add_argument("--height", type=int, default=12)
     parser.add_argument("--length", type=int, default=3, help="initial snake length")
@@ -107,16 +110,21 @@ def main(argv: Sequence[str] | None = None) -> list[int]:
     parser.add_argument("--cell-size", type=int, default=32, help="pixels per cell")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
-    env = SnakeEnv(
-        width=args.width,
-        height=args.height,
-        initial_length=args.length,
-        wrap_walls=args.wrap,
-        obs_type="grid",
-        render_cell_size=args.cell_size,
-        max_steps_without_food=0,
-        render_mode="rgb_array",
-    )
+    if args.fps < 1:
+        parser.error(f"--fps must be at least 1, got {args.fps}")
+    try:
+        env = SnakeEnv(
+            width=args.width,
+            height=args.height,
+            initial_length=args.length,
+            wrap_walls=args.wrap,
+            obs_type="grid",
+            render_cell_size=args.cell_size,
+            max_steps_without_food=0,
+            render_mode="rgb_array",
+        )
+    except ValueError as error:
+        parser.error(str(error))
     game = KeyboardGame(env, fps=args.fps, seed=args.seed)
     try:
         scores = game.run()
