@@ -6,7 +6,7 @@ Measured (each the best of `--repeats` timings, because the machines are shared 
 - ours, single env: unwrapped and through `gym.make` (its wrappers), with grid, rgb and features
   observations on the default 10x10 board, and grid on 20x20 (gym-snake's board size);
 - ours, vector env (`gym.make_vec`, grid observation built every step) at batch 1, 64, 1024, 4096,
-  and rgb at 64;
+  rgb at 64 and features at 1024;
 - in-run reference peers written here: a minimal pure-Python snake (incrementally updated uint8
   grid, returned without a copy) and a rough numpy batched snake at batch 1024 (body arrays shifted
   every step, collisions against every segment, grid rebuilt every step);
@@ -16,12 +16,15 @@ Measured (each the best of `--repeats` timings, because the machines are shared 
 - snake-gym==1.8: its wheel is downloaded and inspected; it ships no `envs` subpackage, so the env
   its registration points to cannot be made.
 
-Prints a table and the ratios the targets are stated in; writes benchmarks/out/snake_bench.json.
+Each rate is given by wall clock and by the process's CPU time: on a busy shared machine the CPU
+time is the better estimate of what a quiet machine does. Prints a table and the ratios the
+targets are stated in; writes benchmarks/out/snake_bench.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import platform
 import random
@@ -44,26 +47,40 @@ from gym_snake import SnakeEnv
 HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".venv-gym-snake"
 OUT = HERE / "out"
+GYM_SNAKE = "gym-snake 0.1.7 (20x20, 4-int obs)"
 DELTAS = ((-1, 0), (0, 1), (1, 0), (0, -1))
 
-# The gym-snake timing loop, run by the peer venv's python (isolated: our gym_snake is not on its path).
-PEER_CODE = """
-import json, sys, time, contextlib, io, numpy as np
+
+
+# ----------------------------------------------------------------------------- timing
+def time_steps(env: object, actions: list[int]) -> tuple[float, float]:
+    """Steps per second of `env` over `actions` by wall clock and by this process's CPU time (less
+    disturbed by other work on a shared machine), resetting when step's element 2 or 3 is true
+    (gymnasium: terminated, truncated; old gym: done, info)."""
+    step, reset = env.step, env.reset
+    wall, cpu = time.perf_counter(), time.process_time()
+    for action in actions:
+        result = step(action)
+        if result[2] or result[3]:
+            reset()
+    return len(actions) / (time.perf_counter() - wall), len(actions) / (time.process_time() - cpu)
+
+
+# gym-snake, timed by the peer venv's python (isolated: our gym_snake is not on its path) with the
+# same `time_steps`, sent as source
+PEER_CODE = inspect.getsource(time_steps) + """
+import contextlib, io, json, sys, time
+import numpy as np
 with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
     from gym_snake.envs import SnakeEnv
 steps, repeats = int(sys.argv[1]), int(sys.argv[2])
 actions = np.random.default_rng(0).integers(4, size=steps).tolist()
-best = 0.0
+rates = []
 for _ in range(repeats):
     env = SnakeEnv()
     env.reset()
-    step, reset = env.step, env.reset
-    start = time.perf_counter()
-    for a in actions:
-        if step(a)[2]:
-            reset()
-    best = max(best, steps / (time.perf_counter() - start))
-print(json.dumps({"steps_per_s": best}))
+    rates.append(time_steps(env, actions))
+print(json.dumps([max(r[0] for r in rates), max(r[1] for r in rates)]))
 """
 
 
@@ -76,7 +93,9 @@ class PurePythonSnake:
         self.rng = random.Random(seed)
         self.grid = np.zeros((size, size), dtype=np.uint8)
 
-    def reset(self) -> np.ndarray:
+    def reset(self, seed: int | None = None) -> np.ndarray:
+        if seed is not None:
+            self.rng.seed(seed)
         self.grid[:] = 0
         row = self.size // 2
         self.body = deque([(row, 1), (row, 2), (row, 3)])  # tail .. head, heading right
@@ -95,28 +114,29 @@ class PurePythonSnake:
                 self.food = (r, c)
                 return
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool]:
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, dict]:
+        """(grid, reward, done, info), the old gym API."""
         if action != (self.heading + 2) % 4:
             self.heading = action
         dr, dc = DELTAS[self.heading]
         hr, hc = self.body[-1]
         r, c = hr + dr, hc + dc
         if not (0 <= r < self.size and 0 <= c < self.size):
-            return self.grid, -1.0, True
+            return self.grid, -1.0, True, {}
         grid = self.grid
         eat = (r, c) == self.food
         if not eat:
             tr, tc = self.body.popleft()
             grid[tr, tc] = 0
         if grid[r, c] == 1:
-            return grid, -1.0, True
+            return grid, -1.0, True, {}
         grid[hr, hc] = 1
         grid[r, c] = 2
         self.body.append((r, c))
         if eat:
             self._food()
-            return grid, 1.0, False
-        return grid, 0.0, False
+            return grid, 1.0, False, {}
+        return grid, 0.0, False, {}
 
 
 class RoughNumpySnake:
@@ -176,54 +196,41 @@ class RoughNumpySnake:
         return grid.reshape(self.n, self.size, self.size), reward, dead
 
 
-# ----------------------------------------------------------------------------- timing
-def best_rate(run: Callable[[], float], repeats: int) -> float:
-    """The highest of `repeats` rates (steps per second) that `run` returns."""
-    return max(run() for _ in range(repeats))
+# ----------------------------------------------------------------------------- measurements
+Rates = tuple[float, float]  # steps per second by wall clock, by process CPU time
 
 
-def time_single_env(make: Callable[[], gym.Env], steps: int) -> float:
+def best(run: Callable[[], Rates], repeats: int) -> Rates:
+    """The highest wall-clock and CPU-time rates of `repeats` runs."""
+    rates = [run() for _ in range(repeats)]
+    return max(r[0] for r in rates), max(r[1] for r in rates)
+
+
+def time_single_env(make: Callable[[], object], steps: int) -> Rates:
     env = make()
-    actions = np.random.default_rng(0).integers(env.action_space.n, size=steps).tolist()
-    env.reset(seed=0)
-    step, reset = env.step, env.reset
-    start = time.perf_counter()
-    for action in actions:
-        _, _, terminated, truncated, _ = step(action)
-        if terminated or truncated:
-            reset()
-    rate = steps / (time.perf_counter() - start)
-    env.close()
-    return rate
-
-
-def time_pure_python(steps: int) -> float:
-    env = PurePythonSnake()
     actions = np.random.default_rng(0).integers(4, size=steps).tolist()
-    env.reset()
-    step, reset = env.step, env.reset
-    start = time.perf_counter()
-    for action in actions:
-        if step(action)[2]:
-            reset()
-    return steps / (time.perf_counter() - start)
+    env.reset(seed=0)
+    rates = time_steps(env, actions)
+    if hasattr(env, "close"):
+        env.close()
+    return rates
 
 
-def time_batched(env_step: Callable[[np.ndarray], object], num_envs: int, game_steps: int, n_actions: int = 4) -> float:
+def time_batched(env_step: Callable[[np.ndarray], object], num_envs: int, game_steps: int) -> Rates:
     batches = max(20, game_steps // num_envs)
-    actions = np.random.default_rng(0).integers(n_actions, size=(batches, num_envs))
-    start = time.perf_counter()
+    actions = np.random.default_rng(0).integers(4, size=(batches, num_envs))
+    wall, cpu = time.perf_counter(), time.process_time()
     for action in actions:
         env_step(action)
-    return batches * num_envs / (time.perf_counter() - start)
+    return batches * num_envs / (time.perf_counter() - wall), batches * num_envs / (time.process_time() - cpu)
 
 
-def time_vector_env(num_envs: int, game_steps: int, obs_type: str = "grid") -> float:
+def time_vector_env(num_envs: int, game_steps: int, obs_type: str = "grid") -> Rates:
     venv = gym.make_vec("snake-v0", num_envs=num_envs, obs_type=obs_type)
     venv.reset(seed=0)
-    rate = time_batched(venv.step, num_envs, game_steps)
+    rates = time_batched(venv.step, num_envs, game_steps)
     venv.close()
-    return rate
+    return rates
 
 
 # ----------------------------------------------------------------------------- peers from PyPI
@@ -238,7 +245,8 @@ def peer_python() -> Path:
     return python
 
 
-def time_gym_snake(steps: int, repeats: int) -> dict:
+def time_gym_snake(steps: int, repeats: int) -> Rates | str:
+    """gym-snake 0.1.7's rates, or why they could not be measured."""
     try:
         python = peer_python()
         with tempfile.TemporaryDirectory() as tmp:
@@ -246,9 +254,10 @@ def time_gym_snake(steps: int, repeats: int) -> dict:
                 [str(python), "-I", "-c", PEER_CODE, str(steps), str(repeats)],
                 capture_output=True, text=True, check=True, cwd=tmp,
             )  # fmt: skip
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        wall, cpu = json.loads(out.stdout.strip().splitlines()[-1])
+        return wall, cpu
     except (subprocess.CalledProcessError, OSError, ValueError) as error:
-        return {"error": f"gym-snake could not be measured: {error}"}
+        return f"gym-snake could not be measured: {error}"
 
 
 def inspect_snake_gym() -> dict:
@@ -289,14 +298,15 @@ def main() -> None:
         args.steps, args.game_steps, args.repeats = 20_000, 100_000, 1
     steps, game_steps, repeats = args.steps, args.game_steps, args.repeats
 
-    results: dict[str, float] = {}
+    results: dict[str, Rates] = {}
 
-    def record(name: str, rate: float) -> None:
-        results[name] = rate
-        print(f"  {name:48s} {rate / 1e6:8.3f} M steps/s", flush=True)
+    def record(name: str, rates: Rates) -> None:
+        results[name] = rates
+        print(f"  {name:40s} {rates[0] / 1e6:8.3f} {rates[1] / 1e6:8.3f}", flush=True)
 
     print(f"snake_bench: {platform.python_version()}, numpy {np.__version__}, gymnasium {gym.__version__}")
-    print("single env, random actions:")
+    print(f"random-action steps per second, best of {repeats}, in millions:  {'wall':>8s} {'cpu':>8s}")
+    print("single env:")
     single = {
         "ours unwrapped grid 10x10": lambda: SnakeEnv(obs_type="grid"),
         "ours unwrapped grid 20x20": lambda: SnakeEnv(obs_type="grid", width=20, height=20),
@@ -304,36 +314,36 @@ def main() -> None:
         "ours unwrapped rgb 10x10 (40x40x3)": lambda: SnakeEnv(obs_type="rgb"),
         "ours gym.make rgb 10x10 (40x40x3)": lambda: gym.make("snake-v0", obs_type="rgb"),
         "ours unwrapped features 10x10": lambda: SnakeEnv(obs_type="features"),
+        "ref pure-Python snake 10x10": PurePythonSnake,
     }
     for name, make in single.items():
-        record(name, best_rate(lambda: time_single_env(make, steps), repeats))
-    record("ref pure-Python snake 10x10", best_rate(lambda: time_pure_python(steps), repeats))
+        record(name, best(lambda: time_single_env(make, steps), repeats))
     if not args.no_peers:
         peer = time_gym_snake(steps, repeats)
-        if "error" in peer:
-            print("  " + peer["error"])
+        if isinstance(peer, str):
+            print("  " + peer)
         else:
-            record("gym-snake 0.1.7 (20x20, 4-int obs)", peer["steps_per_s"])
+            record(GYM_SNAKE, peer)
 
-    print("batched, random actions (game steps/s):")
+    print("batched (game steps):")
     for n in (1, 64, 1024, 4096):
-        record(f"ours vector grid batch {n}", best_rate(lambda: time_vector_env(n, game_steps // (20 if n == 1 else 1)), repeats))
-    record("ours vector rgb batch 64", best_rate(lambda: time_vector_env(64, game_steps // 4, obs_type="rgb"), repeats))
-    record("ours vector features batch 1024", best_rate(lambda: time_vector_env(1024, game_steps, obs_type="features"), repeats))
-    record("ref rough numpy batch 1024", best_rate(lambda: time_batched(RoughNumpySnake(1024).step, 1024, game_steps // 2), repeats))
+        record(f"ours vector grid batch {n}", best(lambda: time_vector_env(n, game_steps // (20 if n == 1 else 1)), repeats))
+    record("ours vector rgb batch 64", best(lambda: time_vector_env(64, game_steps // 4, obs_type="rgb"), repeats))
+    record("ours vector features batch 1024", best(lambda: time_vector_env(1024, game_steps, obs_type="features"), repeats))
+    record("ref rough numpy batch 1024", best(lambda: time_batched(RoughNumpySnake(1024).step, 1024, game_steps // 2), repeats))
 
     snake_gym = {} if args.no_peers else inspect_snake_gym()
-    print("ratios (same run):")
+    print(f"ratios (same run):{'wall':>53s} {'cpu':>7s}")
     ratios = {}
 
     def ratio(name: str, ours: str, peer: str) -> None:
         if ours in results and peer in results:
-            ratios[name] = results[ours] / results[peer]
-            print(f"  {name:62s} {ratios[name]:6.2f}x")
+            ratios[name] = [results[ours][k] / results[peer][k] for k in (0, 1)]
+            print(f"  {name:62s} {ratios[name][0]:6.2f}x {ratios[name][1]:6.2f}x")
 
-    ratio("single unwrapped grid 10x10 / gym-snake (target > 1)", "ours unwrapped grid 10x10", "gym-snake 0.1.7 (20x20, 4-int obs)")
-    ratio("single unwrapped grid 20x20 / gym-snake (same board)", "ours unwrapped grid 20x20", "gym-snake 0.1.7 (20x20, 4-int obs)")
-    ratio("single gym.make grid 10x10 / gym-snake", "ours gym.make grid 10x10", "gym-snake 0.1.7 (20x20, 4-int obs)")
+    ratio("single unwrapped grid 10x10 / gym-snake (target > 1)", "ours unwrapped grid 10x10", GYM_SNAKE)
+    ratio("single unwrapped grid 20x20 / gym-snake (same board)", "ours unwrapped grid 20x20", GYM_SNAKE)
+    ratio("single gym.make grid 10x10 / gym-snake", "ours gym.make grid 10x10", GYM_SNAKE)
     ratio("single unwrapped grid 10x10 / pure-Python ref", "ours unwrapped grid 10x10", "ref pure-Python snake 10x10")
     ratio("vector grid batch 1024 / rough numpy batch 1024 (target >= 2)", "ours vector grid batch 1024", "ref rough numpy batch 1024")
     ratio("vector grid batch 4096 / rough numpy batch 1024", "ours vector grid batch 4096", "ref rough numpy batch 1024")
@@ -342,7 +352,7 @@ def main() -> None:
         print(f"snake-gym==1.8: {snake_gym.get('note') or snake_gym.get('error')} ({snake_gym.get('top_level', '')})")
 
     OUT.mkdir(exist_ok=True)
-    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "argv": sys.argv[1:], "steps_per_s": results, "ratios": ratios,
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "argv": sys.argv[1:], "steps_per_s_wall_cpu": results, "ratios": ratios,
               "snake_gym_1_8": snake_gym, "python": platform.python_version(), "numpy": np.__version__}  # fmt: skip
     (OUT / "snake_bench.json").write_text(json.dumps(report, indent=2))
     print(f"wrote {OUT / 'snake_bench.json'}")
