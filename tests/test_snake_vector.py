@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections import Counter
 
 import gymnasium as gym
@@ -174,3 +176,18 @@ def test_vector_render_matches_single_env_render() -> None:
     text.reset(seed=0)
     single.reset(seed=1)
     assert text.render()[1] == single.render()
+
+
+def test_vector_env_survives_pickle_and_deepcopy_mid_episode() -> None:
+    venv = SnakeVectorEnv(4, obs_type="features")
+    venv.reset(seed=3)
+    actions = np.random.default_rng(0).integers(4, size=(300, 4))
+    for action in actions[:20]:
+        venv.step(action)
+    clones = [pickle.loads(pickle.dumps(venv)), copy.deepcopy(venv)]
+    for action in actions[20:]:
+        expected = venv.step(action)
+        for clone in clones:
+            got = clone.step(action)
+            for a, b in zip(expected[:4], got[:4]):
+                np.testing.assert_array_equal(a, b)
