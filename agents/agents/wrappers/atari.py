@@ -19,7 +19,7 @@ Every wrapper works on its own too. The Atari-only ones (``NoopReset``, ``FireRe
 Ids: ``ALE/Pong-v5`` style ids are made with ``frameskip=1`` (``MaxAndSkip`` does the skipping; v5 keeps
 its sticky actions, ``repeat_action_probability=0.25``, unless ``env_kwargs`` says otherwise);
 ``PongNoFrameskip-v4`` style ids are used as registered (no sticky actions, as in SB3 and the Nature
-paper). An env that already skips frames (``Pong-v4``, ``PongDeterministic-v4``, or a v5 id with an
+paper). An env that already skips frames (``Pong-v4``, ``Pong-v0``, or a v5 id with an
 explicit ``frameskip=4``) is refused by ``MaxAndSkip``: stacking a 4-frame skip on it would repeat
 each action 8 to 16 frames.
 
@@ -236,14 +236,14 @@ class EpisodicLife(gym.Wrapper):
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
-        self._ale = require_atari(env, "EpisodicLife").ale
+        self._base = require_atari(env, "EpisodicLife")  # not its ALE handle, which cannot be pickled
         self._lives = 0
         self._game_over = True
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._game_over = bool(terminated or truncated)
-        lives = self._ale.lives()
+        lives = self._base.ale.lives()
         life_lost = 0 < lives < self._lives
         self._lives = lives
         info["life_lost"] = life_lost
@@ -258,7 +258,7 @@ class EpisodicLife(gym.Wrapper):
             if terminated or truncated:
                 obs, info = self.env.reset(options=options)
         self._game_over = False
-        self._lives = self._ale.lives()
+        self._lives = self._base.ale.lives()
         return obs, info
 
 
@@ -307,15 +307,35 @@ class MaxAndSkip(gym.Wrapper):
             )
         if not isinstance(base.action_space, spaces.Discrete):
             raise TypeError(f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)")
-        self._ale = base.ale
-        self._ale_actions = list(base._action_set)
+        self._base = base
+        self._bind_emulator()
         height, width = self._ale.getScreenDims()
         shape = (height, width, 3) if self.max_pool == "rgb" else (height, width)
         self.observation_space = spaces.Box(0, 255, shape, np.uint8)
-        self._grab = self._ale.getScreenRGB if self.max_pool == "rgb" else self._ale.getScreenGrayscale
         self._frames = np.zeros((2, *shape), dtype=np.uint8)  # the last two screens of the last step
         self.fast = self._only_reset_wrappers_below()
         self._has_reset = False
+
+    _EMULATOR_HANDLES = ("_ale", "_grab", "_ale_actions")
+
+    def _bind_emulator(self) -> None:
+        self._ale = ale = self._base.ale
+        self._grab = ale.getScreenRGB if self.max_pool == "rgb" else ale.getScreenGrayscale
+        self._ale_actions = list(self._base._action_set)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and deepcopy keep the game where it is: the emulator state (RNG included) and the
+        env's np_random travel with the wrapper (ale-py's AtariEnv alone restarts from scratch)."""
+        state = {key: value for key, value in self.__dict__.items() if key not in self._EMULATOR_HANDLES}
+        state["_emulator"] = (self._ale.cloneState(include_rng=True), self._base.np_random.bit_generator.state)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        emulator, rng_state = state.pop("_emulator")
+        self.__dict__.update(state)
+        self._bind_emulator()
+        self._ale.restoreState(emulator)
+        self._base.np_random.bit_generator.state = rng_state
 
     def _only_reset_wrappers_below(self) -> bool:
         """True when every wrapper between this one and the AtariEnv acts only on reset, so stepping the
@@ -547,10 +567,13 @@ def make_atari_single(
     stack_padding: Literal["zeros", "reset"] = "zeros",
     episode_statistics: bool = True,
     env_kwargs: dict[str, Any] | None = None,
+    render_mode: str | None = None,
 ) -> gym.Env:
     """One preprocessed Atari env; `make_atari_env` documents the arguments."""
     spec = _atari_spec(game_id)
     kwargs = dict(env_kwargs or {})
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
     if spec.namespace == "ALE" and "frameskip" not in kwargs:
         kwargs["frameskip"] = 1  # v5 ids skip 4 frames by default; MaxAndSkip does the skipping here
     env = gym.make(game_id, **kwargs)
@@ -591,6 +614,7 @@ def make_atari_env(
     stack_padding: Literal["zeros", "reset"] = "zeros",
     episode_statistics: bool = True,
     env_kwargs: dict[str, Any] | None = None,
+    render_mode: str | None = None,
 ) -> gym.Env | gym.vector.VectorEnv:
     """An Atari game with the Nature-paper preprocessing: one env, or a vector env of ``num_envs``.
 
@@ -618,6 +642,8 @@ def make_atari_env(
         stack_padding: ``"zeros"`` (SB3) or ``"reset"`` (Gymnasium) padding of the first stack.
         episode_statistics: add ``info["episode"]`` at the end of each game.
         env_kwargs: extra ``gym.make`` arguments, e.g. ``{"repeat_action_probability": 0.0}``.
+        render_mode: ``"rgb_array"`` (``render()`` returns the emulator's RGB screen, e.g. for
+            ``RecordVideo``) or ``"human"`` (a window); single env only.
 
     Raises:
         ValueError: an unknown id (close matches and valid ids are named), a non-Atari id, an env that
@@ -638,7 +664,9 @@ def make_atari_env(
         env_kwargs=env_kwargs,
     )
     if num_envs is None:
-        return make_atari_single(game_id, **options)
+        return make_atari_single(game_id, render_mode=render_mode, **options)
+    if render_mode is not None:
+        raise ValueError("render_mode is for a single env (num_envs=None); render one sub-env on its own")
     from agents.wrappers.vector import BatchedProcessVectorEnv
 
     num_envs = _check_int("num_envs", num_envs, 1)

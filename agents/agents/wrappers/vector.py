@@ -143,6 +143,10 @@ class BatchedProcessVectorEnv(VectorEnv):
     def __init__(
         self, env_fns: Sequence[Callable[[], gym.Env]], *, num_workers: int | None = None, context: str | None = None
     ) -> None:
+        self._conns: list[Any] = []
+        self._processes: list[Any] = []
+        self._local: EnvGroup | None = None
+        self._shm: SharedMemory | None = None
         self.num_envs = len(env_fns)
         if self.num_envs < 1:
             raise ValueError("BatchedProcessVectorEnv needs at least one env_fn")
@@ -164,10 +168,6 @@ class BatchedProcessVectorEnv(VectorEnv):
         specs = _array_specs(self.num_envs, self.single_observation_space, self.single_action_space)
         self._shm = SharedMemory(create=True, size=_nbytes(specs))
         self._arrays = _views(self._shm.buf, specs)
-        self._conns: list[Any] = []
-        self._processes: list[Any] = []
-        self._local: EnvGroup | None = None
-        self.closed = False
         if num_workers == 0:
             self._local = EnvGroup(env_fns, 0, self._arrays)
             return
@@ -200,9 +200,11 @@ class BatchedProcessVectorEnv(VectorEnv):
             raise RuntimeError("a BatchedProcessVectorEnv worker failed:\n" + "\n".join(errors))
         return replies
 
-    def _broadcast(self, command: str, payloads: Sequence[Any]) -> list[Any]:
+    def _check_open(self) -> None:
         if self.closed:
             raise gym.error.ClosedEnvironmentError("this vector env is closed")
+
+    def _broadcast(self, command: str, payloads: Sequence[Any]) -> list[Any]:
         for conn, payload in zip(self._conns, payloads):
             conn.send((command, payload))
         return self._receive_all()
@@ -215,6 +217,7 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     # ----------------------------------------------------------------------- VectorEnv API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
+        self._check_open()
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -231,6 +234,7 @@ class BatchedProcessVectorEnv(VectorEnv):
         return self._arrays["obs"].copy(), self._infos(per_env)
 
     def step(self, actions: Any):
+        self._check_open()
         actions = np.asarray(actions)
         if actions.shape != self.action_space.shape:
             raise ValueError(f"actions must have shape {self.action_space.shape}, got {actions.shape}")
@@ -244,6 +248,7 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """The attribute ``name`` of every sub-env (e.g. ``"spec"``)."""
+        self._check_open()
         if self._local is not None:
             return tuple(getattr(env, name) for env in self._local.envs)
         return tuple(value for reply in self._broadcast("call", [(name, None)] * len(self._conns)) for value in reply)
