@@ -315,7 +315,7 @@ def test_conformance(check) -> None:
     check(CASE)
 
 
-@pytest.mark.parametrize("num_workers", [2, 0], ids=["2-workers", "in-process"])
+@pytest.mark.parametrize("num_workers", [2, 0], ids=["2-workers", "in-this-process"])
 def test_vector_sub_env_i_equals_single_env_seeded_seed_plus_i(num_workers: int) -> None:
     case = EnvCase(ENV_ID, {"num_workers": num_workers}, n_steps=120)
     single = EnvCase(ENV_ID, n_steps=120)
@@ -328,14 +328,19 @@ def test_vector_sub_env_i_equals_single_env_seeded_seed_plus_i(num_workers: int)
         object.__setattr__(case, "make", original)
 
 
-def test_vector_env_reports_worker_errors_and_closes() -> None:
-    venv = make_atari_env("PongNoFrameskip-v4", num_envs=2, num_workers=2)
+@pytest.mark.parametrize("bad_env", [0, 1], ids=["in-this-process", "in-a-worker"])
+def test_vector_env_reports_sub_env_errors_and_closes(bad_env: int) -> None:
+    venv = make_atari_env("PongNoFrameskip-v4", num_envs=2, num_workers=1)
     obs, info = venv.reset(seed=0)
     assert obs.shape == (2, 4, 84, 84) and set(info["lives"]) == {0}
+    assert venv.get_attr("spec")[1].id == "PongNoFrameskip-v4"
     with pytest.raises(ValueError, match=r"actions must have shape \(2,\)"):
         venv.step(np.array([0, 1, 2]))
-    with pytest.raises(RuntimeError, match="outside the action space"):
-        venv.step(np.array([0, 9]))
+    actions = np.array([0, 0])
+    actions[bad_env] = 9
+    error = ValueError if bad_env == 0 else RuntimeError
+    with pytest.raises(error, match="outside the action space"):
+        venv.step(actions)
     assert venv.closed
     with pytest.raises(gym.error.ClosedEnvironmentError):
         venv.step(np.array([0, 1]))

@@ -627,8 +627,8 @@ def make_atari_env(
         game_id: ``ALE/Pong-v5`` style (made with ``frameskip=1``) or ``PongNoFrameskip-v4`` style.
         num_envs: None for one ``gym.Env``; an int for a ``gym.vector.VectorEnv`` whose sub-env i, reset
             with ``seed``, equals a single env reset with ``seed + i`` (NEXT_STEP autoreset).
-        num_workers: worker processes of the vector env (default: one per CPU core, at most ``num_envs``);
-            0 runs every sub-env in this process.
+        num_workers: worker processes of the vector env besides this process, which steps a share of
+            the sub-envs too (default: CPU cores - 1); 0 runs every sub-env in this process.
         noop_max: up to this many no-op frames at reset (0: none).
         frame_skip: frames per agent step; the last two are max-pooled.
         max_pool: ``"rgb"`` pools RGB frames before gray conversion (SB3), ``"gray"`` pools gray frames

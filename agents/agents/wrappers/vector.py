@@ -98,9 +98,8 @@ def _worker(conn, shm_name: str, specs, env_fns, start: int) -> None:
                 conn.send(("ok", group.step()))
             elif command == "reset":
                 conn.send(("ok", group.reset(*payload)))
-            elif command == "call":
-                name, args = payload
-                conn.send(("ok", [getattr(env, name)(*args) if args is not None else getattr(env, name) for env in group.envs]))
+            elif command == "attr":
+                conn.send(("ok", [getattr(env, payload) for env in group.envs]))
             elif command == "close":
                 break
     except Exception:  # report any failure to the main process, which raises it
@@ -114,22 +113,26 @@ def _worker(conn, shm_name: str, specs, env_fns, start: int) -> None:
 
 
 class BatchedProcessVectorEnv(VectorEnv):
-    """``num_envs`` sub-envs in ``num_workers`` processes; sub-env i reset with ``seed + i``.
+    """``num_envs`` sub-envs split between this process and ``num_workers`` worker processes.
 
     ## Spaces
     ``single_observation_space``/``single_action_space`` are the sub-envs' (a ``Box`` observation
     space is required); the batched spaces have a leading ``num_envs`` axis.
 
     ## Behaviour
-    ``step`` returns arrays of observations, rewards (float64), terminations and truncations, and
-    Gymnasium-style batched infos (a dict of arrays, with ``_key`` masks). Autoreset is NEXT_STEP: the
-    step after an episode ends resets that sub-env (its action is ignored; reward 0, not done).
-    Observations are returned as a new array each call.
+    The sub-envs are split into ``num_workers + 1`` contiguous groups: the first is stepped in this
+    process while the workers step theirs, so two cores need one worker and one message each way per
+    step. Sub-env i reset with ``seed`` equals a single env reset with ``seed + i``. ``step`` returns
+    arrays of observations, rewards (float64), terminations and truncations, and Gymnasium-style
+    batched infos (a dict of arrays, with ``_key`` masks). Autoreset is NEXT_STEP: the step after an
+    episode ends resets that sub-env (its action is ignored; reward 0, not done). Observations are
+    returned as a new array each call. An exception in a worker closes the vector env and is raised
+    here with the worker's traceback; one in this process's sub-envs closes it too.
 
     ## Arguments
     * ``env_fns``: picklable callables that each make one sub-env.
-    * ``num_workers``: processes (default: one per CPU core, at most ``num_envs``); 0 steps every sub-env
-      in this process, which is handy for debugging and for a single core.
+    * ``num_workers``: worker processes besides this one (default: CPU cores - 1, at most
+      ``num_envs - 1``); 0 steps every sub-env in this process.
     * ``context``: multiprocessing start method (default ``"fork"`` on Linux, which works from a plain
       script; ``"spawn"`` elsewhere, which needs the ``if __name__ == "__main__":`` guard). The workers
       only run the envs, so forking a process that has loaded torch is safe.
@@ -151,9 +154,9 @@ class BatchedProcessVectorEnv(VectorEnv):
         if self.num_envs < 1:
             raise ValueError("BatchedProcessVectorEnv needs at least one env_fn")
         if num_workers is None:
-            num_workers = min(self.num_envs, os.cpu_count() or 1)
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or not 0 <= num_workers <= self.num_envs:
-            raise ValueError(f"num_workers must be an int in 0..num_envs={self.num_envs}, got {num_workers!r}")
+            num_workers = min(self.num_envs, os.cpu_count() or 1) - 1
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or not 0 <= num_workers < self.num_envs:
+            raise ValueError(f"num_workers must be an int in 0..num_envs-1={self.num_envs - 1}, got {num_workers!r}")
         self.num_workers = num_workers
         probe = env_fns[0]()
         self.single_observation_space = probe.observation_space
@@ -168,22 +171,20 @@ class BatchedProcessVectorEnv(VectorEnv):
         specs = _array_specs(self.num_envs, self.single_observation_space, self.single_action_space)
         self._shm = SharedMemory(create=True, size=_nbytes(specs))
         self._arrays = _views(self._shm.buf, specs)
-        if num_workers == 0:
-            self._local = EnvGroup(env_fns, 0, self._arrays)
-            return
+        bounds = [int(b) for b in np.linspace(0, self.num_envs, num_workers + 2).round()]
+        self._groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # [this process, *workers]
         if context is None:  # fork needs no `if __name__ == "__main__":` guard in the user's script
             context = "fork" if sys.platform.startswith("linux") else "spawn"
         ctx = mp.get_context(context)
-        bounds = np.linspace(0, self.num_envs, num_workers + 1).round().astype(int)
-        for start, stop in zip(bounds[:-1], bounds[1:]):
+        for group in self._groups[1:]:
             parent, child = ctx.Pipe()
-            process = ctx.Process(
-                target=_worker, args=(child, self._shm.name, specs, list(env_fns[start:stop]), int(start)), daemon=True
-            )
+            args = (child, self._shm.name, specs, list(env_fns[group]), group.start)
+            process = ctx.Process(target=_worker, args=args, daemon=True)
             process.start()
             child.close()
             self._conns.append(parent)
             self._processes.append(process)
+        self._local = EnvGroup(env_fns[self._groups[0]], 0, self._arrays)
         self._receive_all()
 
     # ----------------------------------------------------------------------- messaging
@@ -204,10 +205,21 @@ class BatchedProcessVectorEnv(VectorEnv):
         if self.closed:
             raise gym.error.ClosedEnvironmentError("this vector env is closed")
 
-    def _broadcast(self, command: str, payloads: Sequence[Any]) -> list[Any]:
+    def _run(self, command: str, local: Callable[[], list[Any]], payloads: Sequence[Any]) -> list[Any]:
+        """Send `command` to the workers, run `local()` here meanwhile, and return the per-env replies in
+        sub-env order."""
+        self._check_open()
         for conn, payload in zip(self._conns, payloads):
             conn.send((command, payload))
-        return self._receive_all()
+        try:
+            mine = local()
+        except Exception:  # as for a worker's failure: close (after the workers answer), then raise
+            try:
+                self._receive_all()
+            finally:
+                self.close()
+            raise
+        return mine + [item for reply in self._receive_all() for item in reply]
 
     def _infos(self, per_env: list[dict[str, Any]]) -> dict[str, Any]:
         infos: dict[str, Any] = {}
@@ -217,7 +229,6 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     # ----------------------------------------------------------------------- VectorEnv API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
-        self._check_open()
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -226,11 +237,12 @@ class BatchedProcessVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} sub-envs")
-        if self._local is not None:
-            per_env = self._local.reset(seeds, options)
-        else:
-            groups = [(seeds[p.start : p.stop], options) for p in self._slices()]
-            per_env = [info for reply in self._broadcast("reset", groups) for info in reply]
+        mine = self._groups[0]
+        per_env = self._run(
+            "reset",
+            lambda: self._local.reset(seeds[mine], options),
+            [(seeds[group], options) for group in self._groups[1:]],
+        )
         return self._arrays["obs"].copy(), self._infos(per_env)
 
     def step(self, actions: Any):
@@ -239,23 +251,14 @@ class BatchedProcessVectorEnv(VectorEnv):
         if actions.shape != self.action_space.shape:
             raise ValueError(f"actions must have shape {self.action_space.shape}, got {actions.shape}")
         self._arrays["actions"][:] = actions
-        if self._local is not None:
-            per_env = self._local.step()
-        else:
-            per_env = [info for reply in self._broadcast("step", [None] * len(self._conns)) for info in reply]
+        per_env = self._run("step", self._local.step, [None] * len(self._conns))
         a = self._arrays
         return a["obs"].copy(), a["rewards"].copy(), a["terminations"].copy(), a["truncations"].copy(), self._infos(per_env)
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """The attribute ``name`` of every sub-env (e.g. ``"spec"``)."""
-        self._check_open()
-        if self._local is not None:
-            return tuple(getattr(env, name) for env in self._local.envs)
-        return tuple(value for reply in self._broadcast("call", [(name, None)] * len(self._conns)) for value in reply)
-
-    def _slices(self) -> list[slice]:
-        bounds = np.linspace(0, self.num_envs, len(self._conns) + 1).round().astype(int)
-        return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        local = lambda: [getattr(env, name) for env in self._local.envs]  # noqa: E731
+        return tuple(self._run("attr", local, [name] * len(self._conns)))
 
     def close_extras(self, **kwargs: Any) -> None:
         if self._local is not None:
