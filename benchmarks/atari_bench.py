@@ -45,12 +45,37 @@ CORES = os.cpu_count() or 1
 # A contender: make(num_envs) -> (run, close); run(actions) -> (wall s, CPU s) for len(actions) vector steps
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of every live descendant process (Linux /proc;
+    elsewhere this process only): the work a contender does, whatever else runs on the machine."""
+    total = time.process_time()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return total
+    parents, ticks = {}, {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:  # after the ")" that ends the name: state, ppid, ..., utime (index 11), stime (12)
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid = int(stat.parent.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    me = os.getpid()
+    for pid in ticks:
+        ancestor = parents.get(pid)
+        while ancestor not in (None, 0, 1, me):
+            ancestor = parents.get(ancestor)
+        if ancestor == me:
+            total += ticks[pid] / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _timed_loop(step: Callable[[np.ndarray], None], actions: np.ndarray) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) for stepping through `actions`."""
-    wall, cpu = time.perf_counter(), time.process_time()
+    """(wall seconds, CPU seconds of this process and its children) for stepping through `actions`."""
+    wall, cpu = time.perf_counter(), _cpu_seconds()
     for action in actions:
         step(action)
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return time.perf_counter() - wall, _cpu_seconds() - cpu
 
 
 # --------------------------------------------------------------------------- contenders
@@ -200,8 +225,8 @@ def envpool_runner(python: str):
 # --------------------------------------------------------------------------- driver
 def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) -> dict[tuple[str, int, str], float]:
     """Median agent steps/s of each (contender, num_envs, "wall" or "cpu") over `rounds` interleaved rounds.
-    "cpu" divides by the CPU time of the stepping process (all its threads, not its child processes):
-    less sensitive to other load on the machine, and meaningful for one env, where nothing runs elsewhere."""
+    "cpu" divides by the CPU seconds the contender used (its threads and worker processes): a measure of
+    efficiency that other load on a shared machine disturbs much less than wall-clock time."""
     samples: dict[tuple[str, int, str], list[float]] = {}
     rng = np.random.default_rng(0)
     for round_index in range(rounds):
@@ -222,16 +247,14 @@ def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) ->
 
 def report(rates: dict[tuple[str, int, str], float], env_counts: list[int]) -> None:
     names = list(dict.fromkeys(name for name, _, _ in rates))
-    print("\nagent steps/s (emulator frames/s), median of rounds; 'per CPU s' for one env only")
-    header = "".join(f"{f'{n} env(s)':>26}" for n in env_counts)
-    print(f"{'contender':<16}{header}{'1 env, per CPU s':>20}")
+    print("\nagent steps/s (emulator frames/s) [agent steps per CPU second], median of rounds")
+    print(f"{'contender':<16}" + "".join(f"{f'{n} env(s)':>34}" for n in env_counts))
     for name in names:
         cells = []
         for n in env_counts:
-            rate = rates.get((name, n, "wall"))
-            cells.append(f"{rate:>10.0f} ({rate * FRAME_SKIP:>8.0f} fps)" if rate else "-")
-        cpu = rates.get((name, 1, "cpu"))
-        print(f"{name:<16}" + "".join(f"{c:>26}" for c in cells) + (f"{cpu:>20.0f}" if cpu else ""))
+            rate, cpu = rates.get((name, n, "wall")), rates.get((name, n, "cpu"))
+            cells.append(f"{rate:>8.0f} ({rate * FRAME_SKIP:>6.0f} fps) [{cpu:>6.0f}]" if rate else "-")
+        print(f"{name:<16}" + "".join(f"{c:>34}" for c in cells))
     print("\nratios (same run): wall clock [per CPU second]")
     pairs = [
         ("ours gray", "raw ALE", 1, "target >= 0.9 (the same work)"),
@@ -255,10 +278,9 @@ def report(rates: dict[tuple[str, int, str], float], env_counts: list[int]) -> N
             ]
     for a, b, n, note in pairs:
         if (a, n, "wall") in rates and (b, n, "wall") in rates:
-            line = f"  {a} / {b}, {n} env(s): {rates[(a, n, 'wall')] / rates[(b, n, 'wall')]:.2f}"
-            if n == 1:
-                line += f" [{rates[(a, n, 'cpu')] / rates[(b, n, 'cpu')]:.2f}]"
-            print(f"{line:<50}{note}")
+            wall = rates[(a, n, "wall")] / rates[(b, n, "wall")]
+            cpu = rates[(a, n, "cpu")] / rates[(b, n, "cpu")]
+            print(f"{f'  {a} / {b}, {n} env(s): {wall:.2f} [{cpu:.2f}]':<50}{note}")
 
 
 def main() -> None:
@@ -267,6 +289,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--envs", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--no-envpool", action="store_true", help="skip envpool (no install)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these contenders (names as printed)")
     args = parser.parse_args()
 
     contenders = {
@@ -277,9 +300,14 @@ def main() -> None:
         "Gymnasium": gymnasium_stack,
         "AtariVectorEnv": ale_vector,
     }
-    python = None if args.no_envpool else ensure_envpool()
+    python = None if args.no_envpool or (args.only and "envpool" not in args.only) else ensure_envpool()
     if python:
         contenders["envpool"] = envpool_runner(python)
+    if args.only:
+        unknown = set(args.only) - set(contenders) - {"envpool"}
+        if unknown:
+            parser.error(f"unknown contenders {sorted(unknown)}; choose from {sorted(contenders)}")
+        contenders = {name: make for name, make in contenders.items() if name in args.only}
     print(f"Pong, random actions, {args.steps} agent steps x {args.rounds} rounds, {CORES} cores, envs {args.envs}")
     report(measure(contenders, args.envs, args.steps, args.rounds), args.envs)
 
