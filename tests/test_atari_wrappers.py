@@ -350,3 +350,17 @@ def test_vector_env_reports_sub_env_errors_and_closes(bad_env: int) -> None:
 def test_vector_env_needs_box_observations() -> None:
     with pytest.raises(TypeError, match="needs Box observations"):
         BatchedProcessVectorEnv([lambda: gym.make("FrozenLake-v1")], num_workers=0)
+
+
+def test_sb3_dqn_runs_on_the_channels_first_stack() -> None:
+    """A DQN smoke run: SB3's NatureCNN takes our (4, 84, 84) uint8 observations as they are."""
+    from stable_baselines3 import DQN
+
+    env = make_atari_env("ALE/Breakout-v5")
+    model = DQN("CnnPolicy", env, buffer_size=200, learning_starts=50, batch_size=4, train_freq=4, seed=0, device="cpu")
+    model.learn(120)
+    assert model.num_timesteps == 120 and model._n_updates > 0
+    assert model.observation_space.shape == (4, 84, 84)  # no transpose wrapper was needed
+    obs, _ = env.reset(seed=SEED)
+    action, _ = model.predict(obs, deterministic=True)
+    assert env.action_space.contains(int(action))
