@@ -16,8 +16,10 @@ Contenders (all: 84x84 gray, max-pool of the last two of 4 frames, 4-frame stack
   ours gray     make_atari_env(max_pool="gray"): the same work as the raw loop, plus the full stack
   SB3           AtariWrapper + VecFrameStack on DummyVecEnv (1 env) / SubprocVecEnv (8 envs)
   Gymnasium     AtariPreprocessing + FrameStackObservation; AsyncVectorEnv for 8 envs
-  envpool       envpool.make("Pong-v5", env_type="gymnasium"), num_threads = min(envs, cores)
-  AtariVectorEnv ale_py.vector_env.AtariVectorEnv("pong"), num_threads = min(envs, cores)
+  envpool       envpool.make("Pong-v5", env_type="gymnasium"), num_threads = min(envs, cores);
+                its defaults: gray max-pool, fire reset, no life loss (C++ threads)
+  AtariVectorEnv ale_py.vector_env.AtariVectorEnv("pong"), num_threads = min(envs, cores);
+                its defaults, as envpool's (C++ threads)
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ def ale_vector(num_envs: int):
 ENVPOOL_SCRIPT = """
 import json, sys, time, numpy as np, envpool
 num_envs, steps, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-env = envpool.make("Pong-v5", env_type="gymnasium", num_envs=num_envs, num_threads=min(num_envs, {cores}), seed=0)
+threads = min(num_envs, {cores})
+env = envpool.make("Pong-v5", env_type="gymnasium", num_envs=num_envs, num_threads=threads, seed=0)
 env.reset()
 actions = np.random.default_rng(seed).integers(0, {n_actions}, (steps, num_envs))
 wall, cpu = time.perf_counter(), time.process_time()
@@ -212,7 +215,10 @@ def envpool_runner(python: str):
         def run(actions: np.ndarray) -> tuple[float, float]:
             script = ENVPOOL_SCRIPT.format(cores=CORES, n_actions=N_ACTIONS)
             out = subprocess.run(
-                [python, "-c", script, str(num_envs), str(len(actions)), "0"], check=True, capture_output=True, text=True
+                [python, "-c", script, str(num_envs), str(len(actions)), "0"],
+                check=True,
+                capture_output=True,
+                text=True,
             )
             wall, cpu = json.loads(out.stdout.strip().splitlines()[-1])
             return wall, cpu
@@ -223,7 +229,9 @@ def envpool_runner(python: str):
 
 
 # --------------------------------------------------------------------------- driver
-def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) -> dict[tuple[str, int, str], float]:
+def measure(
+    contenders: dict, env_counts: list[int], steps: int, rounds: int
+) -> dict[tuple[str, int, str], float]:
     """Median agent steps/s of each (contender, num_envs, "wall" or "cpu") over `rounds` interleaved rounds.
     "cpu" divides by the CPU seconds the contender used (its threads and worker processes): a measure of
     efficiency that other load on a shared machine disturbs much less than wall-clock time."""
@@ -241,7 +249,11 @@ def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) ->
                 agent_steps = vector_steps * num_envs
                 samples.setdefault((name, num_envs, "wall"), []).append(agent_steps / wall)
                 samples.setdefault((name, num_envs, "cpu"), []).append(agent_steps / max(cpu, 1e-9))
-                print(f"  round {round_index + 1}: {name:<15} {num_envs} env(s): {agent_steps / wall:8.0f} agent steps/s", flush=True)
+                rate = agent_steps / wall
+                print(
+                    f"  round {round_index + 1}: {name:<15} {num_envs} env(s): {rate:8.0f} agent steps/s",
+                    flush=True,
+                )
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
@@ -285,11 +297,15 @@ def report(rates: dict[tuple[str, int, str], float], env_counts: list[int]) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000, help="agent steps per contender and round (all envs together)")
+    parser.add_argument(
+        "--steps", type=int, default=2000, help="agent steps per contender and round (all envs together)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--envs", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--no-envpool", action="store_true", help="skip envpool (no install)")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these contenders (names as printed)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="run only these contenders (names as printed)"
+    )
     args = parser.parse_args()
 
     contenders = {
@@ -308,7 +324,8 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown contenders {sorted(unknown)}; choose from {sorted(contenders)}")
         contenders = {name: make for name, make in contenders.items() if name in args.only}
-    print(f"Pong, random actions, {args.steps} agent steps x {args.rounds} rounds, {CORES} cores, envs {args.envs}")
+    setup = f"{args.steps} agent steps x {args.rounds} rounds, {CORES} cores, envs {args.envs}"
+    print(f"Pong, random actions, {setup}")
     report(measure(contenders, args.envs, args.steps, args.rounds), args.envs)
 
 

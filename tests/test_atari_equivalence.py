@@ -103,9 +103,22 @@ def test_ale_vector_env_equals_stack_configured_alike(game: str) -> None:
     from ale_py.vector_env import AtariVectorEnv
 
     vector = AtariVectorEnv(
-        game.lower(), 1, noop_max=0, use_fire_reset=False, episodic_life=False, reward_clipping=False, repeat_action_probability=0.0
+        game.lower(),
+        1,
+        noop_max=0,
+        use_fire_reset=False,
+        episodic_life=False,
+        reward_clipping=False,
+        repeat_action_probability=0.0,
     )
-    ours = make_atari_env(f"{game}NoFrameskip-v4", noop_max=0, fire_reset=False, terminal_on_life_loss=False, max_pool="gray", clip_reward=False)
+    ours = make_atari_env(
+        f"{game}NoFrameskip-v4",
+        noop_max=0,
+        fire_reset=False,
+        terminal_on_life_loss=False,
+        max_pool="gray",
+        clip_reward=False,
+    )
     vector_obs, _ = vector.reset(seed=SEED)
     obs, _ = ours.reset(seed=SEED)
     np.testing.assert_array_equal(obs, vector_obs[0], err_msg="reset observation")

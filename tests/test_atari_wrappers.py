@@ -21,7 +21,6 @@ from agents.wrappers.atari import (
     MaxAndSkip,
     NoopReset,
     make_atari_env,
-    make_atari_single,
     register_atari_ids,
 )
 from agents.wrappers.vector import BatchedProcessVectorEnv
@@ -68,7 +67,9 @@ def test_standard_stack_spaces_and_ids(env_id: str) -> None:
     base = env.unwrapped
     assert base._frameskip == 1, "make_atari_env must make v5 ids without their own frame skip"
     sticky = base.ale.getFloat("repeat_action_probability")
-    assert sticky == pytest.approx(0.25 if env_id.startswith("ALE/") else 0.0), "the id's sticky actions are kept"
+    assert sticky == pytest.approx(
+        0.25 if env_id.startswith("ALE/") else 0.0
+    ), "the id's sticky actions are kept"
     obs, _ = env.reset(seed=SEED)
     assert obs.dtype == np.uint8 and env.observation_space.contains(obs)
     assert not obs[:3].any() and obs[3].any(), "after reset: three zero frames, then the first frame"
@@ -110,7 +111,9 @@ def test_bad_ids_name_the_problem(env_id: str, message: str) -> None:
 
 @pytest.mark.parametrize("wrapper", [NoopReset, FireReset, EpisodicLife, MaxAndSkip])
 def test_atari_only_wrappers_refuse_other_envs(wrapper) -> None:
-    with pytest.raises(TypeError, match=rf"{wrapper.__name__} needs an Atari env.*got CartPoleEnv.*ALE/Pong-v5"):
+    with pytest.raises(
+        TypeError, match=rf"{wrapper.__name__} needs an Atari env.*got CartPoleEnv.*ALE/Pong-v5"
+    ):
         wrapper(gym.make("CartPole-v1"))
 
 
@@ -175,7 +178,10 @@ def test_max_and_skip_pools_the_last_two_frames() -> None:
             frames.append(frame)
             total += frame_reward
         np.testing.assert_array_equal(obs, np.maximum(frames[2], frames[3]))
-        assert reward == total and info["episode_frame_number"] == reference.unwrapped.ale.getEpisodeFrameNumber()
+        assert (
+            reward == total
+            and info["episode_frame_number"] == reference.unwrapped.ale.getEpisodeFrameNumber()
+        )
 
 
 def test_noop_reset_draws_from_the_env_rng() -> None:
@@ -290,9 +296,12 @@ def _vector_entry(num_envs: int, max_episode_steps: int | None = None, **options
 
 
 ENV_ID = "rlsuite-test/AtariBreakout-v0"
-OPTIONS = {"game_id": "BreakoutNoFrameskip-v4", "episode_statistics": False}  # info["episode"]["t"] is wall time
+OPTIONS = {
+    "game_id": "BreakoutNoFrameskip-v4",
+    "episode_statistics": False,
+}  # info["episode"]["t"] is wall time
 if ENV_ID not in gym.registry:
-    gym.register(ENV_ID, entry_point=make_atari_single, vector_entry_point=_vector_entry, kwargs=OPTIONS)
+    gym.register(ENV_ID, entry_point=make_atari_env, vector_entry_point=_vector_entry, kwargs=OPTIONS)
 CASE = EnvCase(ENV_ID, n_steps=120)
 
 
@@ -357,10 +366,26 @@ def test_sb3_dqn_runs_on_the_channels_first_stack() -> None:
     from stable_baselines3 import DQN
 
     env = make_atari_env("ALE/Breakout-v5")
-    model = DQN("CnnPolicy", env, buffer_size=200, learning_starts=50, batch_size=4, train_freq=4, seed=0, device="cpu")
+    model = DQN(
+        "CnnPolicy",
+        env,
+        buffer_size=200,
+        learning_starts=50,
+        batch_size=4,
+        train_freq=4,
+        seed=0,
+        device="cpu",
+    )
     model.learn(120)
     assert model.num_timesteps == 120 and model._n_updates > 0
     assert model.observation_space.shape == (4, 84, 84)  # no transpose wrapper was needed
     obs, _ = env.reset(seed=SEED)
     action, _ = model.predict(obs, deterministic=True)
     assert env.action_space.contains(int(action))
+
+
+def test_vector_only_and_single_only_arguments_are_refused() -> None:
+    with pytest.raises(ValueError, match="num_workers is for the vector form"):
+        make_atari_env("PongNoFrameskip-v4", num_workers=1)
+    with pytest.raises(ValueError, match="render_mode is for a single env"):
+        make_atari_env("PongNoFrameskip-v4", num_envs=2, render_mode="rgb_array")

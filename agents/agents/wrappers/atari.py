@@ -23,39 +23,43 @@ paper). An env that already skips frames (``Pong-v4``, ``Pong-v0``, or a v5 id w
 explicit ``frameskip=4``) is refused by ``MaxAndSkip``: stacking a 4-frame skip on it would repeat
 each action 8 to 16 frames.
 
-How the three common implementations differ (ours defaults to SB3's behaviour everywhere):
+How the references differ, step by step (ours defaults to SB3's behaviour everywhere):
 
-============== ================================ =============================== ================================
-step           SB3 ``AtariWrapper``             Gymnasium ``AtariPreprocessing`` ours (``make_atari_env``)
-============== ================================ =============================== ================================
-no-op reset    1..30 no-op frames drawn from    the same draw, same RNG          the same draw, same RNG
-               ``env.unwrapped.np_random``
-fire reset     FIRE then action 2, one agent    none                             as SB3 (``fire_reset=None``:
-               step each, after every reset                                      games whose action 1 is FIRE);
-               (so after every life loss too)                                    ``False`` turns it off
-life loss      ``terminated=True``, the next    off by default; when on,         as SB3; ``info["life_lost"]``,
-               ``reset()`` takes one no-op      ``terminated=True`` inside the   ``info["game_over"]`` tell a
-               step and continues the game      frame skip and ``reset()``       lost life from the real end
-                                                starts a new game
-max-pool       max of the last two RGB frames,  max of the last two grayscale    ``max_pool="rgb"`` (SB3, default)
-               then RGB->gray                   frames (ALE's palette gray)      or ``"gray"`` (Gymnasium)
-gray           ``cv2.cvtColor(RGB2GRAY)``       ALE ``getScreenGrayscale``       as the reference chosen; the two
-                                                                                 agree on all 128 NTSC colours
-interpolation  ``cv2.INTER_AREA`` to 84x84      ``cv2.INTER_AREA`` to 84x84      ``cv2.INTER_AREA`` to 84x84
-reward         sign, raw reward dropped         not clipped                      sign; ``info["raw_reward"]``
-frame stack    ``VecFrameStack``: channels-last, ``FrameStackObservation``:      channels-first, zero padding
-               zero padding after reset          channels-first, pads with the   (``stack_padding="reset"`` for
-                                                 reset frame                     Gymnasium's)
-terminal obs   a step that ends the game early  the step breaks before grabbing  as SB3
-               in the skip pools the frames it  the frame, and pools what its
-               has, stale ones included          buffers hold
-============== ================================ =============================== ================================
+* No-op reset. SB3 and Gymnasium: 1..30 no-op frames, drawn from ``env.unwrapped.np_random``; ours:
+  the same draw. ``ale_py.AtariVectorEnv`` (and envpool): 0..29 frames from a ``std::mt19937`` seeded
+  with the reset seed, its FIRE frame counted as the first.
+* Fire reset. SB3: FIRE then action 2, one agent step each, after every reset (so after every lost
+  life too); ours: the same for games whose action 1 is FIRE (``fire_reset=None``), or forced on/off.
+  Gymnasium: none. AtariVectorEnv: one FIRE frame at a real reset only.
+* Life loss. SB3 and ours: ``terminated=True``, and the next ``reset()`` takes one no-op step and goes
+  on with the game (ours also sets ``info["life_lost"]`` and ``info["game_over"]``). Gymnasium
+  (``terminal_on_life_loss=True``, off by default) and AtariVectorEnv (``episodic_life=True``) end
+  inside the frame skip and their next reset starts a new game.
+* Max-pool. SB3: max of the last two RGB frames, then gray. Gymnasium and AtariVectorEnv: max of the
+  last two gray frames. Ours: ``max_pool="rgb"`` (default) or ``"gray"``. Pooling first makes a colour
+  neither frame has where objects move (Pong's paddles: most frames differ); Breakout's red on black
+  gives the same pixels either way.
+* Gray. SB3: ``cv2.cvtColor(RGB2GRAY)``; Gymnasium and AtariVectorEnv: ALE's palette gray. They agree
+  on all 128 NTSC colours; ours uses the one that goes with the pooling order.
+* Interpolation. All: ``cv2.INTER_AREA`` to 84x84.
+* Reward. SB3: sign, the raw reward is dropped; Gymnasium: unclipped; AtariVectorEnv: clamped to
+  [-1, 1] (the same for ALE's integer rewards); ours: sign, the raw reward in ``info["raw_reward"]``.
+* Frame stack. SB3's ``VecFrameStack``: channels-last ``(84, 84, 4)``, zeros after a reset.
+  Gymnasium's ``FrameStackObservation``: ``(4, 84, 84)``, padded with the reset frame.
+  AtariVectorEnv: ``(4, 84, 84)``, zeros. Ours: ``(4, 84, 84)``, zeros (``stack_padding="reset"``
+  for Gymnasium's).
+* Terminal observation. SB3 and ours: a step that ends the game before its last frame pools the
+  frames captured so far with those of the previous step. Gymnasium and AtariVectorEnv: the step stops
+  before capturing the ending frame, and pools what their buffers still hold.
 
 The tests (``tests/test_atari_equivalence.py``) check, on the real Pong and Breakout ROMs, that the
 standard stack equals SB3's ``AtariWrapper`` + ``VecFrameStack`` pixel for pixel, and that the stack
 configured like Gymnasium's (``max_pool="gray"``, no fire reset, no life loss, no clipping,
-``stack_padding="reset"``) equals ``AtariPreprocessing`` + ``FrameStackObservation`` on every step
-that does not end the game.
+``stack_padding="reset"``) equals ``AtariPreprocessing`` + ``FrameStackObservation``, and configured
+like AtariVectorEnv without its no-ops and fire (``noop_max=0``, no fire reset, no life loss, gray
+pooling) equals that, on every step that does not end the game. The vector form of
+``make_atari_env`` is ours (``agents.wrappers.vector``), not AtariVectorEnv, whose no-op and fire
+resets cannot be made to match.
 
 Two corner cases where we deliberately differ from both references (neither happens in the usual
 games; both make the wrappers deterministic): if a game ends during the no-op or fire steps of a reset,
@@ -135,15 +139,23 @@ def _check_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
 def _frame_shape(size: int | tuple[int, int]) -> tuple[int, int]:
     """(height, width) from an int or a (height, width) pair, validated."""
     pair = (size, size) if isinstance(size, (int, np.integer)) and not isinstance(size, bool) else size
-    if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, (int, np.integer)) and s > 0 for s in pair)):
-        raise ValueError(f"screen_size must be a positive int or a (height, width) pair of positive ints, got {size!r}")
+    if not (
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and all(isinstance(s, (int, np.integer)) and s > 0 for s in pair)
+    ):
+        raise ValueError(
+            f"screen_size must be a positive int or a (height, width) pair of positive ints, got {size!r}"
+        )
     return int(pair[0]), int(pair[1])
 
 
 def _image_space(env: gym.Env, who: str) -> spaces.Box:
     space = env.observation_space
-    ok = isinstance(space, spaces.Box) and space.dtype == np.uint8 and (
-        len(space.shape) == 2 or (len(space.shape) == 3 and space.shape[2] == 3)
+    ok = (
+        isinstance(space, spaces.Box)
+        and space.dtype == np.uint8
+        and (len(space.shape) == 2 or (len(space.shape) == 3 and space.shape[2] == 3))
     )
     if not ok:
         raise TypeError(f"{who} needs uint8 image observations of shape (H, W) or (H, W, 3), got {space}")
@@ -174,9 +186,13 @@ class NoopReset(gym.Wrapper):
         base = require_atari(env, "NoopReset")
         self.noop_max = _check_int("noop_max", noop_max, 0)
         if self.noop_max and base.get_action_meanings()[0] != "NOOP":
-            raise ValueError(f"NoopReset needs action 0 to be NOOP; this game's actions are {base.get_action_meanings()}")
+            raise ValueError(
+                f"NoopReset needs action 0 to be NOOP; this game's actions are {base.get_action_meanings()}"
+            )
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         noops = int(self.env.unwrapped.np_random.integers(1, self.noop_max + 1)) if self.noop_max else 0
         for _ in range(noops):
@@ -208,9 +224,14 @@ class FireReset(gym.Wrapper):
         super().__init__(env)
         meanings = require_atari(env, "FireReset").get_action_meanings()
         if len(meanings) < 3 or meanings[1] != "FIRE":
-            raise ValueError(f"FireReset needs action 1 to be FIRE and at least 3 actions; this game's actions are {meanings}")
+            raise ValueError(
+                "FireReset needs action 1 to be FIRE and at least 3 actions; "
+                f"this game's actions are {meanings}"
+            )
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         for action in (1, 2):
             obs, _, terminated, truncated, info = self.env.step(action)
@@ -250,7 +271,9 @@ class EpisodicLife(gym.Wrapper):
         info["game_over"] = self._game_over
         return obs, reward, terminated or life_lost, truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         if self._game_over or seed is not None:
             obs, info = self.env.reset(seed=seed, options=options)
         else:
@@ -301,12 +324,15 @@ class MaxAndSkip(gym.Wrapper):
         if base._frameskip != 1:
             raise ValueError(
                 f"MaxAndSkip needs an env that does not skip frames itself, but this one has frameskip="
-                f"{base._frameskip!r}, so each action would last {self.skip} x {base._frameskip!r} frames; use a "
+                f"{base._frameskip!r}, so each action would last {self.skip} x {base._frameskip!r} frames; "
+                "use a "
                 f"NoFrameskip-v4 id (e.g. PongNoFrameskip-v4) or gym.make('ALE/Pong-v5', frameskip=1); "
                 f"make_atari_env does the latter for ALE/...-v5 ids"
             )
         if not isinstance(base.action_space, spaces.Discrete):
-            raise TypeError(f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)")
+            raise TypeError(
+                f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)"
+            )
         self._base = base
         self._bind_emulator()
         height, width = self._ale.getScreenDims()
@@ -327,7 +353,10 @@ class MaxAndSkip(gym.Wrapper):
         """Pickle and deepcopy keep the game where it is: the emulator state (RNG included) and the
         env's np_random travel with the wrapper (ale-py's AtariEnv alone restarts from scratch)."""
         state = {key: value for key, value in self.__dict__.items() if key not in self._EMULATOR_HANDLES}
-        state["_emulator"] = (self._ale.cloneState(include_rng=True), self._base.np_random.bit_generator.state)
+        state["_emulator"] = (
+            self._ale.cloneState(include_rng=True),
+            self._base.np_random.bit_generator.state,
+        )
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -342,7 +371,9 @@ class MaxAndSkip(gym.Wrapper):
         emulator directly gives what stepping through them would (their `step` is a plain pass-through)."""
         env = self.env
         while isinstance(env, gym.Wrapper):
-            if not (isinstance(env, self._PASSIVE_WRAPPERS) or getattr(type(env), "passes_steps_through", False)):
+            if not (
+                isinstance(env, self._PASSIVE_WRAPPERS) or getattr(type(env), "passes_steps_through", False)
+            ):
                 return False
             env = env.env
         return True
@@ -351,14 +382,20 @@ class MaxAndSkip(gym.Wrapper):
         try:
             index = operator.index(action)
         except TypeError:
-            raise TypeError(f"action must be an integer in 0..{len(self._ale_actions) - 1}, got {action!r}") from None
+            raise TypeError(
+                f"action must be an integer in 0..{len(self._ale_actions) - 1}, got {action!r}"
+            ) from None
         if not 0 <= index < len(self._ale_actions):
             raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
         return index
 
     def _info(self) -> dict[str, Any]:
         ale = self._ale
-        return {"lives": ale.lives(), "episode_frame_number": ale.getEpisodeFrameNumber(), "frame_number": ale.getFrameNumber()}
+        return {
+            "lives": ale.lives(),
+            "episode_frame_number": ale.getEpisodeFrameNumber(),
+            "frame_number": ale.getFrameNumber(),
+        }
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if not self._has_reset:
@@ -389,7 +426,9 @@ class MaxAndSkip(gym.Wrapper):
         obs = np.maximum(frames[0], frames[1]) if skip > 1 else frames[1].copy()
         return obs, reward, terminated, truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         _, info = self.env.reset(seed=seed, options=options)
         self._has_reset = True
         self._grab(self._frames[1])
@@ -451,7 +490,9 @@ class CropDownsample(gym.ObservationWrapper):
         space = _image_space(env, "CropDownsample")
         self._rgb = len(space.shape) == 3
         if erase_color is not None and not self._rgb:
-            raise ValueError("CropDownsample's erase_color needs RGB frames; with gray frames pass erase_color=None")
+            raise ValueError(
+                "CropDownsample's erase_color needs RGB frames; with gray frames pass erase_color=None"
+            )
         self._erase_sum = None if erase_color is None else int(sum(erase_color))
         height = len(range(*self.ROWS.indices(space.shape[0])))
         width = len(range(*self.COLS.indices(space.shape[1])))
@@ -503,7 +544,9 @@ class FrameStack(gym.Wrapper):
     * v0: first release.
     """
 
-    def __init__(self, env: gym.Env, num_stack: int = 4, padding: Literal["zeros", "reset"] = "zeros") -> None:
+    def __init__(
+        self, env: gym.Env, num_stack: int = 4, padding: Literal["zeros", "reset"] = "zeros"
+    ) -> None:
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, spaces.Box):
@@ -511,7 +554,9 @@ class FrameStack(gym.Wrapper):
         self.num_stack = _check_int("num_stack", num_stack, 1)
         self.padding = _check_choice("padding", padding, ("zeros", "reset"))
         self.observation_space = spaces.Box(
-            np.repeat(space.low[None], self.num_stack, axis=0), np.repeat(space.high[None], self.num_stack, axis=0), dtype=space.dtype
+            np.repeat(space.low[None], self.num_stack, axis=0),
+            np.repeat(space.high[None], self.num_stack, axis=0),
+            dtype=space.dtype,
         )
         self._frames = np.zeros((self.num_stack, *space.shape), dtype=space.dtype)
         # _orders[j]: slot indices from oldest to newest when slot j holds the newest frame
@@ -527,7 +572,9 @@ class FrameStack(gym.Wrapper):
         frame, reward, terminated, truncated, info = self.env.step(action)
         return self._push(frame), reward, terminated, truncated, info
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         frame, info = self.env.reset(seed=seed, options=options)
         self._frames[:] = 0 if self.padding == "zeros" else frame
         return self._push(frame), info
@@ -543,58 +590,16 @@ def _atari_spec(game_id: str) -> gym.envs.registration.EnvSpec:
         close = difflib.get_close_matches(game_id, ids, n=4, cutoff=0.6)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise ValueError(
-            f"unknown Atari id {game_id!r}: no such game or id; {hint}valid ids look like {', '.join(EXAMPLE_IDS)} "
+            f"unknown Atari id {game_id!r}: no such game or id; {hint}"
+            f"valid ids look like {', '.join(EXAMPLE_IDS)} "
             f"({len(ids)} Atari ids are registered: agents.wrappers.atari.atari_ids() lists them)"
         )
     spec = gym.spec(game_id)
     if spec.entry_point != ATARI_ENTRY_POINT:
-        raise ValueError(f"{game_id!r} is not an Atari (ale-py) env; Atari ids look like {', '.join(EXAMPLE_IDS)}")
+        raise ValueError(
+            f"{game_id!r} is not an Atari (ale-py) env; Atari ids look like {', '.join(EXAMPLE_IDS)}"
+        )
     return spec
-
-
-def make_atari_single(
-    game_id: str,
-    *,
-    noop_max: int = 30,
-    frame_skip: int = 4,
-    max_pool: MaxPool = "rgb",
-    terminal_on_life_loss: bool = True,
-    fire_reset: bool | None = None,
-    screen_size: int | tuple[int, int] = 84,
-    mspacman_crop: bool = False,
-    clip_reward: bool = True,
-    frame_stack: int = 4,
-    stack_padding: Literal["zeros", "reset"] = "zeros",
-    episode_statistics: bool = True,
-    env_kwargs: dict[str, Any] | None = None,
-    render_mode: str | None = None,
-) -> gym.Env:
-    """One preprocessed Atari env; `make_atari_env` documents the arguments."""
-    spec = _atari_spec(game_id)
-    kwargs = dict(env_kwargs or {})
-    if render_mode is not None:
-        kwargs["render_mode"] = render_mode
-    if spec.namespace == "ALE" and "frameskip" not in kwargs:
-        kwargs["frameskip"] = 1  # v5 ids skip 4 frames by default; MaxAndSkip does the skipping here
-    env = gym.make(game_id, **kwargs)
-    env = NoopReset(env, noop_max=noop_max)
-    env = MaxAndSkip(env, skip=frame_skip, max_pool=max_pool)
-    if episode_statistics:
-        env = RecordEpisodeStatistics(env)  # whole games, raw rewards, agent steps
-    if terminal_on_life_loss:
-        env = EpisodicLife(env)
-    meanings = env.unwrapped.get_action_meanings()
-    if fire_reset is None:
-        fire_reset = len(meanings) >= 3 and meanings[1] == "FIRE"
-    if fire_reset:
-        env = FireReset(env)
-    if mspacman_crop:
-        env = CropDownsample(env, erase_color=MSPACMAN_COLOR if max_pool == "rgb" else None)
-    else:
-        env = GrayscaleResize(env, screen_size=screen_size)
-    if clip_reward:
-        env = ClipReward(env)
-    return FrameStack(env, num_stack=frame_stack, padding=stack_padding)
 
 
 def make_atari_env(
@@ -649,38 +654,60 @@ def make_atari_env(
         ValueError: an unknown id (close matches and valid ids are named), a non-Atari id, an env that
             already skips frames, or a bad option value.
     """
-    options = dict(
-        noop_max=noop_max,
-        frame_skip=frame_skip,
-        max_pool=max_pool,
-        terminal_on_life_loss=terminal_on_life_loss,
-        fire_reset=fire_reset,
-        screen_size=screen_size,
-        mspacman_crop=mspacman_crop,
-        clip_reward=clip_reward,
-        frame_stack=frame_stack,
-        stack_padding=stack_padding,
-        episode_statistics=episode_statistics,
-        env_kwargs=env_kwargs,
-    )
-    if num_envs is None:
-        return make_atari_single(game_id, render_mode=render_mode, **options)
-    if render_mode is not None:
-        raise ValueError("render_mode is for a single env (num_envs=None); render one sub-env on its own")
-    from agents.wrappers.vector import BatchedProcessVectorEnv
+    per_sub_env = {key: value for key, value in locals().items() if key not in _NOT_PER_SUB_ENV}
+    if num_envs is not None:
+        num_envs = _check_int("num_envs", num_envs, 1)
+        if render_mode is not None:
+            raise ValueError("render_mode is for a single env (num_envs=None); render one sub-env on its own")
+        from agents.wrappers.vector import BatchedProcessVectorEnv
 
-    num_envs = _check_int("num_envs", num_envs, 1)
-    _atari_spec(game_id)  # fail here, not in a worker, on a bad id
-    env_fns = [AtariFactory(game_id, options) for _ in range(num_envs)]
-    return BatchedProcessVectorEnv(env_fns, num_workers=num_workers)
+        _atari_spec(game_id)  # fail here, not in a worker, on a bad id
+        return BatchedProcessVectorEnv(
+            [AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers
+        )
+    if num_workers is not None:
+        raise ValueError("num_workers is for the vector form: pass num_envs too")
+    spec = _atari_spec(game_id)
+    kwargs = dict(env_kwargs or {})
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    if spec.namespace == "ALE" and "frameskip" not in kwargs:
+        kwargs["frameskip"] = 1  # v5 ids skip 4 frames by default; MaxAndSkip does the skipping here
+    env = gym.make(game_id, **kwargs)
+    env = NoopReset(env, noop_max=noop_max)
+    env = MaxAndSkip(env, skip=frame_skip, max_pool=max_pool)
+    if episode_statistics:
+        env = RecordEpisodeStatistics(env)  # whole games, raw rewards, agent steps
+    if terminal_on_life_loss:
+        env = EpisodicLife(env)
+    meanings = env.unwrapped.get_action_meanings()
+    if fire_reset is None:
+        fire_reset = len(meanings) >= 3 and meanings[1] == "FIRE"
+    if fire_reset:
+        env = FireReset(env)
+    if mspacman_crop:
+        env = CropDownsample(env, erase_color=MSPACMAN_COLOR if max_pool == "rgb" else None)
+    else:
+        env = GrayscaleResize(env, screen_size=screen_size)
+    if clip_reward:
+        env = ClipReward(env)
+    return FrameStack(env, num_stack=frame_stack, padding=stack_padding)
+
+
+_NOT_PER_SUB_ENV = (
+    "game_id",
+    "num_envs",
+    "num_workers",
+    "render_mode",
+)  # make_atari_env's other arguments go to each sub-env
 
 
 class AtariFactory:
-    """A picklable ``make_atari_single(game_id, **options)`` call, for worker processes."""
+    """A picklable ``make_atari_env(game_id, **options)`` call (one env), for worker processes."""
 
     def __init__(self, game_id: str, options: dict[str, Any]) -> None:
         self.game_id = game_id
         self.options = options
 
     def __call__(self) -> gym.Env:
-        return make_atari_single(self.game_id, **self.options)
+        return make_atari_env(self.game_id, **self.options)

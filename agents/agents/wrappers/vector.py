@@ -26,7 +26,9 @@ class EnvGroup:
     """Sub-envs ``start..stop-1`` of a vector env, stepped one after another with NEXT_STEP autoreset,
     writing into the (shared) batch arrays ``obs``, ``rewards``, ``terminations``, ``truncations``."""
 
-    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], start: int, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, env_fns: Sequence[Callable[[], gym.Env]], start: int, arrays: dict[str, np.ndarray]
+    ) -> None:
         self.envs = [fn() for fn in env_fns]
         self.start = start
         self.stop = start + len(self.envs)
@@ -104,7 +106,9 @@ def batch_infos(per_env: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return batched
 
 
-def _array_specs(num_envs: int, single_obs: gym.spaces.Box, single_action: gym.Space) -> dict[str, tuple[tuple, np.dtype]]:
+def _array_specs(
+    num_envs: int, single_obs: gym.spaces.Box, single_action: gym.Space
+) -> dict[str, tuple[tuple, np.dtype]]:
     return {
         "obs": ((num_envs, *single_obs.shape), np.dtype(single_obs.dtype)),
         "actions": ((num_envs, *single_action.shape), np.dtype(single_action.dtype)),
@@ -185,7 +189,11 @@ class BatchedProcessVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(
-        self, env_fns: Sequence[Callable[[], gym.Env]], *, num_workers: int | None = None, context: str | None = None
+        self,
+        env_fns: Sequence[Callable[[], gym.Env]],
+        *,
+        num_workers: int | None = None,
+        context: str | None = None,
     ) -> None:
         self._conns: list[Any] = []
         self._processes: list[Any] = []
@@ -196,8 +204,14 @@ class BatchedProcessVectorEnv(VectorEnv):
             raise ValueError("BatchedProcessVectorEnv needs at least one env_fn")
         if num_workers is None:
             num_workers = min(self.num_envs, os.cpu_count() or 1) - 1
-        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or not 0 <= num_workers < self.num_envs:
-            raise ValueError(f"num_workers must be an int in 0..num_envs-1={self.num_envs - 1}, got {num_workers!r}")
+        if (
+            isinstance(num_workers, bool)
+            or not isinstance(num_workers, int)
+            or not 0 <= num_workers < self.num_envs
+        ):
+            raise ValueError(
+                f"num_workers must be an int in 0..num_envs-1={self.num_envs - 1}, got {num_workers!r}"
+            )
         self.num_workers = num_workers
         probe = env_fns[0]()
         self.single_observation_space = probe.observation_space
@@ -206,7 +220,9 @@ class BatchedProcessVectorEnv(VectorEnv):
         self.render_mode = None
         probe.close()
         if not isinstance(self.single_observation_space, gym.spaces.Box):
-            raise TypeError(f"BatchedProcessVectorEnv needs Box observations, got {self.single_observation_space}")
+            raise TypeError(
+                f"BatchedProcessVectorEnv needs Box observations, got {self.single_observation_space}"
+            )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         specs = _array_specs(self.num_envs, self.single_observation_space, self.single_action_space)
@@ -291,7 +307,13 @@ class BatchedProcessVectorEnv(VectorEnv):
         self._arrays["actions"][:] = actions
         per_env = self._run("step", self._local.step, [None] * len(self._conns))
         a = self._arrays
-        return a["obs"].copy(), a["rewards"].copy(), a["terminations"].copy(), a["truncations"].copy(), self._infos(per_env)
+        return (
+            a["obs"].copy(),
+            a["rewards"].copy(),
+            a["terminations"].copy(),
+            a["truncations"].copy(),
+            self._infos(per_env),
+        )
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """The attribute ``name`` of every sub-env (e.g. ``"spec"``)."""
