@@ -153,10 +153,14 @@ def test_bad_actions_and_step_before_reset_raise() -> None:
 
 
 # --------------------------------------------------------------------------- single wrappers
-@pytest.mark.parametrize("max_pool", ["rgb", "gray"])
-def test_fast_path_equals_stepping_through_wrappers(max_pool: str) -> None:
-    fast = MaxAndSkip(NoopReset(base_env()), max_pool=max_pool)
-    counter = StepCounter(base_env())
+@pytest.mark.parametrize(
+    "max_pool, env_id, kwargs",
+    [("rgb", "BreakoutNoFrameskip-v4", {}), ("gray", "ALE/Breakout-v5", {"frameskip": 1})],
+    ids=["rgb-v4", "gray-v5-sticky-actions"],
+)
+def test_fast_path_equals_stepping_through_wrappers(max_pool: str, env_id: str, kwargs: dict) -> None:
+    fast = MaxAndSkip(NoopReset(base_env(env_id, **kwargs)), max_pool=max_pool)
+    counter = StepCounter(base_env(env_id, **kwargs))
     slow = MaxAndSkip(NoopReset(counter), max_pool=max_pool)
     assert fast.fast and not slow.fast
     actions = np.random.default_rng(0).integers(0, 4, 300)
@@ -217,6 +221,19 @@ def test_episodic_life_ends_episodes_not_games() -> None:
     assert life_losses == 4 and info["lives"] == 0  # Breakout: 5 lives
     _, info = env.reset()
     assert info["lives"] == 5 and info["episode_frame_number"] == 0, "after game over reset starts a new game"
+
+
+def test_truncation_ends_the_game_not_just_the_life() -> None:
+    env = make_atari_env("ALE/Breakout-v5", env_kwargs={"max_num_frames_per_episode": 120})
+    env.reset(seed=SEED)
+    for step in range(1, 40):
+        _, _, terminated, truncated, info = env.step(1)
+        if terminated or truncated:
+            break
+    assert truncated and not terminated and info["game_over"] and not info["life_lost"]
+    assert info["episode_frame_number"] == 120 and info["episode"]["l"] == step + 2  # + the fire reset
+    _, info = env.reset()
+    assert info["episode_frame_number"] < 60, "after truncation reset starts a new game"
 
 
 def test_fire_reset_fires_and_returns_the_frame() -> None:

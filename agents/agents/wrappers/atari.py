@@ -626,7 +626,8 @@ def make_atari_env(
     Observations: uint8 ``(frame_stack, 84, 84)`` (``(num_envs, frame_stack, 84, 84)`` batched),
     channels-first, oldest frame first. Rewards are clipped to -1/0/+1 (``info["raw_reward"]`` keeps the
     game's); episodes end on each lost life (``info["game_over"]`` marks the real end) and whole-game
-    statistics come in ``info["episode"]`` (``r``: unclipped return, ``l``: agent steps, ``t``: seconds).
+    statistics come in ``info["episode"]`` (``r``: unclipped return, ``l``: agent steps, fire-reset
+    steps included, ``t``: seconds).
 
     Args:
         game_id: ``ALE/Pong-v5`` style (made with ``frameskip=1``) or ``PongNoFrameskip-v4`` style.
