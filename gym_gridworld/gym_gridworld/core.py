@@ -1,0 +1,170 @@
+"""The grid engine shared by gridworld-v0 and pacman-v0.
+
+Cells are numbered row-major ("flat" indices), so a position is one integer and a batch of positions
+is one integer array. `Grid` holds the static geometry (walls, where each move leads, maze
+distances); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
+a per-world Python call on the hot path; `choose_unoccupied` draws free cells for a batch of worlds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+# Actions, in the order of the tutorial this suite grows from.
+UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+ACTION_NAMES = ("up", "down", "left", "right")
+N_ACTIONS = 4
+ROW_COL_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # (row, col) change of each action
+REVERSE = (DOWN, UP, RIGHT, LEFT)  # the opposite of each direction
+
+UNREACHABLE = np.iinfo(np.int32).max
+
+
+class Grid:
+    """Static geometry of a rectangular grid of cells, some of them walls.
+
+    Attributes:
+        height, width: size in cells; `n_cells = height * width`.
+        walls: flat bool array, True for a wall.
+        next_cell: `(n_cells, 4)` array: the cell reached by each action from each cell. A move into a
+            wall or off the grid stays put, so movement of a whole batch is one table look-up.
+        moves: per cell, the `(direction, cell)` pairs of the moves that leave it (for ghosts).
+    """
+
+    def __init__(self, walls: np.ndarray) -> None:
+        walls = np.asarray(walls, dtype=bool)
+        if walls.ndim != 2 or walls.size == 0:
+            raise ValueError(f"walls must be a non-empty 2-D array, got shape {walls.shape}")
+        self.height, self.width = walls.shape
+        self.n_cells = walls.size
+        self.walls = walls.ravel().copy()
+        self.walls.flags.writeable = False
+        self.next_cell = self._move_table()
+        self.moves: tuple[tuple[tuple[int, int], ...], ...] = tuple(
+            tuple((d, int(self.next_cell[c, d])) for d in range(N_ACTIONS) if self.next_cell[c, d] != c)
+            for c in range(self.n_cells)
+        )
+        self._distances: np.ndarray | None = None
+
+    def _move_table(self) -> np.ndarray:
+        rows, cols = np.divmod(np.arange(self.n_cells), self.width)
+        table = np.empty((self.n_cells, N_ACTIONS), dtype=np.intp)
+        for action, (dr, dc) in enumerate(ROW_COL_STEPS):
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < self.height) & (c >= 0) & (c < self.width)
+            target = np.where(inside, r * self.width + c, 0)
+            blocked = ~inside | self.walls[target]
+            table[:, action] = np.where(blocked, np.arange(self.n_cells), target)
+        table.flags.writeable = False
+        return table
+
+    def cell(self, row: int, col: int) -> int:
+        """The flat index of (row, col)."""
+        return row * self.width + col
+
+    def row_col(self, cell: int) -> tuple[int, int]:
+        """The (row, col) of a flat index."""
+        row, col = divmod(int(cell), self.width)
+        return row, col
+
+    def reachable(self, start: int) -> np.ndarray:
+        """Flat bool mask of the cells reachable from `start` through open cells."""
+        return self.distances_from(start) != UNREACHABLE
+
+    def distances_from(self, start: int) -> np.ndarray:
+        """Breadth-first maze distance from `start` to every cell (UNREACHABLE for walls and sealed cells)."""
+        distance = np.full(self.n_cells, UNREACHABLE, dtype=np.int32)
+        distance[start] = 0
+        queue = deque([start])
+        while queue:
+            cell = queue.popleft()
+            for _, neighbour in self.moves[cell]:
+                if distance[neighbour] == UNREACHABLE:
+                    distance[neighbour] = distance[cell] + 1
+                    queue.append(neighbour)
+        return distance
+
+    @property
+    def distances(self) -> np.ndarray:
+        """`(n_cells, n_cells)` maze distances between all cells, computed once on first use."""
+        if self._distances is None:
+            table = np.full((self.n_cells, self.n_cells), UNREACHABLE, dtype=np.int32)
+            for start in np.flatnonzero(~self.walls):
+                table[start] = self.distances_from(int(start))
+            table.flags.writeable = False
+            self._distances = table
+        return self._distances
+
+
+def check_action(action: Any, n_actions: int = N_ACTIONS) -> int:
+    """`action` as a Python int, or a ValueError naming the allowed values (no float, bool or str)."""
+    if type(action) is int and 0 <= action < n_actions:  # the common case, checked first for speed
+        return action
+    if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+        action = action.item()
+    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n_actions:
+        return int(action)
+    names = ", ".join(f"{i} {name}" for i, name in enumerate(ACTION_NAMES[:n_actions]))
+    raise ValueError(f"invalid action {action!r}: expected an integer in 0..{n_actions - 1} ({names})")
+
+
+def check_actions(actions: Any, n_worlds: int, n_actions: int = N_ACTIONS) -> np.ndarray:
+    """A batch of actions as an intp array of shape (n_worlds,), or a ValueError naming the problem."""
+    array = np.asarray(actions)
+    if array.shape != (n_worlds,) or array.dtype.kind not in "iu":
+        raise ValueError(
+            f"actions must be an integer array of shape ({n_worlds},), got {array.dtype} array of shape {array.shape}"
+        )
+    if n_worlds and (array.min() < 0 or array.max() >= n_actions):
+        bad = array[(array < 0) | (array >= n_actions)]
+        raise ValueError(f"invalid actions {bad.tolist()}: expected integers in 0..{n_actions - 1}")
+    return array.astype(np.intp, copy=False)
+
+
+class WorldDraws:
+    """Uniform random integers for a batch of worlds, each world drawing from its own Generator.
+
+    World i's draws depend only on its generator, so a batch of worlds seeded `seed + i` draws exactly
+    what single worlds seeded `seed + i` draw: the vector env equals the single env by construction.
+    Each generator refills a buffer of `buffer_size` 32-bit values at a time, so a batch step takes
+    its draws with array indexing; only the rare refill loops over worlds.
+    """
+
+    def __init__(self, n_worlds: int, buffer_size: int = 256) -> None:
+        self.generators: list[np.random.Generator | None] = [None] * n_worlds
+        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.uint64)
+        self.used = np.full(n_worlds, buffer_size, dtype=np.intp)  # all used: refill before the first draw
+
+    def set_generator(self, world: int, generator: np.random.Generator) -> None:
+        """Draw world `world`'s values from `generator` from now on (buffered values are dropped)."""
+        self.generators[world] = generator
+        self.used[world] = self.buffer.shape[1]
+
+    def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
+        """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
+        empty = worlds[self.used[worlds] == self.buffer.shape[1]]
+        for world in empty.tolist():
+            generator = self.generators[world]
+            if generator is None:
+                raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
+            self.buffer[world] = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
+            self.used[world] = 0
+        values = self.buffer[worlds, self.used[worlds]]
+        self.used[worlds] += 1
+        # multiply-shift maps a 32-bit value to [0, bound) without a modulo (bias below bound / 2**32)
+        return ((values * np.asarray(bound, dtype=np.uint64)) >> np.uint64(32)).astype(np.intp)
+
+
+def choose_unoccupied(occupied: np.ndarray, n_cells: int, draws: WorldDraws, worlds: np.ndarray) -> np.ndarray:
+    """For each world of `worlds`, a cell drawn uniformly from `0..n_cells-1` minus its row of
+    `occupied` (an `(len(worlds), m)` array of distinct cells): one draw per world.
+
+    The draw picks the k-th free cell; walking the occupied cells in increasing order and stepping
+    past each one at or before the candidate turns k into that cell without a per-world loop."""
+    candidate = draws.below(worlds, n_cells - occupied.shape[1])
+    for taken in np.sort(occupied, axis=1).T:
+        candidate += taken <= candidate
+    return candidate

@@ -1,0 +1,334 @@
+"""gridworld-v0: the goals-and-fires gridworld of the classic Dueling/Double DQN tutorial.
+
+`GoalsAndFires` holds the rules for a batch of worlds as numpy arrays; `GridworldEnv` is one world of
+it and `gym_gridworld.vector.GridworldVectorEnv` is N worlds of it, so both follow the same rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from gym_gridworld import render
+from gym_gridworld.core import N_ACTIONS, Grid, WorldDraws, check_action, choose_unoccupied
+
+# Cell kinds, in drawing order of the tutorial: empty floor, the outer wall, the agent, goals, fires.
+EMPTY, WALL, AGENT, GOAL, FIRE = 0, 1, 2, 3, 4
+GRID_CHANNELS = ("wall", "agent", "goal", "fire")  # the planes of obs_type="grid": kinds WALL..FIRE
+OBS_TYPES = ("rgb", "grid")
+IMAGE_SIZE = 84  # pixels per side of the rgb observation
+VIEW_SIZE = 3  # cells per side of the partial view
+# The tutorial's colours: black floor, white wall, blue agent, green goals, red fires.
+COLORS = np.array([(0, 0, 0), (255, 255, 255), (0, 0, 255), (0, 255, 0), (255, 0, 0)], dtype=np.uint8)
+ANSI_CHARS = ".#@+x"
+RENDER_CELL = 32  # pixels per cell of render() frames
+VIEW_OUTLINE = (255, 200, 0)
+
+
+class GoalsAndFires:
+    """The rules of gridworld-v0 for a batch of `n_worlds` worlds, as numpy arrays.
+
+    Positions are indices of floor cells, `row * size + col`. Object slots `0..n_goals-1` are goals,
+    the rest fires. Random draws come from `draws` (one generator per world), so world i only ever
+    depends on its own generator. Observations show the floor inside its one-cell wall border, a
+    `(size + 2) x (size + 2)` picture.
+    """
+
+    def __init__(
+        self,
+        n_worlds: int,
+        size: int,
+        n_goals: int,
+        n_fires: int,
+        goal_reward: float,
+        fire_reward: float,
+        step_penalty: float,
+        partial: bool,
+    ) -> None:
+        self.n_worlds, self.size, self.partial = n_worlds, size, partial
+        self.floor = Grid(np.zeros((size, size), dtype=bool))  # moving off the floor is blocked
+        self.n_objects = n_goals + n_fires
+        self.slot_kinds = np.array([GOAL] * n_goals + [FIRE] * n_fires, dtype=np.int8)
+        self.slot_rewards = np.array([goal_reward] * n_goals + [fire_reward] * n_fires, dtype=np.float64)
+        self.step_penalty = float(step_penalty)
+        self.agent = np.zeros(n_worlds, dtype=np.intp)
+        self.objects = np.zeros((n_worlds, self.n_objects), dtype=np.intp)
+        self.draws = WorldDraws(n_worlds)
+
+        # drawing: the bordered picture, `side x side` cells, flat index `row * side + col`
+        self.side = side = size + 2
+        self.n_cells = n_cells = side * side
+        rows, cols = np.divmod(np.arange(size * size), size)
+        self.floor_to_cell = (rows + 1) * side + cols + 1
+        border = np.ones((side, side), dtype=bool)
+        border[1:-1, 1:-1] = False
+        self._border = border.ravel()
+        self._border_kinds = np.where(self._border, WALL, EMPTY).astype(np.int8)
+        self._world_cells = np.arange(n_worlds)[:, None] * n_cells  # where each world's cells start
+        self._world_planes = np.arange(n_worlds)[:, None] * (len(GRID_CHANNELS) * n_cells)
+        self._agent_plane = GRID_CHANNELS.index("agent") * n_cells
+        self._slot_planes = (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane of each slot's kind
+        view_rows, view_cols = np.mgrid[-1:2, -1:2]
+        self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
+
+    # ------------------------------------------------------------------ dynamics
+    def reset(self, worlds: np.ndarray) -> None:
+        """Place the agent, then the goals, then the fires of `worlds` on distinct random floor cells."""
+        placed = np.empty((len(worlds), 0), dtype=np.intp)
+        for _ in range(1 + self.n_objects):
+            cells = choose_unoccupied(placed, self.size * self.size, self.draws, worlds)
+            placed = np.concatenate([placed, cells[:, None]], axis=1)
+        self.agent[worlds] = placed[:, 0]
+        self.objects[worlds] = placed[:, 1:]
+
+    def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> np.ndarray:
+        """Move every world's agent (`actions`: intp of shape (n_worlds,)) and return the rewards.
+        Worlds where the bool mask `active` is False stay as they are (reward 0, no draws).
+
+        Stepping on an object collects its reward and moves it to a random floor cell free of the
+        agent and every other object, as in the tutorial."""
+        moved = self.floor.next_cell[self.agent, actions]
+        self.agent = moved if active is None else np.where(active, moved, self.agent)
+        hit = self.objects == self.agent[:, None]
+        if active is not None:
+            hit &= active[:, None]
+        rewards = hit.dot(self.slot_rewards)
+        if self.step_penalty:
+            rewards -= self.step_penalty if active is None else self.step_penalty * active
+        collected = np.flatnonzero(hit)  # at most one per world: objects never share a cell
+        if collected.size:
+            worlds, slots = np.divmod(collected, self.n_objects)
+            # the collected object lies under the agent, so the objects' cells are exactly the
+            # cells taken by the agent and the other objects
+            self.objects[worlds, slots] = choose_unoccupied(self.objects[worlds], self.size * self.size, self.draws, worlds)
+        return rewards
+
+    # ------------------------------------------------------------------ drawing
+    def kinds(self) -> np.ndarray:
+        """`(n_worlds, side, side)` int8 cell kinds of the whole picture, border included."""
+        kinds = np.empty((self.n_worlds, self.n_cells), dtype=np.int8)
+        kinds[:] = self._border_kinds
+        flat = kinds.reshape(-1)
+        flat[self._world_cells + self.floor_to_cell[self.objects]] = self.slot_kinds
+        flat[self._world_cells[:, 0] + self.floor_to_cell[self.agent]] = AGENT
+        return kinds.reshape(self.n_worlds, self.side, self.side)
+
+    def planes(self) -> np.ndarray:
+        """`(n_worlds, 4, side * side)` int8 one-hot planes of GRID_CHANNELS over the whole picture."""
+        planes = np.zeros((self.n_worlds, len(GRID_CHANNELS), self.n_cells), dtype=np.int8)
+        planes[:, 0] = self._border
+        flat = planes.reshape(-1)
+        flat[self._world_planes + self._slot_planes + self.floor_to_cell[self.objects]] = 1
+        flat[self._world_planes[:, 0] + self._agent_plane + self.floor_to_cell[self.agent]] = 1
+        return planes
+
+    def observations(self, obs_type: str) -> np.ndarray:
+        """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
+        n = self.n_worlds
+        if obs_type == "rgb":
+            view = self.kinds()
+            if self.partial:
+                view = np.take_along_axis(view.reshape(n, -1), self._view_cells(), axis=1).reshape(n, VIEW_SIZE, VIEW_SIZE)
+            return render.scaled_cells(view, _PALETTE, IMAGE_SIZE)
+        planes = self.planes()
+        if self.partial:
+            return np.take_along_axis(planes, self._view_cells()[:, None, :], axis=2).reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
+        return planes.reshape(n, -1, self.side, self.side)
+
+    def _view_cells(self) -> np.ndarray:
+        return self.floor_to_cell[self.agent][:, None] + self._view_offsets
+
+
+_PALETTE = render.pack_colors(COLORS)
+
+
+def observation_space(obs_type: str, size: int, partial: bool) -> spaces.Box | spaces.MultiBinary:
+    """The space of one observation (see GridworldEnv's docstring)."""
+    if obs_type == "rgb":
+        return spaces.Box(0, 255, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    side = VIEW_SIZE if partial else size + 2
+    return spaces.MultiBinary((len(GRID_CHANNELS), side, side))
+
+
+def validate_config(size: Any, n_goals: Any, n_fires: Any, obs_type: Any, partial: Any, rewards: dict[str, Any]) -> None:
+    """Raise a ValueError naming the problem and the allowed values."""
+    for name, value, low in (("size", size, 1), ("n_goals", n_goals, 0), ("n_fires", n_fires, 0)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if obs_type not in OBS_TYPES:
+        raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+    if not isinstance(partial, (bool, np.bool_)):
+        raise ValueError(f"partial must be True or False, got {partial!r}")
+    if 1 + n_goals + n_fires > size * size:
+        raise ValueError(
+            f"a {size}x{size} world has {size * size} cells, too few for 1 agent + {n_goals} goals + "
+            f"{n_fires} fires = {1 + n_goals + n_fires} objects on distinct cells"
+        )
+    if obs_type == "rgb" and not partial and size + 2 > IMAGE_SIZE:
+        raise ValueError(f"size must be at most {IMAGE_SIZE - 2} for the {IMAGE_SIZE}x{IMAGE_SIZE} image, got {size}; use obs_type='grid'")
+    for name, value in rewards.items():
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def render_frame(kinds: np.ndarray, agent_row_col: tuple[int, int], partial: bool) -> np.ndarray:
+    """A crisp frame of the whole world (32 px per cell, grid lines), the partial view outlined.
+    `kinds` is the bordered picture, `agent_row_col` the agent's floor cell."""
+    frame = render.tile_sprites(kinds, _render_sprites())
+    if partial:
+        row, col = agent_row_col  # the view's top-left cell in the bordered picture is (row, col)
+        render.outline(frame, row * RENDER_CELL, col * RENDER_CELL, 3 * RENDER_CELL, 3 * RENDER_CELL, VIEW_OUTLINE, 3)
+    return frame
+
+
+def _render_sprites() -> np.ndarray:
+    global _SPRITES
+    if _SPRITES is None:
+        lines = np.zeros((RENDER_CELL, RENDER_CELL), dtype=bool)
+        lines[0, :] = lines[:, 0] = True
+        _SPRITES = np.stack([render.sprite(RENDER_CELL, tuple(color), [(lines, (60, 60, 60))]) for color in COLORS])
+    return _SPRITES
+
+
+_SPRITES: np.ndarray | None = None
+
+
+class GridworldEnv(gym.Env[np.ndarray, int]):
+    """The goals-and-fires gridworld of the classic Dueling/Double DQN tutorial.
+
+    ## Description
+    A `size x size` floor (5x5 by default) surrounded by a wall holds the agent (blue), `n_goals` goals
+    (green, 4 by default) and `n_fires` fires (red, 2 by default), all on distinct random cells. When
+    the agent steps on a goal or a fire it collects the reward and that object reappears on a random
+    cell free of the agent and every other object. Nothing ends the episode: `gym.make` truncates it
+    after 50 steps (the registered `max_episode_steps`), as in the tutorial.
+
+    ## Action Space
+    `Discrete(4)`: 0 up, 1 down, 2 left, 3 right (`gym_gridworld.UP`, `DOWN`, `LEFT`, `RIGHT`). A move
+    into the wall leaves the agent where it is. Anything else (a float, a bool, a string, an integer
+    outside 0..3) raises a ValueError.
+
+    ## Observation Space
+    - `obs_type="rgb"` (default): `Box(0, 255, (84, 84, 3), uint8)`, the tutorial's image: the world
+      drawn with its one-cell white border, black floor, scaled with nearest neighbour (12 pixels per
+      cell at the default size). With `partial=True` it shows only the 3x3 cells around the agent
+      (28 pixels per cell; cells beyond the border are wall).
+    - `obs_type="grid"`: `Box(0, 1, (4, size + 2, size + 2), uint8)`, channels first, the same cells as
+      the image: planes `GRID_CHANNELS = ("wall", "agent", "goal", "fire")`, each cell one-hot (an empty
+      floor cell is all zeros). With `partial=True` the shape is `(4, 3, 3)`, the agent in the centre:
+      at most 4**8 distinct observations, small enough for tabular Q-learning.
+
+    ## Rewards
+    `goal_reward` (+1) for a goal, `fire_reward` (-1) for a fire, minus `step_penalty` (0, as in the
+    tutorial) on every step. There is no penalty for bumping into the wall.
+
+    ## Starting State
+    The agent, then the goals, then the fires are placed one after another on uniformly drawn free
+    cells, with draws from `self.np_random`.
+
+    ## Episode End
+    Never terminates; truncation is left to the `TimeLimit` wrapper that `gym.make` adds (50 steps).
+
+    ## Info
+    Empty: the observation is the whole state (the partial view aside).
+
+    ## Arguments
+    - `size` (5): cells per side of the floor.
+    - `n_goals` (4), `n_fires` (2): object counts; agent + objects must fit on distinct cells.
+    - `partial` (False): observe the 3x3 cells around the agent instead of the whole world.
+    - `obs_type` ("rgb"): `"rgb"` or `"grid"`, see above.
+    - `goal_reward` (1.0), `fire_reward` (-1.0), `step_penalty` (0.0).
+    - `render_mode`: `"rgb_array"` (the whole world at 32 px per cell, the partial view outlined in
+      yellow), `"ansi"` (`#` wall, `@` agent, `+` goal, `x` fire, `.` floor), `"human"` (pygame) or None.
+
+    ## Vector env
+    `gym.make_vec("gridworld-v0", num_envs=N)` builds `GridworldVectorEnv`, N worlds stepped together
+    in numpy; sub-env i equals this env reset with `seed + i`.
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 8}
+
+    def __init__(
+        self,
+        size: int = 5,
+        n_goals: int = 4,
+        n_fires: int = 2,
+        partial: bool = False,
+        obs_type: str = "rgb",
+        goal_reward: float = 1.0,
+        fire_reward: float = -1.0,
+        step_penalty: float = 0.0,
+        render_mode: str | None = None,
+    ) -> None:
+        rewards = {"goal_reward": goal_reward, "fire_reward": fire_reward, "step_penalty": step_penalty}
+        validate_config(size, n_goals, n_fires, obs_type, partial, rewards)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.game = GoalsAndFires(1, int(size), int(n_goals), int(n_fires), partial=bool(partial), **rewards)
+        self.obs_type = obs_type
+        self.render_mode = render_mode
+        self.observation_space = observation_space(obs_type, int(size), bool(partial))
+        self.action_space = spaces.Discrete(N_ACTIONS)
+        self._started = False
+        self._window: render.Window | None = None
+        self._only = np.zeros(1, dtype=np.intp)
+        self._action = np.zeros(1, dtype=np.intp)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"gridworld-v0 takes no reset options, got {sorted(options)}")
+        if self.game.draws.generators[0] is not self.np_random:  # seeded afresh (or replaced by the user)
+            self.game.draws.set_generator(0, self.np_random)
+        self.game.reset(self._only)
+        self._started = True
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict]:
+        if not self._started:
+            raise gym.error.ResetNeeded("Call reset() before step().")
+        self._action[0] = check_action(action)
+        if self.game.draws.generators[0] is not self.np_random:  # np_random was replaced mid-episode
+            self.game.draws.set_generator(0, self.np_random)
+        reward = float(self.game.step(self._action)[0])
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, False, False, {}
+
+    def _observation(self) -> np.ndarray:
+        return self.game.observations(self.obs_type)[0]
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make.")
+            return None
+        if not self._started:
+            raise gym.error.ResetNeeded("Call reset() before render().")
+        kinds = self.game.kinds()[0]
+        if self.render_mode == "ansi":
+            return render.ansi_grid(kinds, ANSI_CHARS)
+        frame = render_frame(kinds, divmod(int(self.game.agent[0]), self.game.size), self.game.partial)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = render.Window("gridworld-v0", self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
+        return state
