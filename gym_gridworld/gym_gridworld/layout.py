@@ -115,7 +115,7 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     if len(stranded):
         row, col = stranded[0]
         raise LayoutError(
-            f"{source}: line {row + 1}, column {col + 1}: pellet {chars[row, col]!r} cannot be reached from the player "
+            f"{source}: line {row + 1}, column {col + 1}: pellet {str(chars[row, col])!r} cannot be reached from the player "
             f"at line {players[0][0] + 1}, column {players[0][1] + 1} ({len(stranded)} unreachable pellet(s) in all)"
         )
     return Layout(source, "\n".join(lines) + "\n", walls, pellets, power, players[0], tuple(ghosts))

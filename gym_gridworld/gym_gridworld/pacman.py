@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Any, SupportsFloat
+from typing import Any, NamedTuple, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -12,7 +12,7 @@ from gymnasium import spaces
 
 from gym_gridworld import render
 from gym_gridworld.core import LEFT, N_ACTIONS, REVERSE, Grid, check_action
-from gym_gridworld.layout import Layout, load_layout
+from gym_gridworld.layout import WALL_CHAR, Layout, load_layout
 
 # Cell kinds of the board (what stays put) and of the drawn frame (what moves, drawn over the board).
 EMPTY, WALL, PELLET, POWER = 0, 1, 2, 3
@@ -142,7 +142,8 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
 
         self.obs_type, self.render_mode = obs_type, render_mode
         self.n_lives, self.frightened_steps, self.ghost_randomness = int(lives), int(frightened_steps), float(ghost_randomness)
-        self.grid, self.corners, self._distance_rows = _maze(self.layout)
+        self.maze = maze_of(self.layout)
+        self.grid = self.maze.grid
         self.pacman_start = self.grid.cell(*self.layout.player)
         self.ghost_homes = [self.grid.cell(*g) for g in self.layout.ghosts]
         self.n_ghosts = len(self.ghost_homes)
@@ -155,7 +156,6 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         else:
             self.observation_space = spaces.MultiBinary((len(GRID_CHANNELS), height, width))
         self._board_codes = np.array([WALL, PELLET, POWER], dtype=np.int8)
-        self._next_cell = self.grid.next_cell.tolist()  # Python lists: faster than numpy for scalar look-ups
         self._canvas = render.SpriteCanvas(sprites(self.cell_pixels), (height, width), IMAGE_SIZE) if obs_type == "rgb" else None
         self._started = False
         self.game_over = False
@@ -184,7 +184,7 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         action = check_action(action)
         self.clock += 1
         self._reward = self.rewards["step"]
-        moved = self._next_cell[self.pacman][action]
+        moved = self.maze.next_cell[self.pacman][action]
         if moved != self.pacman:
             self.pacman, self.heading = moved, action
         self._eat(moved)
@@ -285,7 +285,7 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
     def _target(self, g: int) -> int | None:
         """The cell ghost g heads for, or None to turn at random."""
         personality = PERSONALITIES[g % len(PERSONALITIES)]
-        corner = self.corners[g % len(self.corners)]
+        corner = self.maze.corners[g % len(self.maze.corners)]
         if (self.clock - 1) % (SCATTER_STEPS + CHASE_STEPS) < SCATTER_STEPS:
             return corner
         if personality == "chaser":
@@ -293,16 +293,16 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         if personality == "ambusher":
             ahead = self.pacman
             for _ in range(AMBUSH_LOOKAHEAD):
-                ahead = self._next_cell[ahead][self.heading]
+                ahead = self.maze.next_cell[ahead][self.heading]
             return ahead
         if personality == "wanderer":
             return None
-        far = self._distance_rows[self.pacman][self.ghost_cells[g]] > SHY_DISTANCE
+        far = self.maze.distances[self.pacman][self.ghost_cells[g]] > SHY_DISTANCE
         return self.pacman if far else corner
 
     def _towards(self, options: Any, target: int) -> tuple[int, int]:
         """The (direction, cell) of `options` nearest to `target` by maze distance (first on ties)."""
-        distances = self._distance_rows[target]  # maze distances are symmetric: row = column
+        distances = self.maze.distances[target]  # maze distances are symmetric: row = column
         return min(options, key=lambda move: distances[move[1]])
 
     # ------------------------------------------------------------------ observation and rendering
@@ -362,7 +362,13 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
+        state["maze"] = state["grid"] = None  # shared tables: rebuilt (or found in the cache) on load
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.maze = maze_of(self.layout)
+        self.grid = self.maze.grid
 
 
 def _merge_rewards(rewards: dict[str, float] | None) -> dict[str, float]:
@@ -376,17 +382,24 @@ def _merge_rewards(rewards: dict[str, float] | None) -> dict[str, float]:
     return merged
 
 
+class Maze(NamedTuple):
+    """What every env of one layout shares: its geometry and tables for fast scalar look-ups."""
+
+    grid: Grid
+    corners: tuple[int, ...]  # scatter targets, see `_corner_cells`
+    next_cell: list[list[int]]  # Grid.next_cell as lists (faster than numpy for single look-ups)
+    distances: list[list[int]]  # maze distances between all cells, as lists
+
+
+def maze_of(layout: Layout) -> Maze:
+    """The Maze of `layout`, computed once per layout text and shared by every env of it."""
+    return _maze_of_text(layout.text)
+
+
 @lru_cache(maxsize=16)
-def _maze_for_text(text: str) -> tuple[Grid, tuple[int, ...], list[list[int]]]:
-    walls = np.array([[char == "%" for char in line] for line in text.splitlines()])
-    grid = Grid(walls)
-    return grid, _corner_cells(grid), grid.distances.tolist()
-
-
-def _maze(layout: Layout) -> tuple[Grid, tuple[int, ...], list[list[int]]]:
-    """The maze geometry, corner cells and maze distances (lists, for fast scalar look-ups) of
-    `layout`, computed once per layout and shared by every env of it."""
-    return _maze_for_text(layout.text)
+def _maze_of_text(text: str) -> Maze:
+    grid = Grid(np.array([[char == WALL_CHAR for char in line] for line in text.splitlines()]))
+    return Maze(grid, _corner_cells(grid), grid.next_cell.tolist(), grid.distances.tolist())
 
 
 def _corner_cells(grid: Grid) -> tuple[int, int, int, int]:

@@ -158,8 +158,7 @@ class Window:
 
         self._pygame = pygame
         self.fps = fps
-        pygame.init()
-        pygame.display.init()
+        pygame.display.init()  # the display only: no audio device is needed
         pygame.display.set_caption(title)
         self._screen = None
         self._clock = pygame.time.Clock()
@@ -174,6 +173,8 @@ class Window:
         pygame.display.flip()
         self._clock.tick(self.fps)
 
+    def set_caption(self, title: str) -> None:
+        self._pygame.display.set_caption(title)
+
     def close(self) -> None:
         self._pygame.display.quit()
-        self._pygame.quit()
