@@ -99,6 +99,20 @@ class Grid:
         return self._distances
 
 
+def check_int(name: str, value: Any, low: int) -> int:
+    """`value` as an int, or a ValueError if it is not an integer >= `low` (bools are refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any) -> float:
+    """`value` as a float, or a ValueError if it is not a finite number (bools are refused)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
 def check_action(action: Any, n_actions: int = N_ACTIONS) -> int:
     """`action` as a Python int, or a ValueError naming the allowed values (no float, bool or str)."""
     if type(action) is int and 0 <= action < n_actions:  # the common case, checked first for speed

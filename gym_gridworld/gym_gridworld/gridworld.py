@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gym_gridworld import render
-from gym_gridworld.core import N_ACTIONS, Grid, WorldDraws, check_action, choose_unoccupied
+from gym_gridworld.core import N_ACTIONS, Grid, WorldDraws, check_action, check_int, check_number, choose_unoccupied
 
 # Cell kinds, in drawing order of the tutorial: empty floor, the outer wall, the agent, goals, fires.
 EMPTY, WALL, AGENT, GOAL, FIRE = 0, 1, 2, 3, 4
@@ -47,8 +47,9 @@ class GoalsAndFires:
         fire_reward: float,
         step_penalty: float,
         partial: bool,
+        obs_type: str,
     ) -> None:
-        self.n_worlds, self.size, self.partial = n_worlds, size, partial
+        self.n_worlds, self.size, self.partial, self.obs_type = n_worlds, size, partial, obs_type
         self.floor = Grid(np.zeros((size, size), dtype=bool))  # moving off the floor is blocked
         self.n_objects = n_goals + n_fires
         self.slot_kinds = np.array([GOAL] * n_goals + [FIRE] * n_fires, dtype=np.int8)
@@ -125,10 +126,18 @@ class GoalsAndFires:
         flat[self._world_planes[:, 0] + self._agent_plane + self.floor_to_cell[self.agent]] = 1
         return planes
 
-    def observations(self, obs_type: str) -> np.ndarray:
+    @property
+    def observation_space(self) -> spaces.Box | spaces.MultiBinary:
+        """The space of one world's observation (see GridworldEnv's docstring)."""
+        if self.obs_type == "rgb":
+            return spaces.Box(0, 255, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+        side = VIEW_SIZE if self.partial else self.side
+        return spaces.MultiBinary((len(GRID_CHANNELS), side, side))
+
+    def observations(self) -> np.ndarray:
         """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
         n = self.n_worlds
-        if obs_type == "rgb":
+        if self.obs_type == "rgb":
             view = self.kinds()
             if self.partial:
                 view = np.take_along_axis(view.reshape(n, -1), self._view_cells(), axis=1).reshape(n, VIEW_SIZE, VIEW_SIZE)
@@ -145,19 +154,20 @@ class GoalsAndFires:
 _PALETTE = render.pack_colors(COLORS)
 
 
-def observation_space(obs_type: str, size: int, partial: bool) -> spaces.Box | spaces.MultiBinary:
-    """The space of one observation (see GridworldEnv's docstring)."""
-    if obs_type == "rgb":
-        return spaces.Box(0, 255, (IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
-    side = VIEW_SIZE if partial else size + 2
-    return spaces.MultiBinary((len(GRID_CHANNELS), side, side))
-
-
-def validate_config(size: Any, n_goals: Any, n_fires: Any, obs_type: Any, partial: Any, rewards: dict[str, Any]) -> None:
-    """Raise a ValueError naming the problem and the allowed values."""
-    for name, value, low in (("size", size, 1), ("n_goals", n_goals, 0), ("n_fires", n_fires, 0)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+def build_game(
+    n_worlds: int,
+    size: Any,
+    n_goals: Any,
+    n_fires: Any,
+    partial: Any,
+    obs_type: Any,
+    goal_reward: Any,
+    fire_reward: Any,
+    step_penalty: Any,
+) -> GoalsAndFires:
+    """A GoalsAndFires after checking the arguments of GridworldEnv; a ValueError names any bad one
+    and the allowed values."""
+    size, n_goals, n_fires = check_int("size", size, 1), check_int("n_goals", n_goals, 0), check_int("n_fires", n_fires, 0)
     if obs_type not in OBS_TYPES:
         raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
     if not isinstance(partial, (bool, np.bool_)):
@@ -169,9 +179,9 @@ def validate_config(size: Any, n_goals: Any, n_fires: Any, obs_type: Any, partia
         )
     if obs_type == "rgb" and not partial and size + 2 > IMAGE_SIZE:
         raise ValueError(f"size must be at most {IMAGE_SIZE - 2} for the {IMAGE_SIZE}x{IMAGE_SIZE} image, got {size}; use obs_type='grid'")
-    for name, value in rewards.items():
-        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
-            raise ValueError(f"{name} must be a finite number, got {value!r}")
+    rewards = {name: check_number(name, value) for name, value in
+               (("goal_reward", goal_reward), ("fire_reward", fire_reward), ("step_penalty", step_penalty))}  # fmt: skip
+    return GoalsAndFires(n_worlds, size, n_goals, n_fires, partial=bool(partial), obs_type=obs_type, **rewards)
 
 
 def render_frame(kinds: np.ndarray, agent_row_col: tuple[int, int], partial: bool) -> np.ndarray:
@@ -196,7 +206,7 @@ def _render_sprites() -> np.ndarray:
 _SPRITES: np.ndarray | None = None
 
 
-class GridworldEnv(gym.Env[np.ndarray, int]):
+class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     """The goals-and-fires gridworld of the classic Dueling/Double DQN tutorial.
 
     ## Description
@@ -266,17 +276,12 @@ class GridworldEnv(gym.Env[np.ndarray, int]):
         step_penalty: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
-        rewards = {"goal_reward": goal_reward, "fire_reward": fire_reward, "step_penalty": step_penalty}
-        validate_config(size, n_goals, n_fires, obs_type, partial, rewards)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        self.game = GoalsAndFires(1, int(size), int(n_goals), int(n_fires), partial=bool(partial), **rewards)
-        self.obs_type = obs_type
-        self.render_mode = render_mode
-        self.observation_space = observation_space(obs_type, int(size), bool(partial))
+        self.game = build_game(1, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty)
+        self.obs_type, self.partial = self.game.obs_type, self.game.partial
+        self.render_mode = render.check_render_mode(render_mode, self.metadata)
+        self.observation_space = self.game.observation_space
         self.action_space = spaces.Discrete(N_ACTIONS)
         self._started = False
-        self._window: render.Window | None = None
         self._only = np.zeros(1, dtype=np.intp)
         self._action = np.zeros(1, dtype=np.intp)
 
@@ -304,31 +309,10 @@ class GridworldEnv(gym.Env[np.ndarray, int]):
         return self._observation(), reward, False, False, {}
 
     def _observation(self) -> np.ndarray:
-        return self.game.observations(self.obs_type)[0]
+        return self.game.observations()[0]
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make.")
-            return None
-        if not self._started:
-            raise gym.error.ResetNeeded("Call reset() before render().")
-        kinds = self.game.kinds()[0]
-        if self.render_mode == "ansi":
-            return render.ansi_grid(kinds, ANSI_CHARS)
-        frame = render_frame(kinds, divmod(int(self.game.agent[0]), self.game.size), self.game.partial)
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = render.Window("gridworld-v0", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
+    def _ansi(self) -> str:
+        return render.ansi_grid(self.game.kinds()[0], ANSI_CHARS)
 
-    def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
-        return state
+    def _rgb_frame(self) -> np.ndarray:
+        return render_frame(self.game.kinds()[0], divmod(int(self.game.agent[0]), self.game.size), self.game.partial)

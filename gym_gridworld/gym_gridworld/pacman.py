@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gym_gridworld import render
-from gym_gridworld.core import LEFT, N_ACTIONS, REVERSE, Grid, check_action
+from gym_gridworld.core import LEFT, N_ACTIONS, REVERSE, Grid, check_action, check_int, check_number
 from gym_gridworld.layout import WALL_CHAR, Layout, load_layout
 
 # Cell kinds of the board (what stays put) and of the drawn frame (what moves, drawn over the board).
@@ -44,7 +44,7 @@ FRIGHTENED_COLOR = (200, 200, 255)
 EYE_WHITE, PUPIL = (255, 255, 255), (33, 33, 222)
 
 
-class PacmanEnv(gym.Env[np.ndarray, int]):
+class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     """A pac-man-like maze game: eat every pellet, avoid the ghosts, eat them after a power pellet.
 
     ## Description
@@ -124,14 +124,11 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         self.layout = load_layout(layout)
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
-        for name, value in (("lives", lives), ("frightened_steps", frightened_steps)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        self.n_lives, self.frightened_steps = check_int("lives", lives, 1), check_int("frightened_steps", frightened_steps, 1)
         if not isinstance(ghost_randomness, (int, float)) or not 0.0 <= ghost_randomness <= 1.0:
             raise ValueError(f"ghost_randomness must be a probability in [0, 1], got {ghost_randomness!r}")
         self.rewards = _merge_rewards(rewards)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render.check_render_mode(render_mode, self.metadata)
         height, width = self.layout.shape
         self.cell_pixels = IMAGE_SIZE // max(height, width)
         if obs_type == "rgb" and self.cell_pixels < 2:
@@ -140,8 +137,7 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
                 f"(at most {IMAGE_SIZE // 2} cells per side); use obs_type='grid'"
             )
 
-        self.obs_type, self.render_mode = obs_type, render_mode
-        self.n_lives, self.frightened_steps, self.ghost_randomness = int(lives), int(frightened_steps), float(ghost_randomness)
+        self.obs_type, self.ghost_randomness = obs_type, float(ghost_randomness)
         self.maze = maze_of(self.layout)
         self.grid = self.maze.grid
         self.pacman_start = self.grid.cell(*self.layout.player)
@@ -159,7 +155,6 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         self._canvas = render.SpriteCanvas(sprites(self.cell_pixels), (height, width), IMAGE_SIZE) if obs_type == "rgb" else None
         self._started = False
         self.game_over = False
-        self._window: render.Window | None = None
 
     # ------------------------------------------------------------------ Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
@@ -330,38 +325,19 @@ class PacmanEnv(gym.Env[np.ndarray, int]):
         planes[4 + np.array(self.ghost_states, dtype=np.intp), self.ghost_cells] = 1
         return planes.reshape(len(GRID_CHANNELS), self.grid.height, self.grid.width)
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make.")
-            return None
-        if not self._started:
-            raise gym.error.ResetNeeded("Call reset() before render().")
-        if self.render_mode == "ansi":
-            status = f"lives {self.lives} | pellets left {self.pellets_left}" + (" | level cleared" if self.win else "")
-            return render.ansi_grid(self._kinds(), ANSI_CHARS) + status + "\n"
-        frame = self._render_frame()
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = render.Window("pacman-v0", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
+    def _ansi(self) -> str:
+        status = f"lives {self.lives} | pellets left {self.pellets_left}" + (" | level cleared" if self.win else "")
+        return render.ansi_grid(self._kinds(), ANSI_CHARS) + status + "\n"
 
-    def _render_frame(self) -> np.ndarray:
+    def _rgb_frame(self) -> np.ndarray:
         tiles = sprites(RENDER_CELL)
         maze = render.tile_sprites(self._kinds(), tiles)
         status = np.full((1, self.grid.width), EMPTY, dtype=np.int8)
         status[0, : min(self.lives, self.grid.width)] = PACMAN + LEFT
         return np.concatenate([maze, render.tile_sprites(status, tiles)], axis=0)
 
-    def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
-
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
+        state = super().__getstate__()
         state["maze"] = state["grid"] = None  # shared tables: rebuilt (or found in the cache) on load
         return state
 
@@ -376,9 +352,7 @@ def _merge_rewards(rewards: dict[str, float] | None) -> dict[str, float]:
     for key, value in (rewards or {}).items():
         if key not in DEFAULT_REWARDS:
             raise ValueError(f"unknown reward {key!r}; the rewards are {sorted(DEFAULT_REWARDS)}")
-        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
-            raise ValueError(f"rewards[{key!r}] must be a finite number, got {value!r}")
-        merged[key] = float(value)
+        merged[key] = check_number(f"rewards[{key!r}]", value)
     return merged
 
 

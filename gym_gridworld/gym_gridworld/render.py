@@ -7,8 +7,11 @@ one copy, never a loop over pixels or cells.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from functools import lru_cache
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 
@@ -178,3 +181,57 @@ class Window:
 
     def close(self) -> None:
         self._pygame.display.quit()
+
+
+def check_render_mode(render_mode: str | None, metadata: dict[str, Any]) -> str | None:
+    """`render_mode` if `metadata["render_modes"]` lists it (or it is None), else a ValueError."""
+    if render_mode is not None and render_mode not in metadata["render_modes"]:
+        raise ValueError(f"render_mode must be one of {metadata['render_modes']} or None, got {render_mode!r}")
+    return render_mode
+
+
+class RenderModes(ABC):
+    """`render()`, `close()` and pickling for a Gymnasium env that draws itself.
+
+    The env sets `render_mode` (see `check_render_mode`) and `_started`, and provides
+    `_ansi() -> str` and `_rgb_frame() -> np.ndarray`; "human" shows the rgb frame in a pygame
+    window opened on first use and closed by `close()`."""
+
+    metadata: dict[str, Any]
+    render_mode: str | None
+    _started: bool
+    _window: Window | None = None
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make.")
+            return None
+        if not self._started:
+            raise gym.error.ResetNeeded("Call reset() before render().")
+        if self.render_mode == "ansi":
+            return self._ansi()
+        frame = self._rgb_frame()
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = Window(type(self).__name__, self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    @abstractmethod
+    def _ansi(self) -> str:
+        """The state as text (render_mode "ansi")."""
+
+    @abstractmethod
+    def _rgb_frame(self) -> np.ndarray:
+        """The state as a uint8 HxWx3 image (render_mode "rgb_array", and "human")."""
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
+        return state

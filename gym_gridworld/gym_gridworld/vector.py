@@ -11,8 +11,9 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gym_gridworld.core import N_ACTIONS, check_actions
-from gym_gridworld.gridworld import GoalsAndFires, GridworldEnv, observation_space, render_frame, validate_config
+from gym_gridworld.core import N_ACTIONS, check_actions, check_int
+from gym_gridworld.gridworld import GridworldEnv, build_game, render_frame
+from gym_gridworld.render import check_render_mode
 
 
 class GridworldVectorEnv(VectorEnv):
@@ -54,23 +55,12 @@ class GridworldVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if max_episode_steps is not None and (
-            not isinstance(max_episode_steps, (int, np.integer)) or isinstance(max_episode_steps, bool) or max_episode_steps < 1
-        ):
-            raise ValueError(f"max_episode_steps must be None or an integer >= 1, got {max_episode_steps!r}")
-        rewards = {"goal_reward": goal_reward, "fire_reward": fire_reward, "step_penalty": step_penalty}
-        validate_config(size, n_goals, n_fires, obs_type, partial, rewards)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-
-        self.num_envs = int(num_envs)
-        self.game = GoalsAndFires(self.num_envs, int(size), int(n_goals), int(n_fires), partial=bool(partial), **rewards)
-        self.obs_type = obs_type
-        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
-        self.render_mode = render_mode
-        self.single_observation_space = observation_space(obs_type, int(size), bool(partial))
+        self.num_envs = check_int("num_envs", num_envs, 1)
+        self.max_episode_steps = None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
+        self.game = build_game(self.num_envs, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty)
+        self.obs_type, self.partial = self.game.obs_type, self.game.partial
+        self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.single_observation_space = self.game.observation_space
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -128,7 +118,7 @@ class GridworldVectorEnv(VectorEnv):
         return self._observations(), rewards, terminated, truncated, {}
 
     def _observations(self) -> np.ndarray:
-        return self.game.observations(self.obs_type)
+        return self.game.observations()
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         if self.render_mode is None:
