@@ -23,18 +23,16 @@ def place(env, agent, goals=(), fires=()):
     """Put the agent and objects of a reset env on the given (row, col) floor cells."""
     game = env.unwrapped.game
     assert game.n_objects == len(goals) + len(fires)
-    size = game.size
-    game.agent[0] = agent[0] * size + agent[1]
-    game.objects[0] = [r * size + c for r, c in (*goals, *fires)]
+    game.agent[0] = game.cell(*agent)
+    game.objects[0] = [game.cell(*rc) for rc in (*goals, *fires)]
 
 
 def cells_of(env):
     """(agent, goals, fires) as sets of (row, col)."""
     game = env.unwrapped.game
-    to_rc = lambda cell: divmod(int(cell), game.size)  # noqa: E731
-    goals = {to_rc(c) for c, kind in zip(game.objects[0], game.slot_kinds) if kind == GOAL}
-    fires = {to_rc(c) for c, kind in zip(game.objects[0], game.slot_kinds) if kind == FIRE}
-    return to_rc(game.agent[0]), goals, fires
+    goals = {game.floor_row_col(c) for c, kind in zip(game.objects[0], game.slot_kinds) if kind == GOAL}
+    fires = {game.floor_row_col(c) for c, kind in zip(game.objects[0], game.slot_kinds) if kind == FIRE}
+    return game.floor_row_col(game.agent[0]), goals, fires
 
 
 # --------------------------------------------------------------------------- rules

@@ -143,13 +143,15 @@ class WorldDraws:
 
     World i's draws depend only on its generator, so a batch of worlds seeded `seed + i` draws exactly
     what single worlds seeded `seed + i` draw: the vector env equals the single env by construction.
-    Each generator refills a buffer of `buffer_size` 32-bit values at a time, so a batch step takes
-    its draws with array indexing; only the rare refill loops over worlds.
+    Each generator refills a buffer of `buffer_size` values at a time, so a batch step takes its
+    draws with array indexing; only the rare refill loops over worlds. A value is a 32-bit random
+    integer k stored as k / 2**32, so `floor(value * bound)` is exactly `(k * bound) >> 32`, a uniform
+    integer below `bound` (bias under bound / 2**32) for any bound below 2**21.
     """
 
     def __init__(self, n_worlds: int, buffer_size: int = 256) -> None:
         self.generators: list[np.random.Generator | None] = [None] * n_worlds
-        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.uint64)
+        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.float64)
         self.used = np.full(n_worlds, buffer_size, dtype=np.intp)  # all used: refill before the first draw
 
     def set_generator(self, world: int, generator: np.random.Generator) -> None:
@@ -159,26 +161,31 @@ class WorldDraws:
 
     def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
         """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
-        empty = worlds[self.used[worlds] == self.buffer.shape[1]]
-        for world in empty.tolist():
-            generator = self.generators[world]
-            if generator is None:
-                raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
-            self.buffer[world] = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
-            self.used[world] = 0
-        values = self.buffer[worlds, self.used[worlds]]
-        self.used[worlds] += 1
-        # multiply-shift maps a 32-bit value to [0, bound) without a modulo (bias below bound / 2**32)
-        return ((values * np.asarray(bound, dtype=np.uint64)) >> np.uint64(32)).astype(np.intp)
+        position = self.used[worlds]
+        exhausted = position == self.buffer.shape[1]
+        if exhausted.any():
+            for world in worlds[exhausted].tolist():
+                self._refill(world)
+            position = self.used[worlds]
+        self.used[worlds] = position + 1
+        return (self.buffer[worlds, position] * bound).astype(np.intp)
+
+    def _refill(self, world: int) -> None:
+        generator = self.generators[world]
+        if generator is None:
+            raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
+        integers = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
+        self.buffer[world] = integers * 2.0**-32
+        self.used[world] = 0
 
 
 def choose_unoccupied(occupied: np.ndarray, n_cells: int, draws: WorldDraws, worlds: np.ndarray) -> np.ndarray:
     """For each world of `worlds`, a cell drawn uniformly from `0..n_cells-1` minus its row of
     `occupied` (an `(len(worlds), m)` array of distinct cells): one draw per world.
 
-    The draw picks the k-th free cell; walking the occupied cells in increasing order and stepping
-    past each one at or before the candidate turns k into that cell without a per-world loop."""
-    candidate = draws.below(worlds, n_cells - occupied.shape[1])
-    for taken in np.sort(occupied, axis=1).T:
-        candidate += taken <= candidate
-    return candidate
+    The draw k picks the k-th free cell (from 0). With the occupied cells sorted, `cell - i` counts
+    the free cells before the i-th of them; the k-th free cell lies past exactly those occupied cells
+    whose count is at most k, so it is k plus their number: no loop over worlds or cells."""
+    free_before = np.sort(occupied, axis=1) - np.arange(occupied.shape[1])
+    k = draws.below(worlds, n_cells - occupied.shape[1])
+    return k + np.count_nonzero(free_before <= k[:, None], axis=1)

@@ -31,10 +31,12 @@ VIEW_OUTLINE = (255, 200, 0)
 class GoalsAndFires:
     """The rules of gridworld-v0 for a batch of `n_worlds` worlds, as numpy arrays.
 
-    Positions are indices of floor cells, `row * size + col`. Object slots `0..n_goals-1` are goals,
-    the rest fires. Random draws come from `draws` (one generator per world), so world i only ever
-    depends on its own generator. Observations show the floor inside its one-cell wall border, a
-    `(size + 2) x (size + 2)` picture.
+    The world is drawn as a `(size + 2) x (size + 2)` picture: the floor inside a one-cell wall.
+    Positions are flat cells of that picture, `row * side + col` with `side = size + 2`, so moves,
+    observations and rendering need no conversion; random placement works in floor indices
+    (`row * size + col` of the floor alone) and converts at the end. Object slots
+    `0..n_goals-1` are goals, the rest fires. Random draws come from `draws` (one generator per
+    world), so world i only ever depends on its own generator.
     """
 
     def __init__(
@@ -50,40 +52,55 @@ class GoalsAndFires:
         obs_type: str,
     ) -> None:
         self.n_worlds, self.size, self.partial, self.obs_type = n_worlds, size, partial, obs_type
-        self.floor = Grid(np.zeros((size, size), dtype=bool))  # moving off the floor is blocked
         self.n_objects = n_goals + n_fires
         self.slot_kinds = np.array([GOAL] * n_goals + [FIRE] * n_fires, dtype=np.int8)
         self.slot_rewards = np.array([goal_reward] * n_goals + [fire_reward] * n_fires, dtype=np.float64)
         self.step_penalty = float(step_penalty)
-        self.agent = np.zeros(n_worlds, dtype=np.intp)
-        self.objects = np.zeros((n_worlds, self.n_objects), dtype=np.intp)
         self.draws = WorldDraws(n_worlds)
 
-        # drawing: the bordered picture, `side x side` cells, flat index `row * side + col`
         self.side = side = size + 2
         self.n_cells = n_cells = side * side
+        walls = np.ones((side, side), dtype=bool)
+        walls[1:-1, 1:-1] = False
+        self.picture = Grid(walls)
         rows, cols = np.divmod(np.arange(size * size), size)
         self.floor_to_cell = (rows + 1) * side + cols + 1
-        border = np.ones((side, side), dtype=bool)
-        border[1:-1, 1:-1] = False
-        self._border = border.ravel()
-        self._border_kinds = np.where(self._border, WALL, EMPTY).astype(np.int8)
+        self.cell_to_floor = np.full(n_cells, -1, dtype=np.intp)
+        self.cell_to_floor[self.floor_to_cell] = np.arange(size * size)
+        self.agent = np.full(n_worlds, self.floor_to_cell[0], dtype=np.intp)
+        self.objects = np.zeros((n_worlds, self.n_objects), dtype=np.intp)
+
+        # blank pictures (walls only) and offsets into the flattened batch, computed once
+        self._blank_kinds = np.tile(np.where(self.picture.walls, WALL, EMPTY).astype(np.int8), (n_worlds, 1))
+        self._blank_planes = np.zeros((n_worlds, len(GRID_CHANNELS), n_cells), dtype=np.int8)
+        self._blank_planes[:, GRID_CHANNELS.index("wall")] = self.picture.walls
         self._world_cells = np.arange(n_worlds)[:, None] * n_cells  # where each world's cells start
-        self._world_planes = np.arange(n_worlds)[:, None] * (len(GRID_CHANNELS) * n_cells)
-        self._agent_plane = GRID_CHANNELS.index("agent") * n_cells
-        self._slot_planes = (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane of each slot's kind
+        world_planes = np.arange(n_worlds)[:, None] * (len(GRID_CHANNELS) * n_cells)
+        self._plane_starts = (world_planes + np.arange(len(GRID_CHANNELS)) * n_cells)[:, :, None]
+        self._agent_planes = world_planes[:, 0] + GRID_CHANNELS.index("agent") * n_cells
+        self._slot_planes = world_planes + (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane = kind - 1
         view_rows, view_cols = np.mgrid[-1:2, -1:2]
         self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
+
+    def cell(self, row: int, col: int) -> int:
+        """The position of floor cell (row, col), counted from the floor's top-left corner."""
+        return (row + 1) * self.side + col + 1
+
+    def floor_row_col(self, cell: int) -> tuple[int, int]:
+        """The floor (row, col) of a position."""
+        row, col = divmod(int(cell), self.side)
+        return row - 1, col - 1
 
     # ------------------------------------------------------------------ dynamics
     def reset(self, worlds: np.ndarray) -> None:
         """Place the agent, then the goals, then the fires of `worlds` on distinct random floor cells."""
         placed = np.empty((len(worlds), 0), dtype=np.intp)
         for _ in range(1 + self.n_objects):
-            cells = choose_unoccupied(placed, self.size * self.size, self.draws, worlds)
-            placed = np.concatenate([placed, cells[:, None]], axis=1)
-        self.agent[worlds] = placed[:, 0]
-        self.objects[worlds] = placed[:, 1:]
+            floor = choose_unoccupied(placed, self.size * self.size, self.draws, worlds)
+            placed = np.concatenate([placed, floor[:, None]], axis=1)
+        cells = self.floor_to_cell[placed]
+        self.agent[worlds] = cells[:, 0]
+        self.objects[worlds] = cells[:, 1:]
 
     def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> np.ndarray:
         """Move every world's agent (`actions`: intp of shape (n_worlds,)) and return the rewards.
@@ -91,7 +108,7 @@ class GoalsAndFires:
 
         Stepping on an object collects its reward and moves it to a random floor cell free of the
         agent and every other object, as in the tutorial."""
-        moved = self.floor.next_cell[self.agent, actions]
+        moved = self.picture.next_cell[self.agent, actions]
         self.agent = moved if active is None else np.where(active, moved, self.agent)
         hit = self.objects == self.agent[:, None]
         if active is not None:
@@ -99,31 +116,31 @@ class GoalsAndFires:
         rewards = hit.dot(self.slot_rewards)
         if self.step_penalty:
             rewards -= self.step_penalty if active is None else self.step_penalty * active
-        collected = np.flatnonzero(hit)  # at most one per world: objects never share a cell
+        collected = hit.reshape(-1).nonzero()[0]  # at most one per world: objects never share a cell
         if collected.size:
             worlds, slots = np.divmod(collected, self.n_objects)
             # the collected object lies under the agent, so the objects' cells are exactly the
             # cells taken by the agent and the other objects
-            self.objects[worlds, slots] = choose_unoccupied(self.objects[worlds], self.size * self.size, self.draws, worlds)
+            taken = self.cell_to_floor[self.objects[worlds]]
+            floor = choose_unoccupied(taken, self.size * self.size, self.draws, worlds)
+            self.objects[worlds, slots] = self.floor_to_cell[floor]
         return rewards
 
     # ------------------------------------------------------------------ drawing
     def kinds(self) -> np.ndarray:
         """`(n_worlds, side, side)` int8 cell kinds of the whole picture, border included."""
-        kinds = np.empty((self.n_worlds, self.n_cells), dtype=np.int8)
-        kinds[:] = self._border_kinds
+        kinds = self._blank_kinds.copy()
         flat = kinds.reshape(-1)
-        flat[self._world_cells + self.floor_to_cell[self.objects]] = self.slot_kinds
-        flat[self._world_cells[:, 0] + self.floor_to_cell[self.agent]] = AGENT
+        flat[self._world_cells + self.objects] = self.slot_kinds
+        flat[self._world_cells[:, 0] + self.agent] = AGENT
         return kinds.reshape(self.n_worlds, self.side, self.side)
 
     def planes(self) -> np.ndarray:
         """`(n_worlds, 4, side * side)` int8 one-hot planes of GRID_CHANNELS over the whole picture."""
-        planes = np.zeros((self.n_worlds, len(GRID_CHANNELS), self.n_cells), dtype=np.int8)
-        planes[:, 0] = self._border
+        planes = self._blank_planes.copy()
         flat = planes.reshape(-1)
-        flat[self._world_planes + self._slot_planes + self.floor_to_cell[self.objects]] = 1
-        flat[self._world_planes[:, 0] + self._agent_plane + self.floor_to_cell[self.agent]] = 1
+        flat[self._slot_planes + self.objects] = 1
+        flat[self._agent_planes + self.agent] = 1
         return planes
 
     @property
@@ -136,19 +153,16 @@ class GoalsAndFires:
 
     def observations(self) -> np.ndarray:
         """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
-        n = self.n_worlds
+        n, view_cells = self.n_worlds, self.agent[:, None] + self._view_offsets
         if self.obs_type == "rgb":
-            view = self.kinds()
-            if self.partial:
-                view = np.take_along_axis(view.reshape(n, -1), self._view_cells(), axis=1).reshape(n, VIEW_SIZE, VIEW_SIZE)
-            return render.scaled_cells(view, _PALETTE, IMAGE_SIZE)
+            kinds = self.kinds()
+            if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
+                kinds = kinds.reshape(-1)[self._world_cells + view_cells].reshape(n, VIEW_SIZE, VIEW_SIZE)
+            return render.scaled_cells(kinds, _PALETTE, IMAGE_SIZE)
         planes = self.planes()
         if self.partial:
-            return np.take_along_axis(planes, self._view_cells()[:, None, :], axis=2).reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
+            return planes.reshape(-1)[self._plane_starts + view_cells[:, None, :]].reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
         return planes.reshape(n, -1, self.side, self.side)
-
-    def _view_cells(self) -> np.ndarray:
-        return self.floor_to_cell[self.agent][:, None] + self._view_offsets
 
 
 _PALETTE = render.pack_colors(COLORS)
@@ -186,10 +200,10 @@ def build_game(
 
 def render_frame(kinds: np.ndarray, agent_row_col: tuple[int, int], partial: bool) -> np.ndarray:
     """A crisp frame of the whole world (32 px per cell, grid lines), the partial view outlined.
-    `kinds` is the bordered picture, `agent_row_col` the agent's floor cell."""
+    `kinds` is the bordered picture, `agent_row_col` the agent's (row, col) in it."""
     frame = render.tile_sprites(kinds, _render_sprites())
     if partial:
-        row, col = agent_row_col  # the view's top-left cell in the bordered picture is (row, col)
+        row, col = agent_row_col[0] - 1, agent_row_col[1] - 1  # the view's top-left cell
         render.outline(frame, row * RENDER_CELL, col * RENDER_CELL, 3 * RENDER_CELL, 3 * RENDER_CELL, VIEW_OUTLINE, 3)
     return frame
 
@@ -315,4 +329,4 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         return render.ansi_grid(self.game.kinds()[0], ANSI_CHARS)
 
     def _rgb_frame(self) -> np.ndarray:
-        return render_frame(self.game.kinds()[0], divmod(int(self.game.agent[0]), self.game.size), self.game.partial)
+        return render_frame(self.game.kinds()[0], divmod(int(self.game.agent[0]), self.game.side), self.game.partial)

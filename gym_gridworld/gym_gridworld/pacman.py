@@ -125,7 +125,7 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
         self.n_lives, self.frightened_steps = check_int("lives", lives, 1), check_int("frightened_steps", frightened_steps, 1)
-        if not isinstance(ghost_randomness, (int, float)) or not 0.0 <= ghost_randomness <= 1.0:
+        if not 0.0 <= check_number("ghost_randomness", ghost_randomness) <= 1.0:
             raise ValueError(f"ghost_randomness must be a probability in [0, 1], got {ghost_randomness!r}")
         self.rewards = _merge_rewards(rewards)
         self.render_mode = render.check_render_mode(render_mode, self.metadata)

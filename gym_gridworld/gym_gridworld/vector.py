@@ -126,7 +126,7 @@ class GridworldVectorEnv(VectorEnv):
             return None
         kinds = self.game.kinds()
         return tuple(
-            render_frame(kinds[i], divmod(int(self.game.agent[i]), self.game.size), self.game.partial)
+            render_frame(kinds[i], divmod(int(self.game.agent[i]), self.game.side), self.game.partial)
             for i in range(self.num_envs)
         )
 
