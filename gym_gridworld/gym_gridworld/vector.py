@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_gridworld.core import N_ACTIONS, check_actions, check_int
-from gym_gridworld.gridworld import GridworldEnv, build_game, render_frame
+from gym_gridworld.gridworld import build_game, render_frame
 from gym_gridworld.render import check_render_mode
 
 
@@ -124,6 +124,8 @@ class GridworldVectorEnv(VectorEnv):
         if self.render_mode is None:
             gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make_vec.")
             return None
+        if not self._started:
+            raise gym.error.ResetNeeded("Call reset() before render().")
         kinds = self.game.kinds()
         return tuple(
             render_frame(kinds[i], divmod(int(self.game.agent[i]), self.game.side), self.game.partial)
@@ -133,5 +135,3 @@ class GridworldVectorEnv(VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         """Nothing to free: no window, no subprocess."""
 
-
-__all__ = ["GridworldVectorEnv", "GridworldEnv"]
