@@ -219,6 +219,22 @@ def test_batched_draws_equal_lone_draws():
         assert got.tolist() == want
 
 
+def test_choose_unoccupied_alone_equals_batched():
+    """A lone world takes a plain-Python path; it must pick exactly what the array path picks."""
+    rng = np.random.default_rng(0)
+    n = 50
+    occupied = np.stack([rng.choice(30, 7, replace=False) for _ in range(n)])
+    batch, lone = WorldDraws(n), [WorldDraws(1) for _ in range(n)]
+    for i in range(n):
+        batch.set_generator(i, np.random.default_rng(i))
+        lone[i].set_generator(0, np.random.default_rng(i))
+    for _ in range(3):
+        got = choose_unoccupied(occupied, 30, batch, np.arange(n))
+        want = [choose_unoccupied(occupied[i : i + 1], 30, lone[i], np.zeros(1, dtype=np.intp))[0] for i in range(n)]
+        assert got.tolist() == want
+        assert not any(cell in row for cell, row in zip(got, occupied))
+
+
 def test_choose_unoccupied_is_uniform_over_free_cells():
     n = 20_000
     draws = WorldDraws(n)

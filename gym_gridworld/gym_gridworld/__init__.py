@@ -12,12 +12,14 @@ import gymnasium as gym
 from gym_gridworld.core import ACTION_NAMES, DOWN, LEFT, RIGHT, UP
 from gym_gridworld.gridworld import GRID_CHANNELS, GridworldEnv
 from gym_gridworld.layout import Layout, LayoutError, builtin_layouts, load_layout, parse_layout
+from gym_gridworld.pacman import GRID_CHANNELS as PACMAN_GRID_CHANNELS
 from gym_gridworld.pacman import PacmanEnv
 
 __all__ = [
     "GridworldEnv",
     "PacmanEnv",
     "GRID_CHANNELS",
+    "PACMAN_GRID_CHANNELS",
     "Layout",
     "LayoutError",
     "builtin_layouts",

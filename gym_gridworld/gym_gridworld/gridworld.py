@@ -153,15 +153,17 @@ class GoalsAndFires:
 
     def observations(self) -> np.ndarray:
         """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
-        n, view_cells = self.n_worlds, self.agent[:, None] + self._view_offsets
+        n = self.n_worlds
         if self.obs_type == "rgb":
             kinds = self.kinds()
             if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
-                kinds = kinds.reshape(-1)[self._world_cells + view_cells].reshape(n, VIEW_SIZE, VIEW_SIZE)
+                view_cells = self._world_cells + self.agent[:, None] + self._view_offsets
+                kinds = kinds.reshape(-1)[view_cells].reshape(n, VIEW_SIZE, VIEW_SIZE)
             return render.scaled_cells(kinds, _PALETTE, IMAGE_SIZE)
         planes = self.planes()
         if self.partial:
-            return planes.reshape(-1)[self._plane_starts + view_cells[:, None, :]].reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
+            view_cells = self._plane_starts + (self.agent[:, None] + self._view_offsets)[:, None, :]
+            return planes.reshape(-1)[view_cells].reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
         return planes.reshape(n, -1, self.side, self.side)
 
 
