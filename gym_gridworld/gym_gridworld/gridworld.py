@@ -241,11 +241,13 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     - `obs_type="rgb"` (default): `Box(0, 255, (84, 84, 3), uint8)`, the tutorial's image: the world
       drawn with its one-cell white border, black floor, scaled with nearest neighbour (12 pixels per
       cell at the default size). With `partial=True` it shows only the 3x3 cells around the agent
-      (28 pixels per cell; cells beyond the border are wall).
-    - `obs_type="grid"`: `Box(0, 1, (4, size + 2, size + 2), uint8)`, channels first, the same cells as
-      the image: planes `GRID_CHANNELS = ("wall", "agent", "goal", "fire")`, each cell one-hot (an empty
-      floor cell is all zeros). With `partial=True` the shape is `(4, 3, 3)`, the agent in the centre:
-      at most 4**8 distinct observations, small enough for tabular Q-learning.
+      (28 pixels per cell; next to the edge it shows the white wall).
+    - `obs_type="grid"`: `MultiBinary((4, size + 2, size + 2))`, int8 arrays, channels first, the same
+      cells as the image: planes `GRID_CHANNELS = ("wall", "agent", "goal", "fire")`, each cell one-hot
+      (an empty floor cell is all zeros). With `partial=True` the shape is `(4, 3, 3)`, the agent in the
+      centre: at most 4**8 distinct observations, small enough for tabular Q-learning (e.g. keyed by
+      `obs.tobytes()`). MultiBinary rather than a uint8 Box: SB3 would take a 3-D uint8 Box for an
+      image, while MultiBinary goes through its MlpPolicy as it is.
 
     ## Rewards
     `goal_reward` (+1) for a goal, `fire_reward` (-1) for a fire, minus `step_penalty` (0, as in the
