@@ -9,7 +9,8 @@ import gymnasium as gym
 import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld import DOWN, LEFT, RIGHT, UP, LayoutError, builtin_layouts, load_layout, parse_layout
 from gym_gridworld.core import REVERSE
-from gym_gridworld.pacman import EATEN, GRID_CHANNELS, NORMAL, SCARED, PacmanEnv
+from gym_gridworld import render
+from gym_gridworld.pacman import EATEN, GRID_CHANNELS, NORMAL, SCARED, PacmanEnv, sprites
 
 CORRIDOR = "%%%%%%%%%\n%P.....G%\n%%%%%%%%%\n"
 POWER_CORRIDOR = "%%%%%%%%%\n%Po....G%\n%.%%%%%%%\n%.......%\n%%%%%%%%%\n"
@@ -186,6 +187,9 @@ def test_image_observation_is_the_maze_at_7_pixels_per_cell():
     blue = np.array([33, 33, 222])
     wall_pixels = (image.reshape(12, 7, 12, 7, 3) == blue).all(axis=-1).all(axis=(1, 3))
     np.testing.assert_array_equal(wall_pixels, layout.walls)
+    for action in [LEFT, LEFT, DOWN, DOWN, RIGHT, UP, UP, LEFT]:  # redrawn cell by cell: still the whole maze
+        image = env.step(action)[0]
+    np.testing.assert_array_equal(image, render.tile_sprites(env.unwrapped._kinds(), sprites(7)))
     medium, _ = make("medium").reset(seed=0)  # 4 pixels per cell, centred: black margins
     assert medium.shape == (84, 84, 3) and not medium[:2].any() and medium[40].any()
 

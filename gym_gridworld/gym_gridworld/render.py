@@ -1,8 +1,9 @@
 """Drawing grids of cell kinds: pure functions of the state, plus a pygame window for "human" mode.
 
-Every image is built by indexing precomputed pixels with the grid of cell kinds: colours are packed
-into one uint32 per pixel (R, G, B, 0), so drawing a whole frame is a couple of array look-ups and
-one copy, never a loop over pixels or cells.
+Every image is built by indexing precomputed pixels with the grid of cell kinds, never by a loop
+over pixels: flat-coloured cells (gridworld-v0) look their colours up packed as one uint32 per pixel
+(R, G, B, 0); sprites (pacman-v0, render frames) are whole `(s, s, 3)` tiles indexed by kind, and the
+observation canvas of a maze re-pastes only the cells whose kind changed.
 """
 
 from __future__ import annotations
