@@ -5,6 +5,7 @@ Add a line here for every new id or option set that changes spaces, dynamics or 
 
 from __future__ import annotations
 
+import gym_gridworld  # noqa: F401  (registers the ids below)
 import gym_mdp  # noqa: F401  (registers the ids below)
 import gym_snake  # noqa: F401
 from conformance.checks import EnvCase
@@ -13,6 +14,15 @@ SUITE_CASES: list[EnvCase] = [
     EnvCase("mdp-v0"),
     EnvCase("mdp-v0", {"invalid_action": "raise"}, unmasked_actions_valid=False),
     EnvCase("gym_mdp:mdp-v0"),
+    EnvCase("gridworld-v0"),
+    EnvCase("gridworld-v0", {"obs_type": "grid"}),
+    EnvCase("gridworld-v0", {"partial": True}),
+    EnvCase("gridworld-v0", {"obs_type": "grid", "partial": True}),
+    EnvCase("gridworld-v0", {"size": 8, "n_goals": 3, "n_fires": 6, "step_penalty": 0.05}),
+    EnvCase("gym_gridworld:gridworld-v0", n_steps=120),
+    EnvCase("pacman-v0"),
+    EnvCase("pacman-v0", {"obs_type": "grid"}),
+    EnvCase("pacman-v0", {"layout": "medium", "lives": 1}),
     # Gymnasium's own FrozenLake: a sanity check of the suite itself (it must pass too)
     EnvCase("FrozenLake-v1"),
     # gym_snake: every observation type, both action modes, the torus, a small board
