@@ -133,26 +133,36 @@ def check_config(config: Any) -> None:
         raise ValueError(f"net_arch must be one or more positive layer sizes, got {config.net_arch!r}")
 
 
-class _ValidatedConfig:
+@dataclass
+class SB3Config:
+    """The fields every adapter has (subclasses override the defaults that differ)."""
+
+    policy: str = hp("auto", "policy")
+    net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
+    activation: str = hp("tanh", "activation")
+    learning_rate: float = hp(3e-4, "learning_rate")
+    lr_schedule: str = hp("constant", "lr_schedule")
+    gamma: float = hp(0.99, "gamma")
+    max_grad_norm: float = hp(0.5, "max_grad_norm")
+    n_envs: int = hp(1, "n_envs")
+    device: str = hp("auto", "device")
+
     def __post_init__(self) -> None:
         self.net_arch = tuple(self.net_arch)  # a list from JSON/YAML
         check_config(self)
 
 
 @dataclass
-class DQNConfig(_ValidatedConfig):
+class DQNConfig(SB3Config):
     """Hyperparameters of `sb3-dqn` (SB3's DQN; defaults are SB3's)."""
 
-    policy: str = hp("auto", "policy")
-    net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
     activation: str = hp("relu", "activation")
     learning_rate: float = hp(1e-4, "learning_rate")
-    lr_schedule: str = hp("constant", "lr_schedule")
+    max_grad_norm: float = hp(10.0, "max_grad_norm")
     buffer_size: int = hp(1_000_000, "buffer_size")
     learning_starts: int = hp(100, "learning_starts")
     batch_size: int = hp(32, "batch_size")
     tau: float = hp(1.0, "tau")
-    gamma: float = hp(0.99, "gamma")
     train_freq: int = hp(4, "train_freq")
     gradient_steps: int = hp(1, "gradient_steps")
     n_steps: int = hp(1, "n_steps")
@@ -160,55 +170,35 @@ class DQNConfig(_ValidatedConfig):
     exploration_fraction: float = hp(0.1, "exploration_fraction")
     exploration_initial_eps: float = hp(1.0, "exploration_initial_eps")
     exploration_final_eps: float = hp(0.05, "exploration_final_eps")
-    max_grad_norm: float = hp(10.0, "max_grad_norm")
-    n_envs: int = hp(1, "n_envs")
-    device: str = hp("auto", "device")
 
 
 @dataclass
-class PPOConfig(_ValidatedConfig):
+class PPOConfig(SB3Config):
     """Hyperparameters of `sb3-ppo` and `sb3-maskable-ppo` (defaults are SB3's)."""
 
-    policy: str = hp("auto", "policy")
-    net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
-    activation: str = hp("tanh", "activation")
-    learning_rate: float = hp(3e-4, "learning_rate")
-    lr_schedule: str = hp("constant", "lr_schedule")
     n_steps: int = hp(2048, "n_steps")
     batch_size: int = hp(64, "batch_size")
     n_epochs: int = hp(10, "n_epochs")
-    gamma: float = hp(0.99, "gamma")
     gae_lambda: float = hp(0.95, "gae_lambda")
     clip_range: float = hp(0.2, "clip_range")
     clip_range_schedule: str = hp("constant", "clip_range_schedule")
     normalize_advantage: bool = hp(True, "normalize_advantage")
     ent_coef: float = hp(0.0, "ent_coef")
     vf_coef: float = hp(0.5, "vf_coef")
-    max_grad_norm: float = hp(0.5, "max_grad_norm")
-    n_envs: int = hp(1, "n_envs")
-    device: str = hp("auto", "device")
 
 
 @dataclass
-class A2CConfig(_ValidatedConfig):
+class A2CConfig(SB3Config):
     """Hyperparameters of `sb3-a2c` (defaults are SB3's)."""
 
-    policy: str = hp("auto", "policy")
-    net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
-    activation: str = hp("tanh", "activation")
     learning_rate: float = hp(7e-4, "learning_rate")
-    lr_schedule: str = hp("constant", "lr_schedule")
     n_steps: int = hp(5, "n_steps")
-    gamma: float = hp(0.99, "gamma")
     gae_lambda: float = hp(1.0, "gae_lambda")
     ent_coef: float = hp(0.0, "ent_coef")
     vf_coef: float = hp(0.5, "vf_coef")
-    max_grad_norm: float = hp(0.5, "max_grad_norm")
     rms_prop_eps: float = hp(1e-5, "rms_prop_eps")
     use_rms_prop: bool = hp(True, "use_rms_prop")
     normalize_advantage: bool = hp(False, "normalize_advantage")
-    n_envs: int = hp(1, "n_envs")
-    device: str = hp("auto", "device")
 
 
 # ----------------------------------------------------------------------------- spaces
