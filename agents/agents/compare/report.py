@@ -216,6 +216,14 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
+def algo_colors(results: list[EnvResult]) -> dict[str, Any]:
+    """One colour per algorithm for the whole report, so a curve and its dots match across plots."""
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(a.algo for env in results for a in env.algos))
+    return {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
+
+
 def _reference_lines(ax: Any, reference: Reference | None) -> None:
     if reference is None:
         return
@@ -225,21 +233,22 @@ def _reference_lines(ax: Any, reference: Reference | None) -> None:
                label=f"{reference.stationary_label} ({reference.stationary:.4g})")
 
 
-def plot_curves(env: EnvResult, path: Path) -> bool:
+def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
-    plotted = False
-    for i, algo in enumerate(env.algos):
+    plotted = any_exact = False
+    for algo in env.algos:
         curve = algo.curve()
         if curve is None:
             continue
         steps, mean, low, high, exact = curve
-        color = plt.get_cmap("tab10")(i % 10)
+        color = colors[algo.algo]
         kind = "exact" if exact else "episodes"
+        any_exact = any_exact or exact
         ax.plot(steps, mean, color=color, linewidth=2, marker="o", markersize=3,
                 label=f"{algo.algo} ({len(algo.done)} seeds, {kind})")
         ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
@@ -249,7 +258,8 @@ def plot_curves(env: EnvResult, path: Path) -> bool:
         return False
     _reference_lines(ax, env.reference)
     ax.set_xlabel("training env steps")
-    ax.set_ylabel(f"greedy return (episodes: mean of {env.spec['eval_episodes']}; exact: model)")
+    episodes = f"mean of {env.spec['eval_episodes']} episodes"
+    ax.set_ylabel(f"greedy return ({episodes}; exact: from the model)" if any_exact else f"greedy return ({episodes})")
     ax.set_title(f"{env.label}: mean over seeds, 95% bootstrap band")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
@@ -258,7 +268,7 @@ def plot_curves(env: EnvResult, path: Path) -> bool:
     return True
 
 
-def plot_finals(results: list[EnvResult], path: Path) -> bool:
+def plot_finals(results: list[EnvResult], path: Path, colors: dict[str, Any]) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -267,14 +277,16 @@ def plot_finals(results: list[EnvResult], path: Path) -> bool:
     envs = [env for env in results if any(len(a.finals) for a in env.algos)]
     if not envs:
         return False
-    fig, axes = plt.subplots(1, len(envs), figsize=(3.6 * len(envs) + 1, 4.2), dpi=110, squeeze=False)
+    fig, axes = plt.subplots(1, len(envs), figsize=(3.6 * len(envs) + 1, 4.4), dpi=110, squeeze=False)
     for ax, env in zip(axes[0], envs):
-        names = [a.algo for a in env.algos]
+        names = []
         for i, algo in enumerate(env.algos):
-            finals = algo.finals
+            exact = algo.exact_finals
+            finals = exact if exact is not None else algo.finals
+            names.append(f"{algo.algo} (exact)" if exact is not None else algo.algo)
             if len(finals) == 0:
                 continue
-            color = plt.get_cmap("tab10")(i % 10)
+            color = colors[algo.algo]
             jitter = np.linspace(-0.12, 0.12, len(finals)) if len(finals) > 1 else np.zeros(1)
             ax.scatter(i + jitter, finals, color=color, alpha=0.55, s=18, zorder=3)
             low, high = stats.bootstrap_ci(finals)
@@ -286,7 +298,8 @@ def plot_finals(results: list[EnvResult], path: Path) -> bool:
         ax.grid(alpha=0.3, axis="y")
         if env.reference is not None:
             ax.legend(loc="best", fontsize=6)
-    axes[0][0].set_ylabel("final greedy return (dots: seeds; diamond: mean, 95% CI)")
+    axes[0][0].set_ylabel("final greedy return")
+    fig.suptitle("Final returns: dots are seeds, diamonds the mean with its 95% bootstrap CI", fontsize=10)
     fig.tight_layout()
     _save(fig, path)
     return True
@@ -335,6 +348,7 @@ def write_report(run_dir: Path) -> Path:
         f"- versions: {', '.join(f'{k} {v}' for k, v in run['versions'].items())}", "",
         _protocol(run), "",
     ]
+    colors = algo_colors(results)
     for env in results:
         spec = env.spec
         kwargs = f", env_kwargs `{json.dumps(spec['env_kwargs'])}`" if spec["env_kwargs"] else ""
@@ -351,9 +365,9 @@ def write_report(run_dir: Path) -> Path:
                       f"depend on the time left, which the agents do not see); {ref.stationary_label} "
                       f"{ref.stationary:.4g}. Gap = optimum - exact return (or - episode mean where there is none).", ""]
         curve_file = f"curves_{slug(env.label)}.png"
-        if plot_curves(env, run_dir / curve_file):
+        if plot_curves(env, run_dir / curve_file, colors):
             lines += [f"![learning curves on {env.label}]({curve_file})", ""]
-    if plot_finals(results, run_dir / "final_returns.png"):
+    if plot_finals(results, run_dir / "final_returns.png", colors):
         lines += ["## Final returns", "", "![final returns](final_returns.png)", ""]
     unfinished = [r for r in seed_rows(results) if r["status"] != "done"]
     if unfinished:
