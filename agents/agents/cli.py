@@ -217,6 +217,7 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     what = parser.add_argument_group("what to compare (a preset or config file, refined by the other flags)")
     source = what.add_mutually_exclusive_group()
     source.add_argument("--preset", choices=PRESETS, help="a built-in comparison (agents/compare/presets/<name>.yml)")
+    source.add_argument("--quick", action="store_const", dest="preset", const="quick", help="the same as --preset quick")
     source.add_argument("--config", type=Path, help="a YAML file of the same form as the presets")
     what.add_argument("--envs", nargs="+", metavar="ID", help=f"env ids or config labels (suite: {', '.join(SUITE_ENV_IDS)})")
     what.add_argument("--algos", nargs="+", metavar="ALGO", help=f"algorithms: {', '.join(base.algorithm_names())}")

@@ -246,5 +246,13 @@ def check_job(job: Job) -> None:
     env = make_training_env(job, getattr(config, "n_envs", 1))
     try:
         base.make_agent(job.algo, env, config, seed=job.seed)
+    except ValueError as error:
+        if "wrap" not in str(error):
+            raise
+        # the agent asks for an observation wrapper: say where a comparison takes one
+        raise ValueError(
+            f"{error} (in a comparison, an algorithm's observation wrappers go in its per-env entry, `wrappers:`, "
+            f"of agents/baselines/hyperparams/{job.algo}.yml or of a --hyperparams file)"
+        ) from error
     finally:
         env.close()
