@@ -205,16 +205,18 @@ def execute(
             if note:
                 bar.set_postfix_str(note)
 
+        interrupted = False
         try:
             if todo:
                 backend.run([(job, job_dir(run_dir, job)) for job in todo], on_done, on_tick)
         except KeyboardInterrupt:
-            bar.close()
-            print(f"interrupted; finish with: python -m agents compare --resume {run_dir}", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            interrupted = True
         bar.close()
-        report = write_report(run_dir)
+        report = write_report(run_dir)  # after an interruption too: the finished jobs' results so far
     print(f"report: {report}")
+    if interrupted:
+        print(f"interrupted; finish with: python -m agents compare --resume {run_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if failed:
         print(f"{len(failed)} of {len(jobs)} jobs failed (see jobs/<name>/error.txt); re-run them with: "
               f"python -m agents compare --resume {run_dir}", file=sys.stderr)
