@@ -18,7 +18,7 @@ from agents.common.envs import make_env
 from agents.common.evaluation import evaluate
 
 ADAPTERS = (SB3DQN, SB3PPO, SB3A2C, SB3MaskablePPO)
-OUR_FIELDS = {"policy", "net_arch", "activation", "lr_schedule", "clip_range_schedule", "n_envs"}
+OUR_FIELDS = {"policy", "net_arch", "activation", "lr_schedule", "clip_range_schedule", "n_envs", "exploration_steps"}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: a.algo)
@@ -77,6 +77,15 @@ def test_training_stops_at_exactly_the_budget() -> None:
     assert agent.model.num_timesteps == 100
     assert seen[0] == 2 and seen[-1] == 100 and np.all(np.diff(seen) == 2)
     assert all(step <= 100 for step, _, _ in agent.episode_log)
+
+
+def test_exploration_steps_do_not_depend_on_the_budget() -> None:
+    env = make_env("mdp-v0")
+    agent = make_agent("sb3-dqn", env, {"exploration_steps": 500, "exploration_final_eps": 0.1, "buffer_size": 1000}, seed=0)
+    agent.train(env, 2000, progress=False)
+    schedule = agent.model.exploration_schedule  # SB3 counts progress from 1 (start) to 0 (end of training)
+    assert schedule(1.0) == 1.0 and schedule(1 - 250 / 2000) == pytest.approx(0.55) and schedule(1 - 500 / 2000) == pytest.approx(0.1)
+    assert agent.model.exploration_rate == pytest.approx(0.1)
 
 
 def test_same_seed_same_weights_different_seed_different_weights() -> None:

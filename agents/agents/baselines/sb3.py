@@ -87,6 +87,8 @@ HELP = {
     "n_steps": "steps per env per rollout (DQN: n-step return length)",
     "target_update_interval": "env steps between target network updates",
     "exploration_fraction": "fraction of training over which epsilon decays",
+    "exploration_steps": "env steps over which epsilon decays; overrides exploration_fraction (rl-zoo3's fraction "
+    "x its n_timesteps), so the schedule does not depend on the budget",
     "exploration_initial_eps": "initial epsilon",
     "exploration_final_eps": "final epsilon",
     "n_epochs": "passes over each rollout",
@@ -108,6 +110,7 @@ def hp(default: Any, name: str) -> Any:
 
 # Fields checked by `check_config`, by rule.
 _POSITIVE_INTS = {"n_envs", "buffer_size", "batch_size", "train_freq", "n_steps", "target_update_interval", "n_epochs"}
+_POSITIVE_OR_NONE = {"exploration_steps"}
 _NON_NEGATIVE = {"learning_starts", "ent_coef", "vf_coef"}
 _POSITIVE = {"learning_rate", "max_grad_norm", "clip_range", "rms_prop_eps"}
 _UNIT_INTERVAL = {"gamma", "tau", "gae_lambda", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps"}
@@ -119,6 +122,8 @@ def check_config(config: Any) -> None:
     for name, value in dataclasses.asdict(config).items():
         if name in _POSITIVE_INTS and not (isinstance(value, int) and value > 0):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if name in _POSITIVE_OR_NONE and value is not None and not (isinstance(value, int) and value > 0):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         if name in _NON_NEGATIVE and not value >= 0:
             raise ValueError(f"{name} must be >= 0, got {value!r}")
         if name in _POSITIVE and not value > 0:
@@ -168,6 +173,7 @@ class DQNConfig(SB3Config):
     n_steps: int = hp(1, "n_steps")
     target_update_interval: int = hp(10_000, "target_update_interval")
     exploration_fraction: float = hp(0.1, "exploration_fraction")
+    exploration_steps: int | None = hp(None, "exploration_steps")
     exploration_initial_eps: float = hp(1.0, "exploration_initial_eps")
     exploration_final_eps: float = hp(0.05, "exploration_final_eps")
 
@@ -351,11 +357,15 @@ class SB3Agent(Agent):
         vec_env = DummyVecEnv([lambda e=e: Monitor(e) for e in envs])
         vec_env.seed(self.seed)  # the first reset seeds sub-env i with seed + i, like gym.make_vec
         self.model.set_env(vec_env, force_reset=True)
+        self._budget_dependent_schedules(int(total_steps))
         self.model.set_logger(configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else []))
         with TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger:
             bridge = _CallbackBridge(self, logger, callback, int(total_steps))
             self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=True, progress_bar=False)
         return self
+
+    def _budget_dependent_schedules(self, total_steps: int) -> None:
+        """Schedules given in env steps, turned into SB3's fractions of this training run."""
 
     def act(self, obs: Any, *, greedy: bool = True, action_mask: Any = None) -> Any:
         action, _ = self.model.predict(obs, deterministic=greedy, **self._predict_kwargs(action_mask))
@@ -427,6 +437,12 @@ class SB3DQN(SB3Agent):
     Config = DQNConfig
     sb3_class_path = "stable_baselines3:DQN"
     supported_actions = (spaces.Discrete,)
+
+    def _budget_dependent_schedules(self, total_steps: int) -> None:
+        config = self.config
+        if config.exploration_steps is not None:
+            fraction = min(1.0, config.exploration_steps / total_steps)
+            self.model.exploration_schedule = LinearSchedule(config.exploration_initial_eps, config.exploration_final_eps, fraction)
 
 
 class SB3PPO(SB3Agent):
