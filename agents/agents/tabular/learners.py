@@ -308,21 +308,23 @@ class TabularAgent(Agent):
         if max_steps == 0 or max_episodes == 0:
             return self
         epsilon_at, action_start = self._epsilon, self._action_start
+        observe, learn, choose = self._observe, self._learn, self._choose  # local names: a faster loop
         logger = TrainLogger(total_steps, log_dir, progress=progress, desc=self.algo)
         try:
             obs, info = env.reset(seed=self.seed if self.num_timesteps == 0 else None)
-            state = self._observe(obs, info)
-            action = self._choose(state, epsilon_at(self.num_timesteps))
+            state = observe(obs, info)
+            action = choose(state, epsilon_at(self.num_timesteps))
             steps = done_episodes = episode_length = 0
             episode_return = 0.0
             while steps < max_steps:
                 obs, reward, terminated, truncated, info = env.step(action + action_start)
-                next_state = self._observe(obs, info)
+                reward = float(reward)
+                next_state = observe(obs, info)
                 epsilon = epsilon_at(self.num_timesteps)
-                next_action = self._learn(state, action, float(reward), next_state, terminated, epsilon)
+                next_action = learn(state, action, reward, next_state, terminated, epsilon)
                 self.num_timesteps += 1
                 steps += 1
-                episode_return += float(reward)
+                episode_return += reward
                 episode_length += 1
                 logger.step()
                 if terminated or truncated:
@@ -334,9 +336,9 @@ class TabularAgent(Agent):
                     if done_episodes >= max_episodes:
                         break
                     obs, info = env.reset()
-                    next_state, next_action = self._observe(obs, info), None
+                    next_state, next_action = observe(obs, info), None
                 state = next_state
-                action = self._choose(state, epsilon_at(self.num_timesteps)) if next_action is None else next_action
+                action = choose(state, epsilon) if next_action is None else next_action
                 if callback is not None and callback(self, self.num_timesteps):
                     break
         finally:
@@ -451,7 +453,7 @@ class ExpectedSarsa(TabularAgent):
     def _bootstrap(self, next_state: Any, epsilon: float) -> tuple[float, None]:
         values = self.tables[0].values(next_state)
         allowed = self._all_actions if self._tiled else self._allowed.get(next_state, self._all_actions)
-        return (1.0 - epsilon) * values.max() + epsilon * values[allowed].mean(), None
+        return (1.0 - epsilon) * values.max() + epsilon * values[allowed].sum() / len(allowed), None
 
 
 class DoubleQLearning(TabularAgent):

@@ -33,7 +33,8 @@ BOX_HELP = (
     "agents.tabular.Discretize(env, bins=...) for continuous values (e.g. CartPole), "
     "agents.tabular.TileCoding(env) for overlapping tilings (e.g. MountainCar), or "
     "agents.tabular.AsMultiDiscrete(env) for a Box whose entries are whole numbers "
-    "(flags, direction codes, grid cell codes)"
+    "(flags, direction codes, grid cell codes); on the command line: --wrap discretize, --wrap tile-coding "
+    "or --wrap as-multi-discrete"
 )
 
 
