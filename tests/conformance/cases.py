@@ -6,6 +6,7 @@ Add a line here for every new id or option set that changes spaces, dynamics or 
 from __future__ import annotations
 
 import gym_mdp  # noqa: F401  (registers the ids below)
+import gym_snake  # noqa: F401
 from conformance.checks import EnvCase
 
 SUITE_CASES: list[EnvCase] = [
@@ -14,4 +15,11 @@ SUITE_CASES: list[EnvCase] = [
     EnvCase("gym_mdp:mdp-v0"),
     # Gymnasium's own FrozenLake: a sanity check of the suite itself (it must pass too)
     EnvCase("FrozenLake-v1"),
+    # gym_snake: every observation type, both action modes, the torus, a small board
+    EnvCase("snake-v0"),
+    EnvCase("gym_snake:snake-v0", {"obs_type": "grid"}),
+    EnvCase("snake-v0", {"obs_type": "features", "action_mode": "relative"}),
+    EnvCase("snake-v0", {"obs_type": "grid", "wrap_walls": True, "max_steps_without_food": 30}),
+    EnvCase("snake-v0", {"obs_type": "rgb", "width": 6, "height": 5, "initial_length": 2, "cell_size": 8}),
+    EnvCase("snake-v0", {"obs_type": "features", "width": 3, "height": 2, "initial_length": 1}),
 ]
