@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from agents.base import make_agent
 from agents.common.evaluation import evaluate
-from agents.tabular import Discretize, TileCoding
+from agents.tabular import AsMultiDiscrete, Discretize, TileCoding
 from agents.tabular.planners import value_iteration
 
 pytestmark = pytest.mark.learning
@@ -68,3 +68,32 @@ def test_sarsa_with_tile_coding_climbs_mountain_car() -> None:
     agent.train(env, 30_000, progress=False)
     result = evaluate(agent, TileCoding(gym.make("MountainCar-v0"), n_tilings=8, tiles_per_dim=8), 20, seed=10_000)
     assert result.mean > -160  # a random policy never reaches the flag in 200 steps: -200
+
+
+def mean_score(act, env: gym.Env, n_episodes: int, seed: int) -> float:
+    """Mean final `info["score"]` (food eaten) over episodes seeded seed, seed + 1, ..."""
+    scores = []
+    for episode in range(n_episodes):
+        obs, info = env.reset(seed=seed + episode)
+        done = False
+        while not done:
+            obs, _, terminated, truncated, info = env.step(act(obs))
+            done = terminated or truncated
+        scores.append(info["score"])
+    return float(np.mean(scores))
+
+
+def test_q_learning_on_snake_features_beats_a_random_policy_by_far() -> None:
+    import gym_snake  # noqa: F401
+
+    def make() -> gym.Env:  # 11 binary features (dangers, heading, food direction) as a 2**11-state table
+        return AsMultiDiscrete(gym.make("snake-v0", obs_type="features"))
+
+    env = make()
+    agent = make_agent("tabular-q", env, {"gamma": 0.95, "learning_rate": "0.2", "epsilon": "linear:0.5:0.0:30000"}, seed=0)
+    agent.train(env, 50_000, progress=False)
+    rng = np.random.default_rng(0)
+    random_score = mean_score(lambda obs: int(rng.integers(4)), make(), 100, seed=10_000)
+    learned_score = mean_score(agent.act, make(), 100, seed=10_000)
+    assert random_score < 0.2  # a random snake on a 10x10 board rarely eats before it hits something
+    assert learned_score >= 10.0 and learned_score >= 20 * max(random_score, 0.05)

@@ -52,6 +52,7 @@ from agents.tabular.state_index import StateIndex, make_state_index, space_from_
 from agents.tabular.tables import QTable, TileTable
 
 UNIFORM_BATCH = 4096  # uniform random numbers drawn at a time for exploration
+PROGRESS_EVERY = 1000  # env steps between progress-bar updates
 
 
 # ----------------------------------------------------------------------------- hyperparameters
@@ -309,13 +310,13 @@ class TabularAgent(Agent):
             return self
         epsilon_at, action_start = self._epsilon, self._action_start
         observe, learn, choose = self._observe, self._learn, self._choose  # local names: a faster loop
+        steps = done_episodes = episode_length = 0
+        episode_return = 0.0
         logger = TrainLogger(total_steps, log_dir, progress=progress, desc=self.algo)
         try:
             obs, info = env.reset(seed=self.seed if self.num_timesteps == 0 else None)
             state = observe(obs, info)
             action = choose(state, epsilon_at(self.num_timesteps))
-            steps = done_episodes = episode_length = 0
-            episode_return = 0.0
             while steps < max_steps:
                 obs, reward, terminated, truncated, info = env.step(action + action_start)
                 reward = float(reward)
@@ -326,7 +327,8 @@ class TabularAgent(Agent):
                 steps += 1
                 episode_return += reward
                 episode_length += 1
-                logger.step()
+                if steps % PROGRESS_EVERY == 0:
+                    logger.step(PROGRESS_EVERY)
                 if terminated or truncated:
                     logger.episode(self.num_timesteps, episode_return, episode_length)
                     self.episode_log.append((self.num_timesteps, episode_return, episode_length))
@@ -342,6 +344,7 @@ class TabularAgent(Agent):
                 if callback is not None and callback(self, self.num_timesteps):
                     break
         finally:
+            logger.step(steps % PROGRESS_EVERY)
             logger.close()
         return self
 
@@ -420,7 +423,7 @@ class QLearning(TabularAgent):
     algo = "tabular-q"
 
     def _bootstrap(self, next_state: Any, epsilon: float) -> tuple[float, None]:
-        return self.tables[0].values(next_state).max(), None
+        return self.tables[0].best_value(next_state), None
 
 
 class Sarsa(TabularAgent):
@@ -453,7 +456,7 @@ class ExpectedSarsa(TabularAgent):
     def _bootstrap(self, next_state: Any, epsilon: float) -> tuple[float, None]:
         values = self.tables[0].values(next_state)
         allowed = self._all_actions if self._tiled else self._allowed.get(next_state, self._all_actions)
-        return (1.0 - epsilon) * values.max() + epsilon * values[allowed].sum() / len(allowed), None
+        return (1.0 - epsilon) * values[values.argmax()] + epsilon * values[allowed].sum() / len(allowed), None
 
 
 class DoubleQLearning(TabularAgent):

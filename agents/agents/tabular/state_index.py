@@ -98,27 +98,33 @@ def _flattener(space: spaces.Space) -> Callable[[Any], np.ndarray]:
 
 # ----------------------------------------------------------------------------- indexes
 class DenseIndex:
-    """Every possible state has a row: `obs - start` for `Discrete`, else the mixed-radix number of
-    the entries (the last entry varies fastest, like `np.ravel_multi_index`)."""
+    """Every possible state has a row: the mixed-radix number of the entries (the last entry varies
+    fastest, like `np.ravel_multi_index`)."""
 
     mode = "dense"
 
     def __init__(self, space: spaces.Space, radices: np.ndarray, starts: np.ndarray) -> None:
         self.n_rows = int(np.prod(radices))
-        if isinstance(space, spaces.Discrete):
-            start = int(space.start)
-            self._index = lambda obs: int(obs) - start
-        else:
-            flatten = _flattener(space)
-            strides = np.concatenate([np.cumprod(radices[::-1])[::-1][1:], [1]]).astype(np.int64)
-            offset = int(starts @ strides)
-            self._index = lambda obs: int(flatten(obs) @ strides) - offset
+        self._flatten = _flattener(space)
+        self._strides = np.concatenate([np.cumprod(radices[::-1])[::-1][1:], [1]]).astype(np.int64)
+        self._offset = int(starts @ self._strides)
 
     def __call__(self, obs: Any, add: bool = True) -> int:
-        return self._index(obs)
+        return int(self._flatten(obs) @ self._strides) - self._offset
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {}
+
+
+class DiscreteIndex(DenseIndex):
+    """`Discrete(n, start)`: the row is `obs - start`."""
+
+    def __init__(self, space: spaces.Discrete) -> None:
+        self.n_rows = int(space.n)
+        self._start = int(space.start)
+
+    def __call__(self, obs: Any, add: bool = True) -> int:
+        return int(obs) - self._start
 
 
 class SparseIndex:
@@ -198,5 +204,5 @@ def make_state_index(space: spaces.Space, max_states: int) -> StateIndex:
         )
     n_states = math.prod(int(n) for n in radices[0])
     if n_states <= DENSE_LIMIT:
-        return DenseIndex(space, *radices)
+        return DiscreteIndex(space) if isinstance(space, spaces.Discrete) else DenseIndex(space, *radices)
     return SparseIndex(space, *radices, max_states=max_states)
