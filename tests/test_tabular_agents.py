@@ -265,3 +265,32 @@ def test_tile_coded_values_are_sums_over_tilings_and_refuse_masks() -> None:
         agent._remember_mask(state, np.array([1, 0, 1], dtype=np.int8))
     with pytest.raises(ValueError, match="no per-state table"):
         agent.greedy_policy()
+
+
+def test_command_line_train_and_evaluate(tmp_path, capsys) -> None:
+    from agents.cli import main
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "run"
+    assert main(["train", "tabular-q", "--env", "mdp-v0", "--steps", "3000", "--seed", "1", "--out", str(out),
+                 "--no-progress", "--learning-rate", "1/visits", "--gamma", "0.9"]) == 0
+    assert "trained tabular-q on mdp-v0 for 3000 steps" in capsys.readouterr().out
+    for name in ("agent.npz", "config.json", "episodes.csv", "learning_curve.png"):
+        assert (out / name).stat().st_size > 0, name
+    config = json.loads((out / "config.json").read_text())
+    assert config["hyperparameters"]["learning_rate"] == "1/visits" and config["hyperparameters"]["gamma"] == 0.9
+    events = EventAccumulator(str(out / "tensorboard"))
+    events.Reload()
+    assert {"episode/return", "episode/length", "train/epsilon"} <= set(events.Tags()["scalars"])
+    assert len(events.Scalars("episode/return")) == 30  # 3,000 steps of 100-step episodes
+    assert main(["evaluate", str(out / "agent.npz"), "--env", "mdp-v0", "--episodes", "2"]) == 0
+    assert "tabular-q on mdp-v0: mean return" in capsys.readouterr().out
+
+    assert main(["train", "sarsa", "--env", "CartPole-v1", "--steps", "10", "--out", str(tmp_path / "box"), "--no-progress"]) == 2
+    assert "--wrap discretize" in capsys.readouterr().err
+    wrapped = tmp_path / "cartpole"
+    assert main(["train", "sarsa", "--env", "CartPole-v1", "--wrap", 'discretize:{"bins": 6}', "--steps", "500",
+                 "--out", str(wrapped), "--no-progress", "--eval-episodes", "2"]) == 0
+    assert load_agent(wrapped / "agent.npz").observation_space == spaces.MultiDiscrete([6, 6, 6, 6])
+    assert main(["evaluate", str(wrapped / "agent.npz"), "--env", "CartPole-v1", "--wrap", "discretize"]) == 2
+    assert "differ from the agent's" in capsys.readouterr().err

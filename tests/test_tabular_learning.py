@@ -6,6 +6,8 @@ best): see agents/agents/tabular/README.md, "Reaching the optimum", for the figu
 
 from __future__ import annotations
 
+import math
+
 import gym_mdp  # noqa: F401
 import gymnasium as gym
 import numpy as np
@@ -17,19 +19,22 @@ from agents.tabular.planners import value_iteration
 
 pytestmark = pytest.mark.learning
 
-# mdp-v0: Q-learning under a uniformly random behaviour (off-policy) with a learning rate that decays
-# exponentially over the budget: fast early steps forget the transient, small late steps average.
-MDP_STEPS = 1_000_000
-MDP_CONFIG = {"epsilon": "1.0", "learning_rate": "exp:0.01:0.0:0.999995"}
+# mdp-v0: Q-learning under a uniformly random behaviour (off-policy), with a learning rate that decays
+# exponentially over the budget (0.01 * exp(-5 t / budget)): the large early steps forget the
+# transient, the small late ones average out the noise. Gamma 0.95 needs 5x the budget of 0.90: its
+# optimal action in state 1 wins by only 0.059 (see the README).
+MDP_BUDGETS = {0.90: 400_000, 0.95: 2_000_000}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("gamma", [0.90, 0.95])
+@pytest.mark.parametrize("gamma", sorted(MDP_BUDGETS))
 def test_q_learning_finds_the_optimal_policy_and_q_values_of_mdp_v0(gamma: float) -> None:
     env = gym.make("mdp-v0")
     optimum = value_iteration(env, gamma)
-    agent = make_agent("tabular-q", env, {"gamma": gamma, **MDP_CONFIG}, seed=0)
-    agent.train(env, MDP_STEPS, progress=False)
+    steps = MDP_BUDGETS[gamma]
+    config = {"gamma": gamma, "epsilon": "1.0", "learning_rate": f"exp:0.01:0.0:{math.exp(-5 / steps)}"}
+    agent = make_agent("tabular-q", env, config, seed=0)
+    agent.train(env, steps, progress=False)
     np.testing.assert_array_equal(agent.greedy_policy(), optimum.policy)
     allowed = np.isfinite(optimum.Q)
     np.testing.assert_array_equal(np.isfinite(agent.q_table), allowed)
@@ -42,7 +47,7 @@ def test_q_learning_finds_the_optimal_policy_and_q_values_of_mdp_v0(gamma: float
 def test_q_learning_matches_the_optimal_success_rate_on_slippery_frozen_lake() -> None:
     env = gym.make("FrozenLake-v1")  # 4x4, slippery
     optimum = value_iteration(env, 0.99)
-    agent = make_agent("tabular-q", env, {"gamma": 0.99, "learning_rate": "0.1", "epsilon": "linear:1.0:0.1:50000"}, seed=0)
+    agent = make_agent("tabular-q", env, {"gamma": 0.99, "learning_rate": "0.1", "epsilon": "linear:1.0:0.1:75000"}, seed=0)
     agent.train(env, 100_000, progress=False)
     eval_env = gym.make("FrozenLake-v1")
     optimal_rate = evaluate(optimum, eval_env, 1000, seed=10_000).mean
@@ -97,3 +102,24 @@ def test_q_learning_on_snake_features_beats_a_random_policy_by_far() -> None:
     learned_score = mean_score(agent.act, make(), 100, seed=10_000)
     assert random_score < 0.2  # a random snake on a 10x10 board rarely eats before it hits something
     assert learned_score >= 10.0 and learned_score >= 20 * max(random_score, 0.05)
+
+
+def test_q_learning_on_the_partial_gridworld_view_beats_a_random_policy() -> None:
+    import gym_gridworld  # noqa: F401
+
+    def make() -> gym.Env:  # the 3x3 view around the agent as 4 binary planes: a sparse table of the views seen
+        return gym.make("gridworld-v0", obs_type="grid", partial=True)
+
+    class RandomPolicy:
+        rng = np.random.default_rng(0)
+
+        def act(self, obs, greedy: bool = True) -> int:
+            return int(self.rng.integers(4))
+
+    env = make()
+    agent = make_agent("tabular-q", env, {"gamma": 0.6, "learning_rate": "0.3", "epsilon": "linear:1.0:0.0:100000"}, seed=0)
+    agent.train(env, 150_000, progress=False)
+    random_return = evaluate(RandomPolicy(), make(), 200, seed=10_000).mean
+    learned_return = evaluate(agent, make(), 200, seed=10_000).mean
+    assert 1.0 < random_return < 3.0  # goals +1 and fires -1 met by chance in 50 steps
+    assert learned_return >= 3 * random_return
