@@ -235,9 +235,9 @@ class TabularAgent(Agent):
             raise ValueError(f"observation {obs!r} is not in the agent's observation space {self.observation_space}")
         epsilon = 0.0 if greedy else self._epsilon(self.num_timesteps)
         state = self.state_index(obs, add=False)
-        if state is None:
-            state_unknown = epsilon > 0.0 and self._uniform() < epsilon
-            return self._action_start + (int(self._uniform() * self.n_actions) if state_unknown else 0)
+        if state is None:  # never seen by a sparse table: no values to go by
+            explore = epsilon > 0.0 and self._uniform() < epsilon
+            return self._action_start + (int(self._uniform() * self.n_actions) if explore else 0)
         return self._action_start + self._choose(state, epsilon)
 
     # ------------------------------------------------------------------------- learning
