@@ -126,6 +126,10 @@ def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
 
 
 # The algorithms of this package, one line each: name -> the module and class that implement it.
+register_algorithm("tabular-q", "agents.tabular.learners:QLearning")
+register_algorithm("sarsa", "agents.tabular.learners:Sarsa")
+register_algorithm("expected-sarsa", "agents.tabular.learners:ExpectedSarsa")
+register_algorithm("double-q", "agents.tabular.learners:DoubleQLearning")
 register_algorithm("random", "agents.baselines.random_agent:RandomAgent")
 register_algorithm("sb3-dqn", "agents.baselines.sb3:SB3DQN")
 register_algorithm("sb3-ppo", "agents.baselines.sb3:SB3PPO")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import os
 import sys
@@ -88,9 +89,41 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# observation wrappers the command line can apply after gym.make (--wrap NAME[:JSON kwargs])
+OBSERVATION_WRAPPERS = {
+    "discretize": "agents.tabular.discretize:Discretize",
+    "tile-coding": "agents.tabular.tiles:TileCoding",
+    "as-multi-discrete": "agents.tabular.discretize:AsMultiDiscrete",
+}
+
+
+def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
+    name, _, kwargs = text.partition(":")
+    if name not in OBSERVATION_WRAPPERS:
+        raise argparse.ArgumentTypeError(f"unknown wrapper {name!r}; known wrappers: {', '.join(OBSERVATION_WRAPPERS)}")
+    return name, _json_arg(kwargs) if kwargs else {}
+
+
 def _add_env_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id")
     parser.add_argument("--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make")
+    parser.add_argument(
+        "--wrap", type=_wrapper_arg, action="append", default=[], metavar="NAME[:JSON]",
+        help=f"observation wrapper applied after gym.make, in order (repeatable): {', '.join(OBSERVATION_WRAPPERS)}; "
+        "e.g. --wrap discretize or --wrap 'tile-coding:{\"n_tilings\": 8}'",
+    )
+
+
+def _make_env(args: argparse.Namespace) -> Any:
+    """The env named by --env/--env-kwargs, wrapped as --wrap says."""
+    env = make_env(args.env, **args.env_kwargs)
+    for name, kwargs in args.wrap:
+        module_name, class_name = OBSERVATION_WRAPPERS[name].split(":")
+        try:
+            env = getattr(importlib.import_module(module_name), class_name)(env, **kwargs)
+        except TypeError as error:
+            raise CliError(f"--wrap {name}: {error}") from error
+    return env
 
 
 def _train_parser(algo: str) -> argparse.ArgumentParser:
@@ -126,14 +159,12 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     agent_class = base.get_agent_class(algo)
     config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
     n_envs = getattr(config, "n_envs", 1)  # algorithms that train on several env copies (SB3's PPO/A2C)
-    env = make_env(args.env, **args.env_kwargs)
-    if n_envs > 1:
-        env.close()
-        env = gym.make_vec(args.env, n_envs, vectorization_mode="sync", **args.env_kwargs)
+    env = _make_env(args) if n_envs == 1 else gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
     agent = base.make_agent(algo, env, config, seed=args.seed)
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
     atomic_write_json(run_dir / "config.json", {
-        "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "seed": args.seed, "steps": args.steps,
+        "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "wrap": [[n, k] for n, k in args.wrap],
+        "seed": args.seed, "steps": args.steps,
         "hyperparameters": agent.hyperparameters(),
     })
     start = time.perf_counter()
@@ -141,7 +172,7 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     seconds = time.perf_counter() - start
     checkpoint = run_dir / f"agent{agent_class.checkpoint_suffix}"
     agent.save(checkpoint)
-    eval_env = make_env(args.env, **args.env_kwargs)
+    eval_env = _make_env(args)
     result = evaluate(agent, eval_env, args.eval_episodes, seed=10_000 + args.seed)
     episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
     np.savetxt(run_dir / "episodes.csv", episodes, delimiter=",", header="step,return,length", comments="", fmt="%g")
@@ -162,7 +193,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
     parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
     parser.add_argument("--seed", type=int, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)")
     args = parser.parse_args(argv)
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     agent = base.load_agent(args.checkpoint, env)
     result = evaluate(agent, env, args.episodes, seed=args.seed)
     print(f"{agent.algo} on {args.env}: mean return {result.mean:.3f} +- {result.std:.3f} over {args.episodes} episodes")
@@ -180,7 +211,7 @@ def run_solve(argv: Sequence[str]) -> int:
     parser.add_argument("--gamma", type=float, default=0.95, help="discount (default: 0.95)")
     parser.add_argument("--method", choices=("value-iteration", "policy-iteration"), default="value-iteration")
     args = parser.parse_args(argv)
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     planner = value_iteration if args.method == "value-iteration" else policy_iteration
     try:
         solution = planner(env, args.gamma)
