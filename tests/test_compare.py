@@ -87,6 +87,9 @@ def test_presets_build_valid_plans() -> None:
         assert all(job.eval_every <= job.steps for job in plan.jobs())
     quick = build_plan(load_plan_file(preset_path("quick")))
     assert len(quick.seeds) == 2
+    assert [spec.id for spec in quick.envs] == ["mdp-v0", "CartPole-v1", "snake-v0", "gridworld-v0"]
+    for spec in quick.envs:  # each env: one of our agents and a Stable-Baselines3 baseline at least
+        assert {"tabular-q", "dqn"} & set(spec.algos) and any(a.startswith("sb3-") for a in spec.algos), spec.label
 
 
 def test_command_line_overrides_and_job_names() -> None:
@@ -129,6 +132,17 @@ def test_bad_plans_fail_with_a_clear_message(raw, overrides, message) -> None:
 def test_check_plan_fails_early_on_envs_algorithms_and_mismatches(envs, algos, message) -> None:
     with pytest.raises(ValueError, match=message):
         check_plan(build_plan({}, envs=envs, algos=algos, steps=100))
+
+
+def test_tabular_agents_on_images_or_continuous_observations_need_a_wrapper() -> None:
+    no_wrappers = {"tabular-q": {env: {"source": "test"} for env in ("snake-v0", "CartPole-v1")}}
+    images = {"envs": {"snake-rgb": {"id": "snake-v0", "env_kwargs": {"obs_type": "rgb"}, "steps": 100}}}
+    for raw, envs in ((images, None), ({}, ["CartPole-v1"])):
+        plan = build_plan(raw, envs=envs, algos=["tabular-q"], steps=100, hyperparams=no_wrappers)
+        with pytest.raises(ValueError, match=r"tabular-q on (snake-rgb|CartPole-v1): .*Discretize.*`wrappers:`"):
+            check_plan(plan)
+    # with the wrapper of hyperparams/tabular-q.yml, CartPole is fine
+    assert len(check_plan(build_plan({}, envs=["CartPole-v1"], algos=["tabular-q"], steps=100))) == 1
 
 
 # ----------------------------------------------------------------------------- folders and CLI errors
