@@ -239,7 +239,7 @@ def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
+    fig, ax = plt.subplots(figsize=(10, 4.8), dpi=110)
     plotted = any_exact = False
     for algo in env.algos:
         curve = algo.curve()
@@ -250,7 +250,7 @@ def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
         kind = "exact" if exact else "episodes"
         any_exact = any_exact or exact
         ax.plot(steps, mean, color=color, linewidth=2, marker="o", markersize=3,
-                label=f"{algo.algo} ({len(algo.done)} seeds, {kind})")
+                label=f"{algo.algo} ({len(algo.done)} seed{'s' if len(algo.done) > 1 else ''}, {kind})")
         ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
         plotted = True
     if not plotted:
@@ -262,7 +262,7 @@ def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
     ax.set_ylabel(f"greedy return ({episodes}; exact: from the model)" if any_exact else f"greedy return ({episodes})")
     ax.set_title(f"{env.label}: mean over seeds, 95% bootstrap band")
     ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)  # outside: curves often overlap
     fig.tight_layout()
     _save(fig, path)
     return True
