@@ -174,3 +174,12 @@ def test_dry_run_lists_the_jobs(capsys) -> None:
     assert main(["compare", "--envs", "mdp-v0", "--algos", "random", "sb3-a2c", "--seeds", "2", "--steps", "500", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "mdp-v0__sb3-a2c__s1: 500 steps, eval every 50 x 10" in out and "4 jobs" in out
+
+
+def test_every_baseline_builds_on_every_env_of_the_suite() -> None:
+    """Default observations (images for snake, gridworld and pacman: SB3's CnnPolicy), every SB3 adapter."""
+    from agents.common.envs import SUITE_ENV_IDS
+
+    jobs = check_plan(build_plan({}, envs=list(SUITE_ENV_IDS), algos=["sb3-dqn", "sb3-ppo", "sb3-a2c", "random"], steps=100))
+    assert {job.env_id for job in jobs} == set(SUITE_ENV_IDS)
+    assert len(check_plan(build_plan({}, envs=["mdp-v0"], algos=["sb3-maskable-ppo"], steps=100))) == 1
