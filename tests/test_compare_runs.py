@@ -144,3 +144,25 @@ def test_same_comparison_on_a_local_ray_instance(tmp_path) -> None:
             assert ray_row[column] == local_row[column]
     assert (ray_run / "report.md").exists() and (ray_run / "curves_mdp-v0.png").exists()
     assert os.environ.get("RAY_ADDRESS") is None  # the test started (and stopped) its own instance
+
+
+def test_extend_adds_an_algorithm_to_a_finished_run(tmp_path, capsys) -> None:
+    run_dir = tmp_path / "run"
+    args = ["--envs", "mdp-v0", "--seeds", "2", "--steps", "400", "--eval-every", "200", "--eval-episodes", "2",
+            "--workers", "2", "--no-progress"]
+    assert main(["compare", "--algos", "random", "--out", str(run_dir), *args]) == 0
+    before = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/*/status.json")}
+    assert main(["compare", "--extend", str(run_dir), "--algos", "random", "sb3-a2c", "--workers", "2", "--no-progress"]) == 0
+    after = statuses(run_dir)
+    assert set(after) == set(before) | {"mdp-v0__sb3-a2c__s0", "mdp-v0__sb3-a2c__s1"}
+    assert all(s["status"] == "done" for s in after.values())
+    assert {name: (run_dir / "jobs" / name / "status.json").read_text() for name in before} == before  # not re-run
+    configs = [json.loads((run_dir / "jobs" / f"mdp-v0__sb3-a2c__s{seed}" / "config.json").read_text()) for seed in (0, 1)]
+    assert [(c["steps"], c["eval_every"], c["eval_episodes"]) for c in configs] == [(400, 200, 2)] * 2
+    report = (run_dir / "report.md").read_text()
+    assert "| sb3-a2c | 2/2 |" in report and "| random | 2/2 |" in report and "- extended " in report
+    capsys.readouterr()
+    assert main(["compare", "--extend", str(run_dir), "--algos", "sb3-a2c"]) == 2
+    assert "already has sb3-a2c" in capsys.readouterr().err
+    assert main(["compare", "--extend", str(run_dir), "--algos", "sb3-ppo", "--envs", "CartPole-v1"]) == 2
+    assert "has no env(s) ['CartPole-v1']" in capsys.readouterr().err

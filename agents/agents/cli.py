@@ -231,6 +231,7 @@ COMPARE_EXAMPLES = """examples:
   python -m agents compare --envs CartPole-v1 mdp-v0 --algos sb3-dqn sb3-ppo --seeds 5 --steps 50000
   python -m agents compare --config my_comparison.yml --backend ray --address auto
   python -m agents compare --resume results/quick-20250101-120000   # re-run only unfinished jobs
+  python -m agents compare --extend results/quick-20250101-120000 --algos my-agent   # add an algorithm
 
 exit codes: 0 all jobs done; 1 some jobs failed (the report lists them); 2 bad arguments/config; 130 interrupted
 """
@@ -265,6 +266,8 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
     how.add_argument("--resume", type=Path, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run")
+    how.add_argument("--extend", type=Path, metavar="RUN_DIR", help="add --algos (on all its envs, or --envs) to an "
+                     "earlier run, with its seeds, budgets and evaluation protocol")
     how.add_argument("--report", type=Path, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
     how.add_argument("--dry-run", action="store_true", help="check the plan and list its jobs without running them")
     how.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -283,7 +286,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
     from agents.baselines.per_env import read_yaml
     from agents.compare import plan as planning
     from agents.compare.report import write_report
-    from agents.compare.runner import default_run_dir, resume_comparison, run_comparison
+    from agents.compare.runner import default_run_dir, extend_comparison, resume_comparison, run_comparison
 
     args = _compare_parser(prog).parse_args(argv)
     if args.report is not None:
@@ -291,6 +294,14 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
         return 0
     run_options = {"backend": args.backend, "workers": args.workers, "address": args.address, "threads": args.threads,
                    "progress": not args.no_progress}
+    if args.extend is not None:
+        given = [flag for flag in ("preset", "config", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out", "resume")
+                 if getattr(args, flag) is not None]
+        if given or not args.algos:
+            raise CliError("--extend takes --algos (and optionally --envs); the rest comes from the run"
+                           + (f": drop {', '.join('--' + g.replace('_', '-') for g in given)}" if given else ""))
+        return extend_comparison(args.extend, args.algos, args.envs, command=["python", "-m", "agents", "compare", *argv],
+                                 **run_options)
     if args.resume is not None:
         given = [flag for flag in ("preset", "config", "envs", "algos", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out")
                  if getattr(args, flag) is not None]

@@ -344,6 +344,7 @@ def write_report(run_dir: Path) -> Path:
         lines += [run["description"], ""]
     lines += [
         f"- command: `{command}`",
+        *[f"- extended {e['time']}: `{' '.join(e['command'])}`" for e in run.get("extended", [])],
         f"- started {run['created']} on {run['host']} ({run['cpus']} CPUs); seeds {run['seeds']}",
         f"- versions: {', '.join(f'{k} {v}' for k, v in run['versions'].items())}", "",
         _protocol(run), "",

@@ -13,6 +13,9 @@ finish, moved aside before a re-run) and the report (`report.md`, `summary.csv`,
 - `resume_comparison(run_dir)` re-runs only the jobs whose status is not `done` (failed,
   interrupted, never started, or `running` in a runner that was killed), with the jobs exactly as
   stored in run.json, so edited hyperparameter files do not change a resumed run.
+- `extend_comparison(run_dir, algos)` adds algorithms to a finished run (your new agent against a
+  stored baseline run): their jobs use the run's envs, seeds, budgets and evaluation protocol, and
+  the report then covers old and new jobs together (run.json records the extension).
 - A lock file (`.lock`, holding the runner's pid) keeps two runners out of one folder.
 - SIGTERM is handled like Ctrl-C: running jobs are stopped and recorded as interrupted.
 """
@@ -20,6 +23,7 @@ finish, moved aside before a re-run) and the report (`report.md`, `summary.csv`,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -34,7 +38,7 @@ from typing import Any, Iterator
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.backends import LocalBackend, RayBackend, read_status
 from agents.compare.job import versions
-from agents.compare.plan import Job, Plan
+from agents.compare.plan import EnvSpec, Job, Plan
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -224,17 +228,47 @@ def execute(
     return EXIT_OK
 
 
+def _env_json(spec: EnvSpec) -> dict[str, Any]:
+    return {"label": spec.label, "id": spec.id, "env_kwargs": spec.env_kwargs, "steps": spec.steps,
+            "eval_every": spec.eval_every, "eval_episodes": spec.eval_episodes, "algos": list(spec.algos)}
+
+
 def start_run(plan: Plan, jobs: list[Job], run_dir: Path, command: list[str] | None = None) -> Path:
     """Create the run folder and its run.json."""
     run_dir = create_run_dir(run_dir)
     atomic_write_json(run_dir / "run.json", {
         "name": plan.name, "description": plan.description, "seeds": list(plan.seeds),
-        "envs": [{"label": s.label, "id": s.id, "env_kwargs": s.env_kwargs, "steps": s.steps, "eval_every": s.eval_every,
-                  "eval_episodes": s.eval_episodes, "algos": list(s.algos)} for s in plan.envs],
+        "envs": [_env_json(spec) for spec in plan.envs], "hyperparams": plan.hyperparams,
         "jobs": [job.to_json() for job in jobs], "command": command or sys.argv, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "host": socket.gethostname(), "cpus": available_cpus(), "versions": versions(),
     })
     return run_dir
+
+
+def extend_run(run_dir: Path, algos: list[str], envs: list[str] | None = None, command: list[str] | None = None) -> list[Job]:
+    """Add algorithms to an earlier run: their jobs on the run's envs (all, or the labels in `envs`),
+    with the run's seeds, budgets and evaluation protocol, checked like a new plan. Returns all jobs."""
+    from agents.compare.plan import check_plan
+
+    run, jobs = load_run(run_dir)
+    specs = [EnvSpec(e["label"], e["id"], e["env_kwargs"], e["steps"], e["eval_every"], e["eval_episodes"], tuple(e["algos"]))
+             for e in run["envs"]]
+    unknown = sorted(set(envs or ()) - {spec.label for spec in specs})
+    if unknown:
+        raise RunError(f"{run_dir} has no env(s) {unknown}; its envs: {', '.join(spec.label for spec in specs)}")
+    chosen = {spec.label: [a for a in algos if a not in spec.algos] for spec in specs if envs is None or spec.label in envs}
+    addition = Plan(run["name"], run["description"], tuple(run["seeds"]),
+                    tuple(dataclasses.replace(spec, algos=tuple(chosen[spec.label])) for spec in specs if chosen.get(spec.label)),
+                    run.get("hyperparams", {}))
+    new_jobs = check_plan(addition) if addition.envs else []
+    if not new_jobs:
+        raise RunError(f"{run_dir} already has {', '.join(algos)} on {', '.join(envs or [s.label for s in specs])}")
+    run["envs"] = [_env_json(dataclasses.replace(spec, algos=spec.algos + tuple(chosen.get(spec.label, ())))) for spec in specs]
+    run["jobs"] += [job.to_json() for job in new_jobs]
+    run.setdefault("extended", []).append({"command": command or sys.argv, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                           "versions": versions()})
+    atomic_write_json(run_dir / "run.json", run)
+    return jobs + new_jobs
 
 
 def load_run(run_dir: Path) -> tuple[dict[str, Any], list[Job]]:
@@ -266,4 +300,15 @@ def resume_comparison(
     """Re-run the unfinished jobs of an earlier run, then rewrite its report."""
     _, jobs = load_run(run_dir)
     runner = make_backend(backend, workers, address, threads)
+    return execute(run_dir, jobs, runner, progress=progress)
+
+
+def extend_comparison(
+    run_dir: Path, algos: list[str], envs: list[str] | None = None, *, backend: str = "local", workers: int | None = None,
+    address: str | None = None, threads: int = 1, progress: bool = True, command: list[str] | None = None,
+) -> int:
+    """Add algorithms to an earlier run (`extend_run`), run their jobs, then rewrite its report."""
+    runner = make_backend(backend, workers, address, threads)
+    with run_lock(run_dir):
+        jobs = extend_run(run_dir, algos, envs, command)
     return execute(run_dir, jobs, runner, progress=progress)
