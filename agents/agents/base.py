@@ -126,3 +126,4 @@ def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
 
 
 # The algorithms of this package, one line each: name -> the module and class that implement it.
+register_algorithm("dqn", "agents.dqn.dqn:DQN")
