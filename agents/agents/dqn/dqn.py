@@ -249,8 +249,7 @@ def _crossings(before: int, after: int, every: int) -> int:
 
 
 class DQN(Agent):
-    """Deep Q-Network agent for discrete actions, with Double DQN, dueling heads, n-step returns and
-    prioritized replay as options.
+    """Deep Q-Network for discrete actions; options: Double DQN, dueling, n-step, prioritized replay.
 
     ## Description
     Learns Q(s, a) with a neural network from transitions replayed out of a buffer, and acts greedily
