@@ -289,3 +289,47 @@ def test_tensorboard_scalars(tmp_path: Path) -> None:
     assert {"episode/return", "train/loss", "train/q_values", "train/epsilon", "time/steps_per_second"} <= tags
     epsilons = [event.value for event in events.Scalars("train/epsilon")]
     assert epsilons[0] == 1.0 and epsilons[-1] == pytest.approx(0.05, abs=1e-3)
+
+
+# ---------------------------------------------------------------------------------------- command line
+CLI_SMALL = ["--device", "cpu", "--hidden-sizes", "32", "32", "--learning-starts", "200", "--train-freq", "16",
+             "--gradient-steps", "4", "--batch-size", "32", "--buffer-size", "5000", "--no-progress"]
+
+
+def test_cli_trains_saves_plots_and_evaluates(tmp_path: Path, capsys) -> None:
+    from agents.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "dqn", "--env", "CartPole-v1", "--seed", "1", "--steps", "600", "--out", str(out), *CLI_SMALL,
+                 "--double-dqn", "--max-grad-norm", "none", "--exploration", "linear:1:0.1:400"]) == 0
+    assert {"agent.pt", "checkpoint.pt", "config.json", "episodes.csv", "learning_curve.png", "tensorboard"} <= {p.name for p in out.iterdir()}
+    agent = DQN.load(out / "agent.pt")
+    assert agent.config.double_dqn and agent.config.max_grad_norm is None and agent.env_steps == 600
+    assert main(["evaluate", str(out / "agent.pt"), "--env", "CartPole-v1", "--episodes", "3"]) == 0
+    assert "dqn on CartPole-v1: mean return" in capsys.readouterr().out
+    assert main(["evaluate", str(out / "agent.pt"), "--env", "Acrobot-v1"]) == 2
+    assert "was trained on observations" in capsys.readouterr().err
+
+
+def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "agents", "train", "dqn", "--env", "CartPole-v1", "--steps", "20000", "--out", str(out),
+               "--checkpoint-every", "300", *CLI_SMALL, "--learning-starts", "100000"]  # acting only: fast
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert f"continue with: python -m agents resume {out / 'checkpoint.pt'} --env CartPole-v1" in err
+    stopped_at = load_torch(out / "checkpoint.pt")[1]["counters"]["env_steps"]
+    assert 300 <= stopped_at < 20000
+    resumed = subprocess.run([sys.executable, "-m", "agents", "resume", str(out / "checkpoint.pt"), "--env", "CartPole-v1",
+                              "--no-progress", "--eval-episodes", "2"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert DQN.load(out / "agent.pt").env_steps == 20000

@@ -39,9 +39,10 @@ Nature-paper settings (Adam instead of RMSprop is the modern choice; both work) 
 
 ## Speed
 One training phase samples all its minibatches from the buffer in one numpy call and converts them to
-tensors once; acting runs the network only when at least one env exploits. For small MLPs on CPU,
-one torch thread is fastest (`torch.set_num_threads(1)`, as `benchmarks/dqn_vs_sb3.py` does); the
-agent does not change the process-wide setting itself.
+tensors once; acting runs the network only when at least one env exploits. While `train` runs, torch
+uses one CPU thread for MLPs (`num_threads`; more threads only add overhead at this size, and cost
+40x on a busy 2-core machine) and flushes denormal floats to zero (Adam's decaying moments otherwise
+make CPU math 10-100x slower); both process-wide settings are restored when `train` returns.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class DQNConfig:
     loss: str = field(default="huber", metadata=_help(f"TD loss: one of {LOSSES} (huber = the Nature paper's clipped error)"))
     # the optimizer
     optimizer: str = field(default="adam", metadata=_help(f"one of {OPTIMIZERS}"))
-    learning_rate: float = field(default=2.3e-3, metadata=_help("optimizer step size"))
+    learning_rate: str = field(default="2.3e-3", metadata=_help(
+        "optimizer step size over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"))
     optimizer_eps: float = field(default=1e-8, metadata=_help("epsilon of Adam / RMSprop (the Nature paper's RMSprop: 0.01)"))
     rmsprop_alpha: float = field(default=0.95, metadata=_help("RMSprop squared-gradient decay (Nature: 0.95)"))
     rmsprop_momentum: float = field(default=0.0, metadata=_help("RMSprop momentum"))
@@ -123,6 +125,8 @@ class DQNConfig:
     # bookkeeping
     log_interval: int = field(default=1000, metadata=_help("env steps between TensorBoard scalars"))
     device: str = field(default="auto", metadata=_help(f"one of {DEVICES}; auto = cuda if available"))
+    num_threads: int = field(default=0, metadata=_help(
+        "torch CPU threads while training; 0 = one for MLPs (fastest for small networks), torch's default for CNNs"))
 
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
@@ -130,6 +134,8 @@ class DQNConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not isinstance(self.num_threads, int) or self.num_threads < 0:
+            raise ValueError(f"num_threads must be a non-negative integer (0 = automatic), got {self.num_threads!r}")
         positive = ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval", "log_interval")
         for name in positive:
             value = getattr(self, name)
@@ -144,9 +150,11 @@ class DQNConfig:
         for name in ("gamma", "eval_epsilon", "priority_alpha"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
-        for name in ("learning_rate", "optimizer_eps"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if not self.optimizer_eps > 0:
+            raise ValueError(f"optimizer_eps must be positive, got {self.optimizer_eps!r}")
+        learning_rate = parse_schedule(self.learning_rate)
+        if not (learning_rate(0) > 0 and learning_rate(10**12) >= 0):
+            raise ValueError(f"learning_rate must be positive (a schedule may end at 0), got {self.learning_rate!r}")
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {self.tau!r}")
         if not 0.0 <= self.rmsprop_alpha < 1.0 or self.rmsprop_momentum < 0:
@@ -231,16 +239,23 @@ class _DeferredInterrupt:
 
 
 @contextlib.contextmanager
-def _flush_denormals() -> Any:
-    """Treat denormal floats as zero while training on CPU. Adam's moment estimates of parameters whose
-    gradient is zero (dead ReLUs) decay into denormals, on which x86 float math is 10-100x slower: this
-    halves the wall time of a CartPole run. Process-wide while active; switched off again afterwards."""
+def _cpu_settings(num_threads: int | None) -> Any:
+    """Process-wide torch settings while training, restored afterwards:
+    - denormal floats are treated as zero: Adam's moment estimates of parameters whose gradient is zero
+      (dead ReLUs) decay into denormals, on which x86 float math is 10-100x slower (this halves the wall
+      time of a CartPole run);
+    - `num_threads` intra-op threads (None: unchanged). Small networks gain nothing from more threads and
+      lose a lot when the cores are busy (40x on a loaded 2-core machine)."""
     supported = torch.set_flush_denormal(True)
+    previous_threads = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     try:
         yield
     finally:
         if supported:
             torch.set_flush_denormal(False)
+        torch.set_num_threads(previous_threads)
 
 
 def _crossings(before: int, after: int, every: int) -> int:
@@ -303,9 +318,11 @@ class DQN(Agent):
                 self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes, dueling=cfg.dueling
             ).to(self.device)
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
+        self._online_parameters = list(self.q_network.parameters())  # listed once: the module walk costs per step
         self.optimizer = self._make_optimizer()
         self.replay = self._make_replay(self.n_envs)
         self.exploration = parse_schedule(cfg.exploration)
+        self.learning_rate = parse_schedule(cfg.learning_rate)
         self.priority_beta = parse_schedule(cfg.priority_beta)
         self.rng = np.random.default_rng(seed)  # exploration and replay sampling while training
         self.act_rng = np.random.default_rng([seed, 1])  # act(obs, greedy=False): never disturbs training
@@ -320,11 +337,12 @@ class DQN(Agent):
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         cfg = self.config
-        params = self.q_network.parameters()
+        params = self._online_parameters
         # the fused kernels run one update over all parameters: far less Python overhead per step
+        learning_rate = parse_schedule(cfg.learning_rate)(0)
         if cfg.optimizer == "adam":
-            return torch.optim.Adam(params, lr=cfg.learning_rate, eps=cfg.optimizer_eps, fused=True)
-        return torch.optim.RMSprop(params, lr=cfg.learning_rate, alpha=cfg.rmsprop_alpha, eps=cfg.optimizer_eps,
+            return torch.optim.Adam(params, lr=learning_rate, eps=cfg.optimizer_eps, fused=True)
+        return torch.optim.RMSprop(params, lr=learning_rate, alpha=cfg.rmsprop_alpha, eps=cfg.optimizer_eps,
                                    momentum=cfg.rmsprop_momentum, centered=cfg.rmsprop_centered, foreach=True)
 
     def _make_replay(self, n_envs: int) -> ReplayBuffer:
@@ -373,7 +391,7 @@ class DQN(Agent):
     # ------------------------------------------------------------------ learning
     def _update_target(self) -> None:
         with torch.no_grad():
-            for target, online in zip(self.target_network.parameters(), self.q_network.parameters()):
+            for target, online in zip(self.target_network.parameters(), self._online_parameters):
                 if self.config.tau == 1.0:
                     target.copy_(online)
                 else:
@@ -404,7 +422,7 @@ class DQN(Agent):
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.max_grad_norm is not None:
-            nn.utils.clip_grad_norm_(self.q_network.parameters(), cfg.max_grad_norm)
+            nn.utils.clip_grad_norm_(self._online_parameters, cfg.max_grad_norm)
         self.optimizer.step()
         self._loss_sum += loss.detach()
         self._q_sum += q.detach().mean()
@@ -415,6 +433,8 @@ class DQN(Agent):
     def _learn(self, n_updates: int) -> None:
         """A training phase: `n_updates` gradient steps on minibatches from the replay buffer."""
         size = self.config.batch_size
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(self.env_steps)
         if isinstance(self.replay, PrioritizedReplayBuffer):
             beta = self.priority_beta(self.env_steps)
             for _ in range(n_updates):  # priorities change after every step, so sample one batch at a time
@@ -468,7 +488,7 @@ class DQN(Agent):
         env_id = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
         first_step, last_log, started = self.env_steps, self.env_steps, time.perf_counter()
         with TrainLogger(int(total_steps), log_dir, progress=progress, desc=f"dqn {env_id}") as logger, \
-                _DeferredInterrupt() as interrupt, _flush_denormals():
+                _DeferredInterrupt() as interrupt, _cpu_settings(self._training_threads()):
             while self.env_steps < self.run_end:
                 # 1. act and store the transition
                 random_phase = self.transitions_added < cfg.learning_starts
@@ -504,6 +524,12 @@ class DQN(Agent):
             self._write_checkpoint(checkpoint)
         return self
 
+    def _training_threads(self) -> int | None:
+        if self.config.num_threads:
+            return self.config.num_threads
+        uses_convolutions = any(isinstance(module, nn.Conv2d) for module in self.q_network.modules())
+        return None if uses_convolutions else 1
+
     def _log(self, logger: TrainLogger, epsilon: float, steps_per_second: float) -> None:
         if self._updates_since_log:
             logger.scalar("train/loss", self._loss_sum.item() / self._updates_since_log, self.env_steps)
@@ -512,6 +538,7 @@ class DQN(Agent):
             self._q_sum.zero_()
             self._updates_since_log = 0
         logger.scalar("train/epsilon", epsilon, self.env_steps)
+        logger.scalar("train/learning_rate", self.learning_rate(self.env_steps), self.env_steps)
         logger.scalar("time/steps_per_second", steps_per_second, self.env_steps)
 
     def _check_env(self, env: gym.Env | gym.vector.VectorEnv) -> None:
