@@ -368,24 +368,28 @@ class DQN(Agent):
             return random_actions
         return np.where(explore, random_actions, self._greedy_actions(obs))
 
-    def act(self, obs: Any, *, greedy: bool = True) -> Any:
-        """The action for one observation (an int) or for a batch (an array). `greedy=False` takes a
-        random action with probability `eval_epsilon` (the Nature paper's evaluation policy)."""
+    def _as_batch(self, obs: Any) -> tuple[np.ndarray, bool]:
+        """(a batch of observations, whether `obs` was a single observation)."""
         obs = np.asarray(obs)
         single = obs.shape == tuple(self.observation_space.shape)
         batch = obs[None] if single else obs
         if batch.shape[1:] != tuple(self.observation_space.shape):
             raise ValueError(f"observation of shape {obs.shape} does not fit the observation space {space_description(self.observation_space)}")
+        return batch, single
+
+    def act(self, obs: Any, *, greedy: bool = True) -> Any:
+        """The action for one observation (an int) or for a batch (an array). `greedy=False` takes a
+        random action with probability `eval_epsilon` (the Nature paper's evaluation policy)."""
+        batch, single = self._as_batch(obs)
         epsilon = 0.0 if greedy else self.config.eval_epsilon
         actions = self._epsilon_greedy(batch, epsilon, self.act_rng) + self.action_start
         return int(actions[0]) if single else actions
 
     def q_values(self, obs: Any) -> np.ndarray:
         """Q(obs, a) for every action, for one observation or a batch."""
-        obs = np.asarray(obs)
-        single = obs.shape == tuple(self.observation_space.shape)
+        batch, single = self._as_batch(obs)
         with torch.no_grad():
-            q = self.q_network(torch.as_tensor(obs[None] if single else obs, device=self.device)).cpu().numpy()
+            q = self.q_network(torch.as_tensor(batch, device=self.device)).cpu().numpy()
         return q[0] if single else q
 
     # ------------------------------------------------------------------ learning
@@ -414,21 +418,22 @@ class DQN(Agent):
                 next_values = next_q.max(dim=1).values
             targets = returns + discounts * next_values
         q = self.q_network(obs).gather(1, actions.unsqueeze(1)).squeeze(1)
-        if cfg.loss == "huber":
-            losses = F.smooth_l1_loss(q, targets, reduction="none")
+        loss_function = F.smooth_l1_loss if cfg.loss == "huber" else F.mse_loss
+        if weights is None:
+            loss = loss_function(q, targets)
         else:
-            losses = F.mse_loss(q, targets, reduction="none")
-        loss = (losses * weights).mean() if weights is not None else losses.mean()
+            loss = (loss_function(q, targets, reduction="none") * weights).mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.max_grad_norm is not None:
             nn.utils.clip_grad_norm_(self._online_parameters, cfg.max_grad_norm)
         self.optimizer.step()
+        q = q.detach()
         self._loss_sum += loss.detach()
-        self._q_sum += q.detach().mean()
+        self._q_sum += q.mean()
         self._updates_since_log += 1
         self.gradient_steps_done += 1
-        return (q - targets).detach()
+        return q - targets
 
     def _learn(self, n_updates: int) -> None:
         """A training phase: `n_updates` gradient steps on minibatches from the replay buffer."""
