@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # package folder -> an id it registers
-ENV_PACKAGES = {"gym_mdp": "mdp-v0"}
+ENV_PACKAGES = {"gym_mdp": "mdp-v0", "gym_snake": "snake-v0", "gym_gridworld": "gridworld-v0"}
 
 
 @pytest.mark.slow

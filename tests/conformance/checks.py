@@ -84,9 +84,14 @@ class ActionPicker:
 def rollout(env: gym.Env, seed: int, n_steps: int, action_seed: int = SEED) -> list[tuple]:
     """Reset with `seed`, take `n_steps` seeded random actions (resetting without a seed when an
     episode ends) and return every transition as a tuple."""
-    pick = ActionPicker(env.action_space, action_seed)
     obs, info = env.reset(seed=seed)
-    trace: list[tuple] = [("reset", obs, info)]
+    return [("reset", obs, info), *continue_rollout(env, info, n_steps, action_seed)]
+
+
+def continue_rollout(env: gym.Env, info: dict, n_steps: int, action_seed: int = SEED + 1) -> list[tuple]:
+    """Like `rollout`, but from the env's current state (its last info given) instead of a reset."""
+    pick = ActionPicker(env.action_space, action_seed)
+    trace: list[tuple] = []
     for _ in range(n_steps):
         action = pick(info)
         obs, reward, terminated, truncated, info = env.step(action)
@@ -213,20 +218,6 @@ def check_determinism(case: EnvCase) -> None:
             except AssertionError:
                 diverged.append(True)
         assert any(diverged), "different seeds gave identical trajectories: the env ignores its seed"
-
-
-def continue_rollout(env: gym.Env, info: dict, n_steps: int, action_seed: int = SEED + 1) -> list[tuple]:
-    """Like `rollout`, but from the env's current state (its last info given) instead of a reset."""
-    pick = ActionPicker(env.action_space, action_seed)
-    trace: list[tuple] = []
-    for _ in range(n_steps):
-        action = pick(info)
-        obs, reward, terminated, truncated, info = env.step(action)
-        trace.append((action, obs, reward, terminated, truncated, info))
-        if terminated or truncated:
-            obs, info = env.reset()
-            trace.append(("reset", obs, info))
-    return trace
 
 
 def _check_clone(case: EnvCase, clone: Callable[[gym.Env], gym.Env], how: str) -> None:

@@ -1,0 +1,176 @@
+"""Steps per second of gridworld-v0 (single and native vector env) and pacman-v0, with MiniGrid
+measured in the same run as the peer, printed as ratios against the targets of issue 5.
+
+    .venv/bin/python benchmarks/gridworld_bench.py            # full run (about 2 minutes)
+    .venv/bin/python benchmarks/gridworld_bench.py --quick    # a smoke run (seconds)
+
+MiniGrid is not a dependency of this project: the first run creates `benchmarks/.venv-minigrid/`
+(gitignored) with a pinned MiniGrid and measures it there in a subprocess (`--peer-only` mode of
+this same script, which imports nothing of ours). Every figure is the best of `--repeats` timed
+runs, and the peer is measured before and after our envs (best of both), so a busy machine hurts
+both sides alike. Only ratios from one run are comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+PEER_VENV = HERE / ".venv-minigrid"
+PEER_PACKAGES = ["minigrid==3.2.0", "gymnasium==1.4.0", "numpy==2.4.6", "pygame==2.6.1"]
+PEER_ID = "MiniGrid-Empty-8x8-v0"
+
+
+def best_rate(run: Callable[[], int], repeats: int) -> float:
+    """The best steps/s of `repeats` calls of `run` (which returns the number of steps it took)."""
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        steps = run()
+        best = max(best, steps / (time.perf_counter() - start))
+    return best
+
+
+def single_env_rate(make: Callable[[], object], n_steps: int, repeats: int, n_actions: int) -> float:
+    """Steps/s of a `gym.make` env under seeded random actions, resetting when an episode ends."""
+    env = make()
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, n_actions, n_steps).tolist()
+
+    def run() -> int:
+        for action in actions:
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                env.reset()
+        return n_steps
+
+    rate = best_rate(run, repeats)
+    env.close()
+    return rate
+
+
+def vector_env_rate(make: Callable[[], object], n_steps: int, repeats: int, n_actions: int) -> float:
+    """Sub-env steps/s of a vector env (num_envs steps per call) under random actions."""
+    envs = make()
+    envs.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, n_actions, (n_steps, envs.num_envs))
+
+    def run() -> int:
+        for batch in actions:
+            envs.step(batch)
+        return n_steps * envs.num_envs
+
+    rate = best_rate(run, repeats)
+    envs.close()
+    return rate
+
+
+# ----------------------------------------------------------------------------- the peer
+def measure_minigrid(n_steps: int, repeats: int) -> dict[str, float]:
+    """MiniGrid's steps/s with its symbolic observation and with RGBImgObsWrapper (run in its venv)."""
+    import gymnasium as gym
+    import minigrid
+    from minigrid.wrappers import RGBImgObsWrapper
+
+    gym.register_envs(minigrid)
+    n_actions = 3  # left, right, forward: the moves of the Empty rooms
+    return {
+        "symbolic": single_env_rate(lambda: gym.make(PEER_ID), n_steps, repeats, n_actions),
+        "rgb": single_env_rate(lambda: RGBImgObsWrapper(gym.make(PEER_ID)), max(n_steps // 5, 200), repeats, n_actions),
+    }
+
+
+def ensure_peer_venv() -> Path:
+    python = PEER_VENV / "bin" / "python"
+    if not (PEER_VENV / ".installed").exists():
+        print(f"creating {PEER_VENV} with {' '.join(PEER_PACKAGES)} (first run only) ...", flush=True)
+        venv.create(PEER_VENV, with_pip=True, clear=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *PEER_PACKAGES], check=True)
+        (PEER_VENV / ".installed").touch()
+    return python
+
+
+def run_peer(n_steps: int, repeats: int) -> dict[str, float]:
+    python = ensure_peer_venv()
+    command = [str(python), __file__, "--peer-only", "--steps", str(n_steps), "--repeats", str(repeats)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=HERE).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- ours
+def measure_ours(n_steps: int, vector_steps: int, batch: int, repeats: int) -> dict[str, float]:
+    import gymnasium as gym
+
+    import gym_gridworld  # noqa: F401  (registers the ids)
+
+    def single(env_id: str, **kwargs: object) -> float:
+        return single_env_rate(lambda: gym.make(env_id, **kwargs), n_steps, repeats, 4)
+
+    def vector(n: int, **kwargs: object) -> float:
+        return vector_env_rate(lambda: gym.make_vec("gridworld-v0", num_envs=n, **kwargs), vector_steps, repeats, 4)
+
+    return {
+        "gridworld rgb": single("gridworld-v0"),
+        "gridworld grid": single("gridworld-v0", obs_type="grid"),
+        "gridworld partial grid": single("gridworld-v0", obs_type="grid", partial=True),
+        f"gridworld vector x{batch} grid": vector(batch, obs_type="grid"),
+        f"gridworld vector x{batch} rgb": vector(batch),
+        "pacman small rgb": single("pacman-v0"),
+        "pacman small grid": single("pacman-v0", obs_type="grid"),
+        "pacman medium rgb": single("pacman-v0", layout="medium"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=20_000, help="steps per timed run of a single env")
+    parser.add_argument("--vector-steps", type=int, default=300, help="vector steps per timed run")
+    parser.add_argument("--batch", type=int, default=1024, help="num_envs of the vector env")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (the best counts)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.quick:
+        args.steps, args.vector_steps, args.repeats = 2_000, 30, 1
+    if args.peer_only:
+        print(json.dumps(measure_minigrid(args.steps, args.repeats)))
+        return
+
+    peer_runs = [run_peer(args.steps, args.repeats)]
+    ours = measure_ours(args.steps, args.vector_steps, args.batch, args.repeats)
+    peer_runs.append(run_peer(args.steps, args.repeats))
+    peer = {key: max(run[key] for run in peer_runs) for key in peer_runs[0]}
+
+    vector_grid = f"gridworld vector x{args.batch} grid"
+    targets = {  # ours, peer key (None: an absolute target), required ratio or steps/s
+        "gridworld rgb": ("rgb", 10.0),
+        "gridworld grid": ("symbolic", 5.0),
+        vector_grid: (None, 1_000_000.0),
+        "pacman small rgb": ("symbolic", 1.0),
+        "pacman small grid": ("symbolic", 1.0),
+    }
+    print(f"MiniGrid {PEER_ID}: symbolic {peer['symbolic']:,.0f} steps/s, RGBImgObsWrapper {peer['rgb']:,.0f} steps/s")
+    print(f"{'env':34s} {'steps/s':>12s} {'vs MiniGrid symbolic':>21s} {'vs MiniGrid rgb':>16s}  target")
+    for name, rate in ours.items():
+        line = f"{name:34s} {rate:12,.0f} {rate / peer['symbolic']:20.1f}x {rate / peer['rgb']:15.1f}x"
+        if name in targets:
+            key, needed = targets[name]
+            achieved = rate if key is None else rate / peer[key]
+            unit = " steps/s" if key is None else f"x MiniGrid {key}"
+            verdict = "met" if achieved >= needed else "NOT met"
+            line += f"  >= {needed:,.0f}{unit}: {verdict}"
+        print(line)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""The grid engine shared by gridworld-v0 and pacman-v0.
+
+Cells are numbered row-major ("flat" indices), so a position is one integer and a batch of positions
+is one integer array. `Grid` holds the static geometry (walls, where each move leads, maze
+distances); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
+a per-world Python call on the hot path; `choose_unoccupied` draws free cells for a batch of worlds.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+# Actions, in the order of the tutorial this suite grows from.
+UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+ACTION_NAMES = ("up", "down", "left", "right")
+N_ACTIONS = 4
+ROW_COL_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # (row, col) change of each action
+REVERSE = (DOWN, UP, RIGHT, LEFT)  # the opposite of each direction
+
+UNREACHABLE = np.iinfo(np.int32).max
+
+
+class Grid:
+    """Static geometry of a rectangular grid of cells, some of them walls.
+
+    Attributes:
+        height, width: size in cells; `n_cells = height * width`.
+        walls: flat bool array, True for a wall.
+        next_cell: `(n_cells, 4)` array: the cell reached by each action from each cell. A move into a
+            wall or off the grid stays put, so movement of a whole batch is one table look-up.
+        moves: per cell, the `(direction, cell)` pairs of the moves that leave it (for ghosts).
+    """
+
+    def __init__(self, walls: np.ndarray) -> None:
+        walls = np.asarray(walls, dtype=bool)
+        if walls.ndim != 2 or walls.size == 0:
+            raise ValueError(f"walls must be a non-empty 2-D array, got shape {walls.shape}")
+        self.height, self.width = walls.shape
+        self.n_cells = walls.size
+        self.walls = walls.ravel().copy()
+        self.walls.flags.writeable = False
+        self.next_cell = self._move_table()
+        self.moves: tuple[tuple[tuple[int, int], ...], ...] = tuple(
+            tuple((d, int(self.next_cell[c, d])) for d in range(N_ACTIONS) if self.next_cell[c, d] != c)
+            for c in range(self.n_cells)
+        )
+        self._distances: np.ndarray | None = None
+
+    def _move_table(self) -> np.ndarray:
+        rows, cols = np.divmod(np.arange(self.n_cells), self.width)
+        table = np.empty((self.n_cells, N_ACTIONS), dtype=np.intp)
+        for action, (dr, dc) in enumerate(ROW_COL_STEPS):
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < self.height) & (c >= 0) & (c < self.width)
+            target = np.where(inside, r * self.width + c, 0)
+            blocked = ~inside | self.walls[target]
+            table[:, action] = np.where(blocked, np.arange(self.n_cells), target)
+        table.flags.writeable = False
+        return table
+
+    def cell(self, row: int, col: int) -> int:
+        """The flat index of (row, col)."""
+        return row * self.width + col
+
+    def row_col(self, cell: int) -> tuple[int, int]:
+        """The (row, col) of a flat index."""
+        row, col = divmod(int(cell), self.width)
+        return row, col
+
+    def reachable(self, start: int) -> np.ndarray:
+        """Flat bool mask of the cells reachable from `start` through open cells."""
+        return self.distances_from(start) != UNREACHABLE
+
+    def distances_from(self, start: int) -> np.ndarray:
+        """Breadth-first maze distance from `start` to every cell (UNREACHABLE for walls and sealed cells)."""
+        distance = np.full(self.n_cells, UNREACHABLE, dtype=np.int32)
+        distance[start] = 0
+        queue = deque([start])
+        while queue:
+            cell = queue.popleft()
+            for _, neighbour in self.moves[cell]:
+                if distance[neighbour] == UNREACHABLE:
+                    distance[neighbour] = distance[cell] + 1
+                    queue.append(neighbour)
+        return distance
+
+    @property
+    def distances(self) -> np.ndarray:
+        """`(n_cells, n_cells)` maze distances between all cells, computed once on first use."""
+        if self._distances is None:
+            table = np.full((self.n_cells, self.n_cells), UNREACHABLE, dtype=np.int32)
+            for start in np.flatnonzero(~self.walls):
+                table[start] = self.distances_from(int(start))
+            table.flags.writeable = False
+            self._distances = table
+        return self._distances
+
+
+def check_int(name: str, value: Any, low: int) -> int:
+    """`value` as an int, or a ValueError if it is not an integer >= `low` (bools are refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_number(name: str, value: Any) -> float:
+    """`value` as a float, or a ValueError if it is not a finite number (bools are refused)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def check_action(action: Any, n_actions: int = N_ACTIONS) -> int:
+    """`action` as a Python int, or a ValueError naming the allowed values (no float, bool or str)."""
+    if type(action) is int and 0 <= action < n_actions:  # the common case, checked first for speed
+        return action
+    if isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
+        action = action.item()
+    if isinstance(action, (int, np.integer)) and not isinstance(action, (bool, np.bool_)) and 0 <= action < n_actions:
+        return int(action)
+    names = ", ".join(f"{i} {name}" for i, name in enumerate(ACTION_NAMES[:n_actions]))
+    raise ValueError(f"invalid action {action!r}: expected an integer in 0..{n_actions - 1} ({names})")
+
+
+def check_actions(actions: Any, n_worlds: int, n_actions: int = N_ACTIONS) -> np.ndarray:
+    """A batch of actions as an intp array of shape (n_worlds,), or a ValueError naming the problem."""
+    array = np.asarray(actions)
+    if array.shape != (n_worlds,) or array.dtype.kind not in "iu":
+        raise ValueError(
+            f"actions must be an integer array of shape ({n_worlds},), got {array.dtype} array of shape {array.shape}"
+        )
+    if n_worlds and (array.min() < 0 or array.max() >= n_actions):
+        bad = array[(array < 0) | (array >= n_actions)]
+        raise ValueError(f"invalid actions {bad.tolist()}: expected integers in 0..{n_actions - 1}")
+    return array.astype(np.intp, copy=False)
+
+
+class WorldDraws:
+    """Uniform random integers for a batch of worlds, each world drawing from its own Generator.
+
+    World i's draws depend only on its generator, so a batch of worlds seeded `seed + i` draws exactly
+    what single worlds seeded `seed + i` draw: the vector env equals the single env by construction.
+    Each generator refills a buffer of `buffer_size` values at a time, so a batch step takes its
+    draws with array indexing; only the rare refill loops over worlds. A value is a 32-bit random
+    integer k stored as k / 2**32, so `floor(value * bound)` is exactly `(k * bound) >> 32`, a uniform
+    integer below `bound` (bias under bound / 2**32) for any bound below 2**21.
+    """
+
+    def __init__(self, n_worlds: int, buffer_size: int = 256) -> None:
+        self.generators: list[np.random.Generator | None] = [None] * n_worlds
+        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.float64)
+        self.used = np.full(n_worlds, buffer_size, dtype=np.intp)  # all used: refill before the first draw
+
+    def set_generator(self, world: int, generator: np.random.Generator) -> None:
+        """Draw world `world`'s values from `generator` from now on (buffered values are dropped)."""
+        self.generators[world] = generator
+        self.used[world] = self.buffer.shape[1]
+
+    def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
+        """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
+        position = self.used[worlds]
+        exhausted = position == self.buffer.shape[1]
+        if exhausted.any():
+            for world in worlds[exhausted].tolist():
+                self._refill(world)
+            position = self.used[worlds]
+        self.used[worlds] = position + 1
+        return (self.buffer[worlds, position] * bound).astype(np.intp)
+
+    def one(self, world: int, bound: int) -> int:
+        """`below` for a single world, in plain Python (what the single env draws, just faster)."""
+        position = self.used[world]
+        if position == self.buffer.shape[1]:
+            self._refill(world)
+            position = 0
+        self.used[world] = position + 1
+        return int(self.buffer[world, position] * bound)
+
+    def _refill(self, world: int) -> None:
+        generator = self.generators[world]
+        if generator is None:
+            raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
+        integers = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
+        self.buffer[world] = integers * 2.0**-32
+        self.used[world] = 0
+
+
+def choose_unoccupied(occupied: np.ndarray, n_cells: int, draws: WorldDraws, worlds: np.ndarray) -> np.ndarray:
+    """For each world of `worlds`, a cell drawn uniformly from `0..n_cells-1` minus its row of
+    `occupied` (an `(len(worlds), m)` array of distinct cells): one draw per world.
+
+    The draw k picks the k-th free cell (from 0). With the occupied cells sorted, `cell - i` counts
+    the free cells before the i-th of them; the k-th free cell lies past exactly those occupied cells
+    whose count is at most k, so it is k plus their number: no loop over worlds or cells. A single
+    world (the single env) takes the same steps in plain Python, several times faster at that size."""
+    n_free = n_cells - occupied.shape[1]
+    if len(worlds) == 1:
+        k = draws.one(int(worlds[0]), n_free)
+        for taken in sorted(occupied[0].tolist()):
+            k += taken <= k
+        return np.array([k], dtype=np.intp)
+    free_before = np.sort(occupied, axis=1) - np.arange(occupied.shape[1])
+    k = draws.below(worlds, n_free)
+    return k + (free_before <= k[:, None]).sum(axis=1)

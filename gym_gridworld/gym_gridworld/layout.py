@@ -1,0 +1,121 @@
+"""Pac-man maze layouts in the Berkeley-style text format, with validation that names line and column.
+
+    %  wall        .  pellet        o  power pellet
+    P  the player  G  a ghost       (space) an empty corridor
+
+Every row must have the same length; out-of-grid counts as wall. Built-in layouts live in
+`gym_gridworld/layouts/<name>.txt`: `small` (12x12, drawn 7 pixels per cell: exactly 84x84) and
+`medium` (20x17).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from gym_gridworld.core import Grid
+
+WALL_CHAR, PELLET_CHAR, POWER_CHAR, PLAYER_CHAR, GHOST_CHAR, EMPTY_CHAR = "%", ".", "o", "P", "G", " "
+CHAR_MEANINGS = {
+    WALL_CHAR: "wall",
+    PELLET_CHAR: "pellet",
+    POWER_CHAR: "power pellet",
+    PLAYER_CHAR: "player",
+    GHOST_CHAR: "ghost",
+    EMPTY_CHAR: "empty",
+}
+
+
+class LayoutError(ValueError):
+    """A layout text that cannot be played; the message names the line, column and problem."""
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """A parsed maze: `(height, width)` bool masks and (row, col) start positions."""
+
+    name: str
+    text: str
+    walls: np.ndarray
+    pellets: np.ndarray
+    power_pellets: np.ndarray
+    player: tuple[int, int]
+    ghosts: tuple[tuple[int, int], ...]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.walls.shape
+
+
+def builtin_layouts() -> tuple[str, ...]:
+    """The names of the layouts shipped with the package."""
+    folder = resources.files("gym_gridworld") / "layouts"
+    return tuple(sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt")))
+
+
+def load_layout(layout: str | os.PathLike | Layout) -> Layout:
+    """A Layout from a built-in name (`"small"`, `"medium"`), a path to a text file, or a Layout."""
+    if isinstance(layout, Layout):
+        return layout
+    if not isinstance(layout, (str, os.PathLike)):
+        raise LayoutError(f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}")
+    name = os.fspath(layout)
+    if name in builtin_layouts():
+        text = (resources.files("gym_gridworld") / "layouts" / f"{name}.txt").read_text(encoding="utf-8")
+        return parse_layout(text, name)
+    path = Path(name)
+    if not path.is_file():
+        raise LayoutError(f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file")
+    return parse_layout(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_layout(text: str, source: str = "<layout>") -> Layout:
+    """Parse and validate a layout text; `source` names it in error messages."""
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()  # trailing blank lines (e.g. the file's final newline) are not rows
+    if not lines:
+        raise LayoutError(f"{source}: the layout is empty")
+    width = len(lines[0])
+    allowed = ", ".join(f"{char!r} {meaning}" for char, meaning in CHAR_MEANINGS.items())
+    players: list[tuple[int, int]] = []
+    ghosts: list[tuple[int, int]] = []
+    for row, line in enumerate(lines):
+        if len(line) != width:
+            raise LayoutError(
+                f"{source}: line {row + 1} has {len(line)} characters but line 1 has {width}: "
+                "every row of a layout must have the same length (ragged rows)"
+            )
+        for col, char in enumerate(line):
+            if char not in CHAR_MEANINGS:
+                raise LayoutError(f"{source}: line {row + 1}, column {col + 1}: unknown character {char!r} (allowed: {allowed})")
+            if char == PLAYER_CHAR:
+                players.append((row, col))
+            elif char == GHOST_CHAR:
+                ghosts.append((row, col))
+    if not players:
+        raise LayoutError(f"{source}: no player: put exactly one {PLAYER_CHAR!r} in the layout")
+    if len(players) > 1:
+        (r1, c1), (r2, c2) = players[:2]
+        raise LayoutError(
+            f"{source}: line {r2 + 1}, column {c2 + 1}: a second player (the first is at line {r1 + 1}, column {c1 + 1}); "
+            f"a layout has exactly one {PLAYER_CHAR!r}"
+        )
+    chars = np.array([list(line) for line in lines])
+    walls, pellets, power = chars == WALL_CHAR, chars == PELLET_CHAR, chars == POWER_CHAR
+    if not (pellets | power).any():
+        raise LayoutError(f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}")
+    grid = Grid(walls)
+    reachable = grid.reachable(grid.cell(*players[0])).reshape(walls.shape)
+    stranded = np.argwhere((pellets | power) & ~reachable)
+    if len(stranded):
+        row, col = stranded[0]
+        raise LayoutError(
+            f"{source}: line {row + 1}, column {col + 1}: pellet {str(chars[row, col])!r} cannot be reached from the player "
+            f"at line {players[0][0] + 1}, column {players[0][1] + 1} ({len(stranded)} unreachable pellet(s) in all)"
+        )
+    return Layout(source, "\n".join(lines) + "\n", walls, pellets, power, players[0], tuple(ghosts))

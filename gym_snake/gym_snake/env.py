@@ -1,0 +1,472 @@
+"""`SnakeEnv`: one game of snake as a Gymnasium env, stepped by a lean scalar engine.
+
+The rules and tables come from `gym_snake.core`; this module plays them for one game with Python
+ints, a `bytearray` board (the "grid" observation is a copy of it) and a `deque` of body cells, so
+a step costs about a microsecond. `gym_snake.vector.SnakeVectorEnv` plays the same rules for N
+games in numpy; the tests check that both give the same games, bit for bit.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import deque
+from typing import Any, Sequence, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from gym_snake import render
+from gym_snake.core import (
+    BODY,
+    DIRECTION_NAMES,
+    EMPTY,
+    FEATURE_NAMES,
+    FEATURE_TABLE,
+    FOOD,
+    HEAD,
+    RELATIVE_ACTION_NAMES,
+    SIGN_ZERO,
+    UNIFORM_BLOCK,
+    WALL,
+    SnakeConfig,
+    feature_index,
+    tables_for,
+)
+
+RENDER_MODES = ["human", "rgb_array", "ansi"]
+RESET_OPTIONS = ("snake", "heading", "food")
+END_FLAGS = {"death": "death", "win": "win", "starvation": "starved"}  # info key set on the last step
+SHORT_SNAKE = 24  # up to this length, food placement scans the sorted body instead of the board
+
+
+def observation_space_for(config: SnakeConfig) -> spaces.Box:
+    """The observation space of one game with this configuration."""
+    if config.obs_type == "grid":
+        return spaces.Box(0, FOOD, shape=(config.area,), dtype=np.uint8)
+    if config.obs_type == "features":
+        return spaces.Box(0.0, 1.0, shape=(len(FEATURE_NAMES),), dtype=np.float32)
+    shape = (config.height * config.cell_size, config.width * config.cell_size, 3)
+    return spaces.Box(0, 255, shape=shape, dtype=np.uint8)
+
+
+def action_space_for(config: SnakeConfig) -> spaces.Discrete:
+    return spaces.Discrete(config.n_actions)
+
+
+def check_render_mode(render_mode: str | None, modes: Sequence[str]) -> None:
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {list(modes)} or None, got {render_mode!r}")
+
+
+def action_meaning(n_actions: int, action_mode: str) -> str:
+    """'0..n-1 (0 up, 1 right, ...)': the allowed actions and what they do, for error messages."""
+    names = DIRECTION_NAMES if action_mode == "absolute" else RELATIVE_ACTION_NAMES
+    return f"0..{n_actions - 1} (" + ", ".join(f"{i} {name}" for i, name in enumerate(names)) + ")"
+
+
+class SnakeEnv(gym.Env[np.ndarray, int]):
+    """The classic snake game on a grid.
+
+    ## Description
+    A snake moves one cell per step on a `width` x `height` board. Eating the food grows it by one
+    cell and a new food appears on a uniformly drawn free cell. The snake dies when it moves into a
+    wall or into its own body; moving into the cell its tail leaves in the same step is allowed.
+    The game is won when the snake fills the board. With `wrap_walls=True` the board is a torus:
+    leaving one edge enters the opposite one and only the body kills.
+
+    ## Action Space
+    `action_mode="absolute"` (default): `Discrete(4)`, the heading to take: 0 up, 1 right, 2 down,
+    3 left (`gym_snake.UP`, `RIGHT`, `DOWN`, `LEFT`). An action opposite to the current heading is
+    ignored and the snake keeps going (it cannot reverse into its neck; this holds for a length-1
+    snake too). `action_mode="relative"`: `Discrete(3)`, 0 turn left, 1 straight, 2 turn right
+    (`gym_snake.TURN_LEFT`, `STRAIGHT`, `TURN_RIGHT`). An action outside the space raises `ValueError`.
+
+    ## Observation Space
+    - `obs_type="rgb"` (default): `Box(0, 255, (height * cell_size, width * cell_size, 3), uint8)`,
+      flat colour cells: empty (18, 18, 28), body (60, 180, 90), head (250, 200, 40), food (225, 45, 45).
+      The default 10x10 board with `cell_size=4` gives 40x40 images, the smallest size SB3's
+      `CnnPolicy` accepts is 36x36.
+    - `obs_type="grid"`: `Box(0, 3, (height * width,), uint8)`, the board's cell codes row-major:
+      0 empty, 1 body, 2 head, 3 food (`gym_snake.EMPTY`, `BODY`, `HEAD`, `FOOD`). It is flat
+      because SB3's checker accepts only 1-D vectors and >= 36x36 images;
+      `obs.reshape(height, width)` gives the board.
+    - `obs_type="features"`: `Box(0, 1, (11,), float32)`, each 0 or 1: danger straight / left /
+      right (that move would end the game now: a wall, or body other than the leaving tail), the
+      heading (one-hot up, right, down, left) and whether the food lies up, right, down, left of
+      the head (on a torus: along the shorter way round). Names in `gym_snake.FEATURE_NAMES`.
+
+    ## Rewards
+    `food_reward` (default +1) for eating, plus `win_reward` (default 0) when that fills the board;
+    `death_reward` (default -1) for dying; `step_reward` (default 0) for any other step.
+
+    ## Starting State
+    The snake lies straight, `initial_length` cells long, at a uniformly drawn position and heading
+    among those where its body is inside the board and the cell ahead of its head is free, so the
+    first step straight on is always safe. The food is then placed on a uniformly drawn free cell.
+    `reset(options=...)` can set the start instead: `{"snake": [(row, col), ...]}` (head first,
+    adjacent cells), `"heading"` (required for a one-cell snake, otherwise from the neck to the
+    head by default) and `"food"` (a free `(row, col)`; drawn when absent).
+
+    ## Episode End
+    Terminated on death or win. Truncated ("starvation") after `max_steps_without_food` steps in a
+    row without eating (default: width * height, the steps a tour of the whole board takes;
+    0 disables it) and by the `TimeLimit` of `gym.make` (`snake-v0` registers 10,000 steps: a full
+    game on the default board never needs more). After termination or starvation `step` raises
+    `gymnasium.error.ResetNeeded` until `reset` is called.
+
+    ## Info
+    Every step and reset: `score` (food eaten), `length`, and the bools `death`, `win` and `starved`
+    (True only on the step that ended the episode that way).
+
+    ## Randomness
+    All randomness comes from `self.np_random`, consumed as blocks of `UNIFORM_BLOCK` uniforms:
+    one draw picks the start, one each food cell. The same seed and actions give the same game.
+
+    ## Arguments
+    - `width`, `height` (default 10, at least 2), `initial_length` (default 3; needs a row or column
+      of `initial_length + 1` cells), `wrap_walls` (default False)
+    - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"` or `"features"`
+    - `cell_size`: pixels per cell of the "rgb" observation (default 4); `render_cell_size`: of
+      rendered frames (default 32)
+    - `food_reward`, `death_reward`, `step_reward`, `win_reward`, `max_steps_without_food`
+    - `render_mode`: `"human"` (pygame window at `metadata["render_fps"]`), `"rgb_array"` (numpy
+      only, no pygame), `"ansi"` (text board) or None
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    metadata = {"render_modes": RENDER_MODES, "render_fps": 10}
+
+    def __init__(
+        self,
+        width: int = 10,
+        height: int = 10,
+        initial_length: int = 3,
+        wrap_walls: bool = False,
+        action_mode: str = "absolute",
+        obs_type: str = "rgb",
+        cell_size: int = 4,
+        render_cell_size: int = 32,
+        food_reward: float = 1.0,
+        death_reward: float = -1.0,
+        step_reward: float = 0.0,
+        win_reward: float = 0.0,
+        max_steps_without_food: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        config = SnakeConfig(
+            width=width,
+            height=height,
+            initial_length=initial_length,
+            wrap_walls=wrap_walls,
+            action_mode=action_mode,
+            obs_type=obs_type,
+            cell_size=cell_size,
+            render_cell_size=render_cell_size,
+            food_reward=food_reward,
+            death_reward=death_reward,
+            step_reward=step_reward,
+            win_reward=win_reward,
+            max_steps_without_food=max_steps_without_food,
+        )
+        check_render_mode(render_mode, self.metadata["render_modes"])
+        self.config = config
+        self.render_mode = render_mode
+        self.action_space = action_space_for(config)
+        self.observation_space = observation_space_for(config)
+        self._window: render.Window | None = None
+
+        tables = tables_for(config)
+        self._next = tables.next_cell_list
+        self._turn = tables.turn_list
+        self._starts = tables.start_list
+        self._cell_row, self._cell_col = tables.cell_row.tolist(), tables.cell_col.tolist()
+        self._row_sign, self._col_sign = tables.row_sign.tolist(), tables.col_sign.tolist()
+        self._reward_move, self._reward_eat, self._reward_win, self._reward_death = tables.rewards
+        self._feature_rows = list(FEATURE_TABLE)
+        self._area = config.area
+        self._starvation_limit = config.starvation_limit or sys.maxsize
+
+        # Game state: the board codes (plus one WALL cell that moves off the board lead to), the
+        # body cells tail..head, the heading, the food cell (-1 once the board is full), the score
+        # and the steps left before starvation. `_moves` (built in `_link`) maps the current
+        # heading's valid actions to (new heading, next-cell table, moves of the new heading); it
+        # is empty while stepping is refused, which folds the action range check and the
+        # "episode over" check into one dict lookup.
+        self._cells = bytearray(config.area + 1)
+        self._cells[config.area] = WALL
+        self._empty_board = bytes(config.area)
+        self._body: deque[int] = deque()
+        self._heading = 0
+        self._food = -1
+        self._score = 0
+        self._hunger = self._starvation_limit
+        self._info: dict[str, Any] = {}
+        self._end = "reset"  # why stepping is refused: "reset" (never reset), "death", "win", "starvation"; "" while playing
+        self._uniforms: list[float] = []
+        self._uniform_pos = UNIFORM_BLOCK
+        self._uniform_source: np.random.Generator | None = None
+        self._link()
+
+    # ------------------------------------------------------------------ Gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        if seed is not None:
+            super().reset(seed=seed)
+        cells = self._cells
+        cells[: self._area] = self._empty_board
+        if options:
+            snake, heading, food = self._start_from_options(options)
+            tail_first, sorted_snake = snake[::-1], sorted(snake)
+        else:
+            snake, heading, tail_first, sorted_snake = self._starts[int(self._uniform() * len(self._starts))]
+            food = None
+        for cell in snake:
+            cells[cell] = BODY
+        cells[snake[0]] = HEAD
+        self._body = deque(tail_first)
+        self._heading = heading
+        if food is None:
+            self._place_food(sorted_snake)
+        else:
+            self._food = food
+            cells[food] = FOOD
+        self._score = 0
+        self._hunger = self._starvation_limit
+        self._end = ""
+        self._moves = self._moves_by_heading[heading]
+        self._info = {"score": 0, "length": len(snake), "death": False, "win": False, "starved": False}
+        return self._observe(), self._info.copy()
+
+    def step(self, action: int) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict]:
+        if type(action) is not int:
+            action = self._checked_action(action)
+        move = self._moves.get(action)
+        if move is None:
+            raise self._refusal(action)
+        self._heading, next_cell, self._moves = move
+        body, cells = self._body, self._cells
+        head = body[-1]
+        target = next_cell[head]
+        code = cells[target]
+        if code == EMPTY or (code == BODY and target == body[0]):  # a move (into the leaving tail is fine)
+            cells[head] = BODY
+            cells[body.popleft()] = EMPTY
+            cells[target] = HEAD
+            body.append(target)
+            self._hunger -= 1
+            if self._hunger:
+                return self._observe(), self._reward_move, False, False, self._info.copy()
+            return self._finish("starvation", self._reward_move)
+        if code == FOOD:
+            cells[head] = BODY
+            cells[target] = HEAD
+            body.append(target)
+            self._score += 1
+            self._hunger = self._starvation_limit
+            # `_info` is what every step returns (as a copy) until the score or length changes again
+            self._info = {"score": self._score, "length": len(body), "death": False, "win": False, "starved": False}
+            if len(body) == self._area:
+                self._food = -1
+                return self._finish("win", self._reward_win)
+            self._place_food()
+            return self._observe(), self._reward_eat, False, False, self._info.copy()
+        # a wall or the body: the snake stays where it was, facing the way it tried to go
+        return self._finish("death", self._reward_death)
+
+    def _finish(self, end: str, reward: float) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """End the episode (death, win or starvation) and return the step's results."""
+        self._end = end
+        self._moves = {}
+        info = self._info.copy()
+        info[END_FLAGS[end]] = True
+        return self._observe(), reward, end != "starvation", end == "starvation", info
+
+    def render(self) -> np.ndarray | str | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode= to gym.make.")
+            return None
+        if not self._body:
+            raise gym.error.ResetNeeded("Call reset() before render().")
+        board = self._board.reshape(self.config.height, self.config.width)
+        if self.render_mode == "ansi":
+            return render.ansi_text(board, self._heading, self._score, self.config.wrap_walls)
+        snake = list(reversed(self._body))
+        image = render.frame(board, snake, self._heading, self.config.render_cell_size, self.config.wrap_walls)
+        if self.render_mode == "rgb_array":
+            return image
+        if self._window is None:
+            self._window = render.Window("gym_snake", self.metadata["render_fps"])
+        self._window.show(image, caption=f"score {self._score}")
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    # ------------------------------------------------------------------ state access
+    @property
+    def snake(self) -> list[tuple[int, int]]:
+        """The snake's cells as (row, column), head first."""
+        width = self.config.width
+        return [divmod(cell, width) for cell in reversed(self._body)]
+
+    @property
+    def heading(self) -> int:
+        """The way the head points: 0 up, 1 right, 2 down, 3 left."""
+        return self._heading
+
+    @property
+    def score(self) -> int:
+        """Food eaten in this episode."""
+        return self._score
+
+    @property
+    def food(self) -> tuple[int, int] | None:
+        """The food's (row, column), or None once the board is full."""
+        return None if self._food < 0 else divmod(self._food, self.config.width)
+
+    def board(self) -> np.ndarray:
+        """A (height, width) uint8 copy of the board codes."""
+        return self._board.reshape(self.config.height, self.config.width).copy()
+
+    # ------------------------------------------------------------------ observations
+    def _render_and_observe(self) -> np.ndarray:
+        self.render()
+        return self._observe_board()
+
+    def _features_obs(self) -> np.ndarray:
+        body, cells, next_cell = self._body, self._cells, self._next
+        head, tail, heading = body[-1], body[0], self._heading
+        danger_bits = 0
+        for turn in (0, 3, 1):  # straight, left, right
+            target = next_cell[(heading + turn) % 4][head]
+            code = cells[target]
+            danger_bits = danger_bits * 2 + (code == WALL or (code == BODY and target != tail))
+        food = self._food
+        if food < 0:
+            row_sign = col_sign = SIGN_ZERO
+        else:
+            row_sign = self._row_sign[self._cell_row[food] - self._cell_row[head] + self.config.height - 1]
+            col_sign = self._col_sign[self._cell_col[food] - self._cell_col[head] + self.config.width - 1]
+        return self._feature_rows[feature_index(danger_bits, heading, row_sign, col_sign)].copy()
+
+    def _rgb_obs(self) -> np.ndarray:
+        return render.observation_image(self._board.reshape(self.config.height, self.config.width), self.config.cell_size)
+
+    # ------------------------------------------------------------------ randomness and food
+    def _uniform(self) -> float:
+        """The next uniform of this env's stream (drawn from np_random in blocks, see core)."""
+        rng = self._np_random if self._np_random is not None else self.np_random
+        if self._uniform_pos == UNIFORM_BLOCK or self._uniform_source is not rng:
+            self._uniforms = rng.random(UNIFORM_BLOCK).tolist()
+            self._uniform_pos = 0
+            self._uniform_source = rng
+        u = self._uniforms[self._uniform_pos]
+        self._uniform_pos += 1
+        return u
+
+    def _place_food(self, sorted_body: Sequence[int] | None = None) -> None:
+        """Food on the k-th empty cell (row-major), k drawn uniformly: the rule of core.SnakeBatch.
+        `sorted_body`, when the caller knows it, is the snake's cells in increasing order."""
+        body = self._body
+        k = int(self._uniform() * (self._area - len(body)))  # the draw rule of core
+        if sorted_body is not None or len(body) <= SHORT_SNAKE:
+            for occupied in sorted_body or sorted(body):  # skip the occupied cells at or before k
+                if occupied > k:
+                    break
+                k += 1
+            self._food = k
+        else:
+            self._food = int((self._board == EMPTY).nonzero()[0][k])
+        self._cells[self._food] = FOOD
+
+    # ------------------------------------------------------------------ checks
+    def _checked_action(self, action: Any) -> int:
+        """A Python int for any integer the action space contains; a ValueError otherwise."""
+        if isinstance(action, np.integer) or self.action_space.contains(action):
+            return int(action)  # its range is checked by the lookup in step()
+        raise self._refusal(action)
+
+    def _refusal(self, action: Any) -> Exception:
+        if self._end == "reset":
+            return gym.error.ResetNeeded("Call reset() before step().")
+        if self._end:
+            return gym.error.ResetNeeded(f"The episode is over ({self._end}); call reset() before step().")
+        n = self.action_space.n
+        return ValueError(
+            f"action {action!r} is not in the action space Discrete({n}): expected an integer in "
+            f"{action_meaning(n, self.config.action_mode)}"
+        )
+
+    def _start_from_options(self, options: dict[str, Any]) -> tuple[tuple[int, ...], int, int | None]:
+        """The snake cells (head first), heading and food cell asked for by reset options."""
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; allowed: {list(RESET_OPTIONS)}")
+        if "snake" not in options:
+            raise ValueError("reset options 'heading' and 'food' need a 'snake': [(row, col), ...] head first")
+        width = self.config.width
+        cells = [self._cell_of(position, "a snake cell") for position in options["snake"]]
+        if not cells or len(cells) >= self._area:
+            raise ValueError(f"options['snake'] must have 1 to {self._area - 1} cells, got {len(cells)}")
+        if len(set(cells)) != len(cells):
+            raise ValueError(f"options['snake'] visits a cell twice: {options['snake']!r}")
+        for a, b in zip(cells, cells[1:]):
+            if b not in (self._next[h][a] for h in range(4)):
+                raise ValueError(f"snake cells {divmod(a, width)} and {divmod(b, width)} are not adjacent")
+        if "heading" in options:
+            heading = options["heading"]
+            if isinstance(heading, bool) or not isinstance(heading, (int, np.integer)) or not 0 <= heading < 4:
+                raise ValueError(f"options['heading'] must be 0 up, 1 right, 2 down or 3 left, got {heading!r}")
+            heading = int(heading)
+            if len(cells) > 1 and self._next[heading][cells[0]] == cells[1]:
+                raise ValueError(f"options['heading']={heading} points the head back into its neck")
+        elif len(cells) > 1:
+            heading = next(h for h in range(4) if self._next[h][cells[1]] == cells[0])
+        else:
+            raise ValueError("a one-cell snake needs options['heading'] (0 up, 1 right, 2 down, 3 left)")
+        food = options.get("food")
+        if food is not None:
+            food = self._cell_of(food, "the food")
+            if food in cells:
+                raise ValueError(f"options['food']={options['food']!r} is on the snake")
+        return tuple(cells), heading, food
+
+    def _cell_of(self, position: Any, what: str) -> int:
+        width, height = self.config.width, self.config.height
+        try:
+            row, col = (int(v) for v in position)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be a (row, column) pair, got {position!r}") from None
+        if not (0 <= row < height and 0 <= col < width):
+            raise ValueError(f"{what} {position!r} is outside the {height}x{width} (rows x columns) board")
+        return row * width + col
+
+    # ------------------------------------------------------------------ derived state
+    def _link(self) -> None:
+        """(Re)build what is derived from the state: the board view, the observer and the moves."""
+        self._board = np.frombuffer(self._cells, dtype=np.uint8)[: self._area]
+        observe = {"grid": self._board.copy, "features": self._features_obs, "rgb": self._rgb_obs}[self.config.obs_type]
+        # every reset and step ends by observing; in "human" mode that is also when the window updates
+        self._observe = self._render_and_observe if self.render_mode == "human" else observe
+        self._observe_board = observe
+        moves: list[dict[int, tuple]] = [{} for _ in range(4)]
+        for heading in range(4):
+            for action, new_heading in enumerate(self._turn[heading]):
+                moves[heading][action] = (new_heading, self._next[new_heading], moves[new_heading])
+        self._moves_by_heading = moves
+        self._moves = {} if self._end else moves[self._heading]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
+        for derived in ("_board", "_observe", "_observe_board", "_moves_by_heading", "_moves"):
+            del state[derived]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._link()
