@@ -51,6 +51,7 @@ import contextlib
 import copy
 import dataclasses
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -178,14 +179,19 @@ def resolve_device(name: str) -> torch.device:
 
 
 def detect_frame_stack(env: gym.Env | gym.vector.VectorEnv) -> int:
-    """The stack size of a `FrameStackObservation` wrapper in `env` (or its first sub-env), else 1."""
+    """The stack size of a frame-stacking wrapper in `env` (or the first sub-env of a `SyncVectorEnv`):
+    Gymnasium's `FrameStackObservation` or the Atari wrappers' `FrameStack`; 1 if there is none."""
+    stackers: dict[type, str] = {gym.wrappers.FrameStackObservation: "stack_size"}
+    if "agents.wrappers.atari" in sys.modules:  # not imported: no env can contain its FrameStack
+        stackers[sys.modules["agents.wrappers.atari"].FrameStack] = "num_stack"
     candidates = [env]
     if is_vector_env(env) and hasattr(env, "envs"):
         candidates.append(env.envs[0])
     for current in candidates:
         while current is not None:
-            if isinstance(current, gym.wrappers.FrameStackObservation):
-                return int(current.stack_size)
+            for kind, attribute in stackers.items():
+                if isinstance(current, kind):
+                    return int(getattr(current, attribute))
             current = getattr(current, "env", None)
     return 1
 
