@@ -68,3 +68,36 @@ class FrameCounterEnv(gym.Env):
 
 def make_stacked(stack: int = 4, length: int = 6, padding_type: str = "reset") -> gym.Env:
     return gym.wrappers.FrameStackObservation(FrameCounterEnv(length), stack, padding_type=padding_type)
+
+
+class LivesEnv(gym.Env):
+    """A game of `lives` lives of `life_length` steps each, like an Atari game under `EpisodicLife`:
+    losing a life terminates the episode with `info["game_over"] = False`, and the next `reset()`
+    without a seed continues the game; a seeded reset (or a reset after the last life) starts a new
+    game. Observation [game tag, 100 * life + t]; the reward is the life number."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, lives: int = 3, life_length: int = 4) -> None:
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+        self.lives, self.life_length = lives, life_length
+        self.tag, self.life, self.t, self.game_over = 0.0, 0, 0, True
+
+    def _obs(self) -> np.ndarray:
+        return np.array([self.tag, 100 * self.life + self.t], dtype=np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None or self.game_over:
+            self.tag, self.life, self.game_over = float(self.np_random.integers(1, 1_000_000)), 0, False
+        else:
+            self.life += 1
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        terminated = self.t >= self.life_length
+        self.game_over = terminated and self.life == self.lives - 1
+        return self._obs(), float(self.life), terminated, False, {"game_over": self.game_over}

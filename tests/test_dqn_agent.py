@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from dqn_helpers import CounterEnv, make_stacked
+from dqn_helpers import CounterEnv, LivesEnv, make_stacked
 
 from agents.base import load_agent, make_agent
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
@@ -151,6 +151,24 @@ def test_frame_stacked_env_is_detected_and_stored_once() -> None:
     obs, next_obs = stored_transitions(agent)
     np.testing.assert_array_equal(next_obs[:, :-1], obs[:, 1:])
     np.testing.assert_array_equal(next_obs[:, -1, 0, 0], (obs[:, -1, 0, 0].astype(int) + 1) % 256)
+
+
+def test_a_lost_life_continues_the_game_and_resumes_exactly(tmp_path: Path) -> None:
+    """Atari-style episodes (info["game_over"] False at a life loss) continue the game after reset,
+    and a run interrupted in a later life resumes exactly (the replay spans the whole game)."""
+    config = dict(SMALL, learning_starts=20, train_freq=4, batch_size=8)
+    whole = DQN(LivesEnv(), config, seed=0).train(LivesEnv(), 100, progress=False)
+    obs, next_obs = stored_transitions(whole)
+    lives = (next_obs[:, 1] // 100).astype(int)
+    assert set(lives) == {0, 1, 2}  # later lives were played, not only the first of each game
+    assert len(np.unique(obs[:, 0])) == 100 // 12 + 1  # one tag per 12-step game
+    interrupted = DQN(LivesEnv(), config, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.train(LivesEnv(), 100, progress=False, callback=interrupt_at(42), checkpoint_path=tmp_path / "c.pt",
+                          checkpoint_replay=True)
+    assert interrupted.episode_state.actions.count(-1) == 1  # 43 = 3 games + a life lost + 3 steps
+    resumed = DQN.resume(tmp_path / "c.pt", LivesEnv(), progress=False)
+    assert weights_equal(resumed, whole) and resumed.episode_log == whole.episode_log
 
 
 def test_callback_stops_training() -> None:
@@ -333,3 +351,11 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
                               "--no-progress", "--eval-episodes", "2"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert DQN.load(out / "agent.pt").env_steps == 20000
+
+
+def test_a_learning_rate_that_ends_before_the_run_warns() -> None:
+    env = gym.make("CartPole-v1")
+    agent = DQN(env, dict(SMALL, learning_rate="linear:1e-3:0:300"))
+    with pytest.warns(UserWarning, match="reaches 0 before this run ends at env step 400"):
+        agent.train(env, 400, progress=False)
+    assert agent.optimizer.param_groups[0]["lr"] == 0.0

@@ -8,11 +8,16 @@
 Every episode of a single env starts with `reset(seed=episode_seed(seed, 0, k))` for its k-th episode,
 so each training episode can be replayed on its own, and the env's state at any step is a function of
 that seed and the actions taken since. `EpisodeState` (saved in checkpoints as plain numbers) keeps the
-episode count and the actions of the ongoing episode; `start()` resets the env with the episode's
-seed and replays those actions, which puts a fresh env object in exactly the state the checkpointed
-one was in (Gymnasium's contract: same seed and actions, same trajectory). A resumed run then equals
-an uninterrupted one, without pickling the env. `start()` checks the replayed observation against
-the saved one and, if the env is not deterministic, warns and starts a new episode instead.
+episode count and the actions since that reset; `start()` resets the env with the same seed and
+replays those actions, which puts a fresh env object in exactly the state the checkpointed one was in
+(Gymnasium's contract: same seed and actions, same trajectory). A resumed run then equals an
+uninterrupted one, without pickling the env. `start()` checks the replayed observation against the
+saved one and, if the env is not deterministic, warns and starts a new episode instead.
+
+An episode that ends without ending the game underneath (Atari's life loss: `info["game_over"]` is
+False, see `agents.wrappers.atari.EpisodicLife`) is followed by a plain `reset()`, which continues the
+game (a seeded reset would start a new one); the replay log then spans the whole game, with
+`RESET` marking those resets.
 
 A vector env cannot step one sub-env alone, so it cannot be replayed: `start()` resets every sub-env
 (sub-env i with `episode_seed(seed, i, k)`) and the interrupted episodes are dropped (their steps stay
@@ -37,6 +42,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from agents.dqn.replay import ReplayBuffer
+
+
+RESET = -1  # in `EpisodeState.actions`: an unseeded reset that continued the game (see the module docstring)
 
 
 def episode_seed(seed: int, env_index: int, episode: int) -> int:
@@ -64,7 +72,8 @@ class EpisodeState:
     episodes: np.ndarray  # (n_envs,) episodes started so far per (sub-)env
     returns: np.ndarray  # (n_envs,) return of the ongoing episode
     lengths: np.ndarray  # (n_envs,) steps of the ongoing episode
-    actions: list[int] = field(default_factory=list)  # single env: 0-based actions of the ongoing episode
+    actions: list[int] = field(default_factory=list)  # single env: 0-based actions (and RESETs) since the seeded reset
+    seeded_episode: int = 0  # single env: the episode whose seed the last seeded reset used
     obs: np.ndarray | None = None  # single env: the current observation (checked after a replay)
     started: bool = False  # an episode is ongoing (single env: it can be replayed)
 
@@ -76,15 +85,19 @@ class EpisodeState:
         return {
             "episodes": self.episodes.tolist(), "returns": self.returns.tolist(), "lengths": self.lengths.tolist(),
             "actions": list(self.actions), "obs": None if self.obs is None else np.asarray(self.obs).copy(),
-            "started": self.started,
+            "started": self.started, "seeded_episode": self.seeded_episode,
         }
 
     @classmethod
     def from_state_dict(cls, state: dict) -> "EpisodeState":
         return cls(
-            np.asarray(state["episodes"], dtype=np.int64), np.asarray(state["returns"], dtype=np.float64),
-            np.asarray(state["lengths"], dtype=np.int64), [int(a) for a in state["actions"]],
-            None if state["obs"] is None else np.asarray(state["obs"]), bool(state["started"]),
+            episodes=np.asarray(state["episodes"], dtype=np.int64),
+            returns=np.asarray(state["returns"], dtype=np.float64),
+            lengths=np.asarray(state["lengths"], dtype=np.int64),
+            actions=[int(a) for a in state["actions"]],
+            seeded_episode=int(state["seeded_episode"]),
+            obs=None if state["obs"] is None else np.asarray(state["obs"]),
+            started=bool(state["started"]),
         )
 
 
@@ -124,21 +137,30 @@ class Collector:
         self.buffer.end_episodes()
         return self._reset_single()
 
-    def _reset_single(self) -> np.ndarray:
+    def _reset_single(self, continue_game: bool = False) -> np.ndarray:
         state = self.state
-        obs, _ = self.env.reset(seed=episode_seed(self.seed, 0, int(state.episodes[0])))
-        state.returns[0], state.lengths[0], state.actions, state.started = 0.0, 0, [], True
+        if continue_game:
+            obs, _ = self.env.reset()
+            state.actions.append(RESET)
+        else:
+            state.seeded_episode = int(state.episodes[0])
+            obs, _ = self.env.reset(seed=episode_seed(self.seed, 0, state.seeded_episode))
+            state.actions = []
+        state.returns[0], state.lengths[0], state.started = 0.0, 0, True
         self.obs = np.asarray(obs)[None]
         state.obs = self.obs[0]
         self.buffer.start_episodes(self.all_envs, self.obs)
         return self.obs
 
     def _replay_ongoing_episode(self) -> bool:
-        """Reset with the ongoing episode's seed and replay its actions; False if the env diverges."""
+        """Reset with the last seeded reset's seed and replay the actions since; False if the env diverges."""
         state = self.state
-        obs, _ = self.env.reset(seed=episode_seed(self.seed, 0, int(state.episodes[0])))
+        obs, _ = self.env.reset(seed=episode_seed(self.seed, 0, state.seeded_episode))
         for action in state.actions:
-            obs, *_ = self.env.step(action + self.action_start)
+            if action == RESET:
+                obs, _ = self.env.reset()
+            else:
+                obs, *_ = self.env.step(action + self.action_start)
         if state.obs is not None and not np.array_equal(np.asarray(obs), state.obs):
             warnings.warn(
                 f"replaying the {len(state.actions)} actions of the interrupted episode did not reproduce its "
@@ -161,7 +183,7 @@ class Collector:
 
     def _step_single(self, action: int) -> tuple[np.ndarray, int, list[tuple[int, float, int]]]:
         state = self.state
-        next_obs, reward, terminated, truncated, _ = self.env.step(action + self.action_start)
+        next_obs, reward, terminated, truncated, info = self.env.step(action + self.action_start)
         self.buffer.add(self.all_envs, action, reward, np.asarray(next_obs)[None], terminated, truncated)
         state.returns[0] += reward
         state.lengths[0] += 1
@@ -169,7 +191,7 @@ class Collector:
         if terminated or truncated:
             finished = [(0, float(state.returns[0]), int(state.lengths[0]))]
             state.episodes[0] += 1
-            return self._reset_single(), 1, finished
+            return self._reset_single(continue_game=info.get("game_over", True) is False), 1, finished
         self.obs = np.asarray(next_obs)[None]
         state.obs = self.obs[0]
         return self.obs, 1, []

@@ -54,6 +54,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -493,6 +494,12 @@ class DQN(Agent):
         self._check_env(env)
         cfg = self.config
         self.run_end = self.env_steps + int(total_steps)
+        if self.learning_rate(self.run_end - 1) <= 0:
+            warnings.warn(
+                f"the learning_rate schedule {cfg.learning_rate!r} reaches 0 before this run ends at env step "
+                f"{self.run_end}: the network stops learning there; stretch the schedule to the run's length",
+                stacklevel=2,
+            )
         checkpoint = None if checkpoint_path is None else (Path(checkpoint_path), checkpoint_every, checkpoint_replay)
         collector = Collector(env, self.replay, seed=self.seed, state=self.episode_state, action_start=self.action_start)
         obs = collector.start()
