@@ -134,6 +134,14 @@ def test_vector_env_transitions_never_span_an_autoreset(mode: str) -> None:
     assert lengths.max() == 5 and lengths.min() >= 3
 
 
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep", "Disabled"])
+def test_vector_env_lost_lives_continue_the_game(mode: str) -> None:
+    venv = gym.vector.SyncVectorEnv([LivesEnv for _ in range(2)], autoreset_mode=gym.vector.AutoresetMode(mode))
+    agent = DQN(venv, dict(SMALL, learning_starts=1000), seed=0).train(venv, 60, progress=False)
+    _, next_obs = stored_transitions(agent)
+    assert set((next_obs[:, 1] // 100).astype(int)) == {0, 1, 2}
+
+
 def test_single_env_transitions_and_episode_log() -> None:
     env = CounterEnv(truncate_at=5)
     agent = DQN(env, SMALL, seed=0).train(env, 300, progress=False)

@@ -29,7 +29,8 @@ The vector env's `metadata["autoreset_mode"]` decides how finished sub-envs rest
   "transition" spans two episodes and is not stored, nor counted as an env step.
 - SAME_STEP: the returned observation is already the reset one; the final one is in
   `info["final_obs"]` and is what the transition stores.
-- DISABLED: the collector resets finished sub-envs itself (`options={"reset_mask": ...}`), seeded.
+- DISABLED: the collector resets finished sub-envs itself (`options={"reset_mask": ...}`), seeded
+  (not after a lost life, as above).
 """
 
 from __future__ import annotations
@@ -221,8 +222,10 @@ class Collector:
             state.returns[ended], state.lengths[ended] = 0.0, 0
             if self.mode is AutoresetMode.SAME_STEP:
                 buffer.start_episodes(np.flatnonzero(ended), next_obs[ended])
-            elif self.mode is AutoresetMode.DISABLED:
-                seeds = [episode_seed(self.seed, i, int(state.episodes[i])) if ended[i] else None for i in range(self.n_envs)]
+            elif self.mode is AutoresetMode.DISABLED:  # seeded, unless only a life was lost (see above)
+                game_over = np.asarray(infos.get("game_over", np.ones(self.n_envs, dtype=bool)), dtype=bool)
+                seeds = [episode_seed(self.seed, i, int(state.episodes[i])) if ended[i] and game_over[i] else None
+                         for i in range(self.n_envs)]
                 next_obs, _ = self.env.reset(seed=seeds, options={"reset_mask": ended})
                 buffer.start_episodes(np.flatnonzero(ended), next_obs[ended])
         if self.mode is AutoresetMode.NEXT_STEP:
