@@ -63,7 +63,7 @@ def worker(agent: str, seed: int, steps: int, flush_denormal: bool) -> dict:
     if agent == "ours":
         from agents.dqn import DQN
 
-        config = dict(ZOO_CARTPOLE, hidden_sizes=NET_ARCH, device="cpu",
+        config = dict(ZOO_CARTPOLE, hidden_sizes=NET_ARCH, device="cpu", double_dqn=False, n_step=1,
                       exploration=f"linear:1.0:{FINAL_EPS}:{int(EXPLORATION_FRACTION * steps)}")
         model = DQN(env, config, seed=seed)
         start = time.perf_counter()

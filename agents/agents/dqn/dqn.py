@@ -25,17 +25,23 @@ Command line: `python -m agents train dqn --env CartPole-v1 --seed 0 --steps 500
 Truncated episodes (time limits) bootstrap from their real final observation; only termination stops it.
 
 ## Defaults
-The defaults are rl-baselines3-zoo's tuned CartPole-v1 settings for Stable-Baselines3's DQN
-(hyperparams/dqn.yml: lr 2.3e-3, batch 64, buffer 100k, learning_starts 1000, gamma 0.99,
-target_update_interval 10, train_freq 256, gradient_steps 128, exploration 1.0 -> 0.04 over 16% of
-50k steps, two hidden layers of 256), so small control tasks work out of the box. For Atari, the
-Nature-paper settings (Adam instead of RMSprop is the modern choice; both work) are:
+The defaults solve CartPole-v1 in 50,000 env steps: 10 seeds of 10 reached a greedy return of 500 at
+the end, first reaching 475 after 22,500 steps (median, evaluating every 2,500). They start from
+rl-baselines3-zoo's tuned CartPole-v1 settings for SB3's DQN (hyperparams/dqn.yml: buffer 100k,
+learning_starts 1000, gamma 0.99, target update every 10 env steps, 128 gradient steps every 256 env
+steps, epsilon 1 -> 0.04 over 8,000 steps, Adam, Huber loss, gradient norm 10) and add what made every
+seed stable: Double DQN, 3-step returns, batches of 256, two hidden layers of 128, and a learning
+rate decaying linearly from 1e-3 to 0 over the 50,000 steps (zoo: 2.3e-3 constant, batch 64, 256x256,
+which left 1 seed of 5 at 125). Schedules count env steps: for longer runs stretch them, e.g.
+`--learning-rate linear:1e-3:0:<steps>` (a schedule that ends before the run does raises a warning).
+
+For Atari, the Nature-paper settings (Mnih et al. 2015; `002_*` in the course notes) are:
 
     python -m agents train dqn --env <Atari env> --steps 10000000 --buffer-size 1000000 \
         --learning-starts 50000 --train-freq 4 --gradient-steps 1 --batch-size 32 \
         --target-update-interval 10000 --exploration linear:1.0:0.1:1000000 --learning-rate 2.5e-4 \
-        --optimizer rmsprop --rmsprop-alpha 0.95 --rmsprop-momentum 0.0 --rmsprop-centered \
-        --optimizer-eps 0.01 --gamma 0.99 --device cuda
+        --optimizer rmsprop --rmsprop-alpha 0.95 --rmsprop-centered --optimizer-eps 0.01 \
+        --no-double-dqn --n-step 1 --gamma 0.99 --device cuda
 
 ## Speed
 One training phase samples all its minibatches from the buffer in one numpy call and converts them to
@@ -89,23 +95,23 @@ class DQNConfig:
 
     # the Q-network
     network: str = field(default="auto", metadata=_help(f"Q-network: one of {NETWORK_KINDS}; auto = Nature CNN for uint8 images, else MLP"))
-    hidden_sizes: tuple[int, ...] = field(default=(256, 256), metadata=_help("hidden layer sizes of the MLP"))
+    hidden_sizes: tuple[int, ...] = field(default=(128, 128), metadata=_help("hidden layer sizes of the MLP"))
     dueling: bool = field(default=False, metadata=_help("dueling head: Q = V + A - mean(A) (Wang et al. 2016)"))
     # the TD target and the loss
     gamma: float = field(default=0.99, metadata=_help("discount factor in [0, 1]"))
-    n_step: int = field(default=1, metadata=_help("n-step returns: rewards summed before bootstrapping"))
-    double_dqn: bool = field(default=False, metadata=_help("Double DQN targets (van Hasselt et al. 2016)"))
+    n_step: int = field(default=3, metadata=_help("n-step returns: rewards summed before bootstrapping"))
+    double_dqn: bool = field(default=True, metadata=_help("Double DQN targets (van Hasselt et al. 2016)"))
     loss: str = field(default="huber", metadata=_help(f"TD loss: one of {LOSSES} (huber = the Nature paper's clipped error)"))
     # the optimizer
     optimizer: str = field(default="adam", metadata=_help(f"one of {OPTIMIZERS}"))
-    learning_rate: str = field(default="2.3e-3", metadata=_help(
+    learning_rate: str = field(default="linear:1e-3:0:50000", metadata=_help(
         "optimizer step size over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"))
     optimizer_eps: float = field(default=1e-8, metadata=_help("epsilon of Adam / RMSprop (the Nature paper's RMSprop: 0.01)"))
     rmsprop_alpha: float = field(default=0.95, metadata=_help("RMSprop squared-gradient decay (Nature: 0.95)"))
     rmsprop_momentum: float = field(default=0.0, metadata=_help("RMSprop momentum"))
     rmsprop_centered: bool = field(default=False, metadata=_help("centered RMSprop (as DeepMind's, which divides by the gradient's std)"))
     max_grad_norm: float | None = field(default=10.0, metadata=_help("clip the gradient norm to this; none = no clipping"))
-    batch_size: int = field(default=64, metadata=_help("transitions per gradient step"))
+    batch_size: int = field(default=256, metadata=_help("transitions per gradient step"))
     # the replay buffer and when to learn
     buffer_size: int = field(default=100_000, metadata=_help("transitions kept in the replay buffer"))
     learning_starts: int = field(default=1000, metadata=_help("env steps of purely random actions before learning"))
