@@ -126,4 +126,8 @@ def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
 
 
 # The algorithms of this package, one line each: name -> the module and class that implement it.
+register_algorithm("tabular-q", "agents.tabular.learners:QLearning")
+register_algorithm("sarsa", "agents.tabular.learners:Sarsa")
+register_algorithm("expected-sarsa", "agents.tabular.learners:ExpectedSarsa")
+register_algorithm("double-q", "agents.tabular.learners:DoubleQLearning")
 register_algorithm("dqn", "agents.dqn.dqn:DQN")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import inspect
 import json
 import sys
@@ -86,9 +87,41 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# observation wrappers the command line can apply after gym.make (--wrap NAME[:JSON kwargs])
+OBSERVATION_WRAPPERS = {
+    "discretize": "agents.tabular.discretize:Discretize",
+    "tile-coding": "agents.tabular.tiles:TileCoding",
+    "as-multi-discrete": "agents.tabular.discretize:AsMultiDiscrete",
+}
+
+
+def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
+    name, _, kwargs = text.partition(":")
+    if name not in OBSERVATION_WRAPPERS:
+        raise argparse.ArgumentTypeError(f"unknown wrapper {name!r}; known wrappers: {', '.join(OBSERVATION_WRAPPERS)}")
+    return name, _json_arg(kwargs) if kwargs else {}
+
+
 def _add_env_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id")
     parser.add_argument("--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make")
+    parser.add_argument(
+        "--wrap", type=_wrapper_arg, action="append", default=[], metavar="NAME[:JSON]",
+        help=f"observation wrapper applied after gym.make, in order (repeatable): {', '.join(OBSERVATION_WRAPPERS)}; "
+        "e.g. --wrap discretize or --wrap 'tile-coding:{\"n_tilings\": 8}'",
+    )
+
+
+def _make_env(args: argparse.Namespace) -> Any:
+    """The env named by --env/--env-kwargs, wrapped as --wrap says."""
+    env = make_env(args.env, **args.env_kwargs)
+    for name, kwargs in args.wrap:
+        module_name, class_name = OBSERVATION_WRAPPERS[name].split(":")
+        try:
+            env = getattr(importlib.import_module(module_name), class_name)(env, **kwargs)
+        except TypeError as error:
+            raise CliError(f"--wrap {name}: {error}") from error
+    return env
 
 
 def _train_parser(algo: str) -> argparse.ArgumentParser:
@@ -136,11 +169,12 @@ def _new_run_dir(out: Path | None, name: str) -> Path:
 def run_train(algo: str, argv: Sequence[str]) -> int:
     args = _train_parser(algo).parse_args(argv)
     agent_class = base.get_agent_class(algo)
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     agent = base.make_agent(algo, env, config_overrides(args, agent_class.Config), seed=args.seed)
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
     atomic_write_json(run_dir / "config.json", {
-        "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "seed": args.seed, "steps": args.steps,
+        "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "wrap": [[n, k] for n, k in args.wrap],
+        "seed": args.seed, "steps": args.steps,
         "hyperparameters": agent.hyperparameters(),
     })
     train_kwargs: dict[str, Any] = {}
@@ -153,32 +187,32 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         if train_kwargs:
             env_args = f" --env-kwargs '{json.dumps(args.env_kwargs)}'" if args.env_kwargs else ""
+            env_args += "".join(f" --wrap '{name}:{json.dumps(kwargs)}'" for name, kwargs in args.wrap)
             print(f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
                   f"--env {args.env}{env_args}", file=sys.stderr)
         raise
-    _finish_run(agent, args.env, args.env_kwargs, run_dir, time.perf_counter() - start, args.steps, args.eval_episodes)
+    _finish_run(agent, args, run_dir, time.perf_counter() - start, args.steps)
     return 0
 
 
-def _finish_run(agent: base.Agent, env_id: str, env_kwargs: dict[str, Any], run_dir: Path, seconds: float,
-                steps: int | None, eval_episodes: int) -> None:
+def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seconds: float, steps: int | None) -> None:
     """Save the trained agent, evaluate it, and write the episode log and learning curve into `run_dir`."""
     from agents.common.evaluation import evaluate
     from agents.common.plots import plot_learning_curve
 
     checkpoint = run_dir / f"agent{type(agent).checkpoint_suffix}"
     agent.save(checkpoint)
-    eval_env = make_env(env_id, **env_kwargs)
-    result = evaluate(agent, eval_env, eval_episodes, seed=10_000 + agent.seed)
+    eval_env = _make_env(args)
+    result = evaluate(agent, eval_env, args.eval_episodes, seed=10_000 + agent.seed)
     episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
     np.savetxt(run_dir / "episodes.csv", episodes, delimiter=",", header="step,return,length", comments="", fmt="%g")
     if len(episodes):
-        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{agent.algo} on {env_id}")
+        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{agent.algo} on {args.env}")
     if steps is None:
-        print(f"finished training {agent.algo} on {env_id} in {seconds:.1f} s")
+        print(f"finished training {agent.algo} on {args.env} in {seconds:.1f} s")
     else:
-        print(f"trained {agent.algo} on {env_id} for {steps} steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
-    print(f"greedy return over {eval_episodes} episodes: {result.mean:.3f} +- {result.std:.3f}")
+        print(f"trained {agent.algo} on {args.env} for {steps} steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
+    print(f"greedy return over {args.eval_episodes} episodes: {result.mean:.3f} +- {result.std:.3f}")
     print(f"saved {checkpoint}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
 
 
@@ -195,11 +229,11 @@ def run_resume(argv: Sequence[str]) -> int:
     agent_class = base.get_agent_class(read_algorithm_name(args.checkpoint))
     if not _supports_checkpoints(agent_class):
         raise CliError(f"{agent_class.algo} runs cannot be resumed; train them again")
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
     agent = agent_class.resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
-    _finish_run(agent, args.env, args.env_kwargs, run_dir, time.perf_counter() - start, None, args.eval_episodes)
+    _finish_run(agent, args, run_dir, time.perf_counter() - start, None)
     return 0
 
 
@@ -212,7 +246,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
     parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
     parser.add_argument("--seed", type=int, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)")
     args = parser.parse_args(argv)
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     agent = base.load_agent(args.checkpoint, env)
     result = evaluate(agent, env, args.episodes, seed=args.seed)
     print(f"{agent.algo} on {args.env}: mean return {result.mean:.3f} +- {result.std:.3f} over {args.episodes} episodes")
@@ -230,7 +264,7 @@ def run_solve(argv: Sequence[str]) -> int:
     parser.add_argument("--gamma", type=float, default=0.95, help="discount (default: 0.95)")
     parser.add_argument("--method", choices=("value-iteration", "policy-iteration"), default="value-iteration")
     args = parser.parse_args(argv)
-    env = make_env(args.env, **args.env_kwargs)
+    env = _make_env(args)
     planner = value_iteration if args.method == "value-iteration" else policy_iteration
     try:
         solution = planner(env, args.gamma)

@@ -34,13 +34,13 @@ class TrainLogger:
         self.refresh_every = refresh_every
         self.episodes: list[tuple[int, float, int]] = []
         self._pending = 0
-        self._start = time.perf_counter()
-        self._bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress, dynamic_ncols=True)
         self._writer = None
-        if log_dir is not None:
+        if log_dir is not None:  # before the bar starts: importing TensorBoard takes seconds
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(str(log_dir))
+        self._start = time.perf_counter()
+        self._bar = tqdm(total=total_steps, desc=desc, unit="step", disable=not progress, dynamic_ncols=True)
 
     def step(self, n: int = 1) -> None:
         self._pending += n

@@ -45,6 +45,11 @@ class Solution:
     policy: np.ndarray
     iterations: int
 
+    def act(self, obs: int, *, greedy: bool = True) -> int:
+        """The optimal action in state `obs`, so that a solution plays like an agent (e.g. in
+        `agents.common.evaluation.evaluate`)."""
+        return int(self.policy[obs])
+
 
 def tabular_model(env_or_model: Any, n_actions: int | None = None) -> TabularModel:
     """Read `env.unwrapped.P` (or a model dict given directly) into dense arrays."""
