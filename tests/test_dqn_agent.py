@@ -16,7 +16,7 @@ from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.dqn import DQN, DQNConfig, TrainingDivergedError
 
 # A small, fast configuration: CartPole learns a little within a few thousand steps.
-SMALL = dict(device="cpu", hidden_sizes=(32, 32), learning_starts=200, train_freq=16, gradient_steps=4,
+SMALL = dict(device="cpu", hidden_sizes=(32, 32), learning_starts=200, train_freq=16, gradient_steps=4, n_step=1,
              batch_size=32, target_update_interval=100, exploration="linear:1.0:0.05:1000", buffer_size=5000)
 
 

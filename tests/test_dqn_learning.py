@@ -27,16 +27,18 @@ def cartpole_curve(seed: int) -> list[tuple[int, float]]:
 
 @pytest.mark.slow
 @pytest.mark.learning
-@pytest.mark.parametrize("seed", [0, 1])
-def test_cartpole_is_solved_within_50k_steps(seed: int) -> None:
-    """The issue's target, per seed: the final greedy return (20 episodes) is at least 475, and 475 is
-    first reached by step 30,000 (the target asks this of the median seed; we ask it of each)."""
-    curve = cartpole_curve(seed)
-    steps, returns = np.array(curve).T
-    assert steps[-1] == 50_000 and len(curve) == 20
-    assert returns[-1] >= 475, f"final greedy return {returns[-1]:.1f}; curve {returns.round().tolist()}"
-    first = steps[np.argmax(returns >= 475)] if (returns >= 475).any() else np.inf
-    assert first <= 30_000, f"475 first reached at step {first}; curve {returns.round().tolist()}"
+def test_cartpole_is_solved_within_50k_steps() -> None:
+    """The issue's CartPole target on seeds 0 and 1 (the benchmark runs 5): each final greedy return
+    (20 episodes) is at least 475, and the median over the seeds of the first step at which the greedy
+    return reaches 475 (evaluating every 2,500 steps) is at most 30,000."""
+    firsts = []
+    for seed in (0, 1):
+        curve = cartpole_curve(seed)
+        steps, returns = np.array(curve).T
+        assert steps[-1] == 50_000 and len(curve) == 20
+        assert returns[-1] >= 475, f"seed {seed}: final greedy return {returns[-1]:.1f}; curve {returns.round().tolist()}"
+        firsts.append(steps[np.argmax(returns >= 475)])
+    assert np.median(firsts) <= 30_000, f"first steps reaching 475: {firsts}"
 
 
 def test_batched_evaluation_equals_sequential_evaluation() -> None:
