@@ -95,3 +95,21 @@ def test_atari_pong_smoke_run(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.act(batch), agent.act(batch))
     assert torch.equal(loaded.q_network.encoder.linear[0].weight, agent.q_network.encoder.linear[0].weight)
     env.close()
+
+
+@pytest.mark.atari
+@pytest.mark.slow
+def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, capsys) -> None:
+    from agents.dqn.atari import main
+
+    out = tmp_path / "pong"
+    assert main(["--game", "PongNoFrameskip-v4", "--steps", "600", "--out", str(out), "--device", "cpu",
+                 "--learning-starts", "300", "--buffer-size", "2000", "--train-freq", "16", "--eval-episodes", "1",
+                 "--no-progress", "--num-threads", "1"]) == 0
+    assert {"agent.pt", "checkpoint.pt", "config.json", "learning_curve.png", "tensorboard"} <= {p.name for p in out.iterdir()}
+    agent = DQN.load(out / "agent.pt")
+    assert agent.env_steps == 600 and agent.config.target_update_interval == 1000 and agent.config.buffer_size == 2000
+    import re
+
+    score = re.search(r"whole games with epsilon 0.05: score (-?[\d.]+)", capsys.readouterr().out)
+    assert score and -21 <= float(score.group(1)) <= 21  # a whole game of Pong, not one life

@@ -35,13 +35,10 @@ rate decaying linearly from 1e-3 to 0 over the 50,000 steps (zoo: 2.3e-3 constan
 which left 1 seed of 5 at 125). Schedules count env steps: for longer runs stretch them, e.g.
 `--learning-rate linear:1e-3:0:<steps>` (a schedule that ends before the run does raises a warning).
 
-For Atari, the Nature-paper settings (Mnih et al. 2015; `002_*` in the course notes) are:
-
-    python -m agents train dqn --env <Atari env> --steps 10000000 --buffer-size 1000000 \
-        --learning-starts 50000 --train-freq 4 --gradient-steps 1 --batch-size 32 \
-        --target-update-interval 10000 --exploration linear:1.0:0.1:1000000 --learning-rate 2.5e-4 \
-        --optimizer rmsprop --rmsprop-alpha 0.95 --rmsprop-centered --optimizer-eps 0.01 \
-        --no-double-dqn --n-step 1 --gamma 0.99 --device cuda
+For Atari, `python -m agents.dqn.atari --game BreakoutNoFrameskip-v4 --steps 10000000 --device cuda`
+builds the env with the Nature-paper preprocessing and trains with CleanRL's Atari settings
+(`agents.dqn.atari.ATARI_SETTINGS`; expected figures and the Nature paper's RMSprop flags are in its
+docstring).
 
 ## Speed
 One training phase samples all its minibatches from the buffer in one numpy call and converts them to
