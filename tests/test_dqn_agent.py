@@ -367,3 +367,23 @@ def test_a_learning_rate_that_ends_before_the_run_warns() -> None:
     with pytest.warns(UserWarning, match="reaches 0 before this run ends at env step 400"):
         agent.train(env, 400, progress=False)
     assert agent.optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_cuda_request_without_a_gpu_is_explained() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: device='cuda' is valid here")
+    with pytest.raises(ValueError, match="device='cuda' but torch sees no CUDA device"):
+        DQN(gym.make("CartPole-v1"), dict(SMALL, device="cuda"))
+
+
+def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
+    config = dict(SMALL, prioritized=True, n_step=3, priority_beta="linear:0.4:1:1000")
+    whole = DQN(gym.make("CartPole-v1"), config, seed=1).train(gym.make("CartPole-v1"), 1000, progress=False)
+    assert whole.replay.max_priority > 1.0  # priorities came from TD errors
+    agent = DQN(gym.make("CartPole-v1"), config, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(500),
+                    checkpoint_path=tmp_path / "c.pt", checkpoint_replay=True)
+    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
+    assert weights_equal(resumed, whole)
+    np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)

@@ -608,7 +608,7 @@ class DQN(Agent):
             "rng": {"train": self.rng.bit_generator.state, "act": self.act_rng.bit_generator.state},
             "episode_state": episode_state,
             "episode_log": [list(entry) for entry in self.episode_log],
-            "replay": {name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in self.replay.state_dict().items()}
+            "replay": {name: torch.from_numpy(array) for name, array in self.replay.state_dict().items()}
             if include_replay else None,
         }
         save_torch(path, self.algo, meta, payload)

@@ -386,5 +386,5 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:
         """Set the priorities of sampled transitions to |TD error| + eps."""
         priorities = np.abs(np.asarray(td_errors, dtype=np.float64)) + self.eps
-        self.max_priority = np.maximum(self.max_priority, priorities.max())
+        self.max_priority[...] = max(float(self.max_priority), float(priorities.max()))
         self.sum_tree.set(indices, priorities**self.alpha)
