@@ -1,10 +1,11 @@
-"""Command line: `python -m agents {train,evaluate,solve,compare,demo} ...` (`--help` on each).
+"""Command line: `python -m agents {train,evaluate,resume,solve,compare,demo} ...` (`--help` on each).
 
     python -m agents demo                            # the quick comparison (= compare --preset quick)
     python -m agents compare --envs CartPole-v1 --algos dqn sb3-dqn sb3-ppo --seeds 5 --steps 100000
     python -m agents train tabular-q --env mdp-v0 --seed 0 --steps 100000
     python -m agents train tabular-q --help          # every hyperparameter of the algorithm, as a flag
     python -m agents evaluate results/train/<run>/agent.npz --env mdp-v0 --episodes 100
+    python -m agents resume results/train/<run>/checkpoint.pt --env CartPole-v1   # after Ctrl-C (DQN)
     python -m agents solve --env FrozenLake-v1 --gamma 0.99
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -25,7 +27,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents import base
-from agents.common.checkpoint import CheckpointError, atomic_write_json
+from agents.common.checkpoint import CheckpointError, atomic_write_json, read_algorithm_name
 from agents.common.envs import SUITE_ENV_IDS, make_env
 
 DEFAULT_RESULTS = Path("results")
@@ -138,8 +140,16 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     parser.add_argument("--eval-episodes", type=_positive_int, default=20, help="greedy evaluation episodes after training (default: 20)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/train/<algo>_<env>_s<seed>_<time>)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    if _supports_checkpoints(agent_class):
+        parser.add_argument("--checkpoint-every", type=int, default=0, help="also write <out>/checkpoint.pt every N env steps "
+                            "(it is always written on Ctrl-C and at the end; `python -m agents resume` continues it)")
     add_config_flags(parser, agent_class.Config)
     return parser
+
+
+def _supports_checkpoints(agent_class: type) -> bool:
+    """Agents whose `train` writes resumable checkpoints (and that have a `resume` classmethod)."""
+    return "checkpoint_path" in inspect.signature(agent_class.train).parameters and hasattr(agent_class, "resume")
 
 
 def _new_run_dir(out: Path | None, name: str) -> Path:
@@ -152,9 +162,6 @@ def _new_run_dir(out: Path | None, name: str) -> Path:
 
 
 def run_train(algo: str, argv: Sequence[str]) -> int:
-    from agents.common.evaluation import evaluate
-    from agents.common.plots import plot_learning_curve
-
     args = _train_parser(algo).parse_args(argv)
     agent_class = base.get_agent_class(algo)
     config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
@@ -167,20 +174,63 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
         "seed": args.seed, "steps": args.steps,
         "hyperparameters": agent.hyperparameters(),
     })
+    train_kwargs: dict[str, Any] = {}
+    if _supports_checkpoints(agent_class):
+        resume_file = run_dir / f"checkpoint{agent_class.checkpoint_suffix}"
+        train_kwargs = {"checkpoint_path": resume_file, "checkpoint_every": args.checkpoint_every}
     start = time.perf_counter()
-    agent.train(env, args.steps, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
-    seconds = time.perf_counter() - start
-    checkpoint = run_dir / f"agent{agent_class.checkpoint_suffix}"
+    try:
+        agent.train(env, args.steps, log_dir=run_dir / "tensorboard", progress=not args.no_progress, **train_kwargs)
+    except KeyboardInterrupt:
+        if train_kwargs:
+            env_args = f" --env-kwargs '{json.dumps(args.env_kwargs)}'" if args.env_kwargs else ""
+            env_args += "".join(f" --wrap '{name}:{json.dumps(kwargs)}'" for name, kwargs in args.wrap)
+            print(f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
+                  f"--env {args.env}{env_args}", file=sys.stderr)
+        raise
+    _finish_run(agent, args, run_dir, time.perf_counter() - start, args.steps)
+    return 0
+
+
+def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seconds: float, steps: int | None) -> None:
+    """Save the trained agent, evaluate it, and write the episode log and learning curve into `run_dir`."""
+    from agents.common.evaluation import evaluate
+    from agents.common.plots import plot_learning_curve
+
+    checkpoint = run_dir / f"agent{type(agent).checkpoint_suffix}"
     agent.save(checkpoint)
     eval_env = _make_env(args)
-    result = evaluate(agent, eval_env, args.eval_episodes, seed=10_000 + args.seed)
+    result = evaluate(agent, eval_env, args.eval_episodes, seed=10_000 + agent.seed)
     episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
     np.savetxt(run_dir / "episodes.csv", episodes, delimiter=",", header="step,return,length", comments="", fmt="%g")
     if len(episodes):
-        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{algo} on {args.env}")
-    print(f"trained {algo} on {args.env} for {args.steps} steps in {seconds:.1f} s ({args.steps / seconds:,.0f} steps/s)")
+        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{agent.algo} on {args.env}")
+    if steps is None:
+        print(f"finished training {agent.algo} on {args.env} in {seconds:.1f} s")
+    else:
+        print(f"trained {agent.algo} on {args.env} for {steps} steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
     print(f"greedy return over {args.eval_episodes} episodes: {result.mean:.3f} +- {result.std:.3f}")
     print(f"saved {checkpoint}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
+
+
+def run_resume(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m agents resume",
+        description="Finish an interrupted `train` run from its checkpoint, in the run's folder.",
+    )
+    parser.add_argument("checkpoint", type=Path, help="the run's checkpoint.pt (written periodically, on Ctrl-C and at the end)")
+    _add_env_args(parser)
+    parser.add_argument("--eval-episodes", type=_positive_int, default=20, help="greedy evaluation episodes after training (default: 20)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    agent_class = base.get_agent_class(read_algorithm_name(args.checkpoint))
+    if not _supports_checkpoints(agent_class):
+        raise CliError(f"{agent_class.algo} runs cannot be resumed; train them again")
+    env = _make_env(args)
+    run_dir = args.checkpoint.parent
+    start = time.perf_counter()
+    agent = agent_class.resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
+    _finish_run(agent, args, run_dir, time.perf_counter() - start, None)
     return 0
 
 
@@ -338,6 +388,7 @@ def run_demo(argv: Sequence[str]) -> int:
 COMMANDS = {
     "train": "train an algorithm on an env: python -m agents train ALGO --env ID --steps N [hyperparameters]",
     "evaluate": "evaluate a saved agent: python -m agents evaluate CHECKPOINT --env ID",
+    "resume": "finish an interrupted training run: python -m agents resume CHECKPOINT --env ID",
     "solve": "solve an env with a known model by value/policy iteration",
     "compare": "compare algorithms across envs and seeds: python -m agents compare --preset quick",
     "demo": "the README's main job: the quick comparison (compare --preset quick)",
@@ -369,7 +420,7 @@ def dispatch(argv: Sequence[str]) -> int:
         if rest[0] not in base.ALGORITHMS:
             raise CliError(f"unknown algorithm {rest[0]!r}; known algorithms: {', '.join(base.algorithm_names())}")
         return run_train(rest[0], rest[1:])
-    return {"evaluate": run_evaluate, "solve": run_solve, "compare": run_compare, "demo": run_demo}[command](rest)
+    return {"evaluate": run_evaluate, "resume": run_resume, "solve": run_solve, "compare": run_compare, "demo": run_demo}[command](rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

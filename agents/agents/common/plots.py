@@ -17,7 +17,10 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def plot_learning_curve(steps: np.ndarray, returns: np.ndarray, path: str | Path, *, title: str, window: int = 100) -> None:
-    """Episode returns against env steps, raw (faint) and as a moving average; saved atomically."""
+    """Episode returns against env steps, raw (faint) and as a moving average over at most `window`
+    episodes (fewer when the run has few, long episodes, so the average does not lag the whole run);
+    saved atomically."""
+    window = max(1, min(window, len(returns) // 10))
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,124 @@
+"""Train DQN on an Atari game with the Nature-paper preprocessing (`agents.wrappers.atari.make_atari_env`).
+
+    python -m agents.dqn.atari --game BreakoutNoFrameskip-v4 --steps 10000000 --device cuda
+    python -m agents.dqn.atari --game PongNoFrameskip-v4 --steps 2000 --device cpu      # a smoke run
+    python -m agents.dqn.atari --resume results/atari/<run>/checkpoint.pt --game PongNoFrameskip-v4
+
+Preprocessing: no-op starts, 4-frame skip with max-pooling, a life loss ends the training episode,
+FIRE on reset where the game needs it, 84x84 gray frames, rewards clipped to their sign, 4 frames
+stacked (stored once each in the replay buffer: 1M transitions take 7.1 GB of RAM).
+
+Hyperparameters: `ATARI_SETTINGS`, CleanRL's `dqn_atari.py` settings (Mnih et al. 2015 with Adam):
+buffer 1M, batch 32, Adam 1e-4, gamma 0.99, target copy every 1,000 steps, a gradient step every 4
+env steps from step 80,000, epsilon 1 -> 0.01 over the first 1M steps, Huber loss, vanilla (not
+Double) DQN, 1-step returns. Every `python -m agents train dqn` flag overrides them (`--help`);
+the Nature paper's RMSprop: `--optimizer rmsprop --learning-rate 2.5e-4 --rmsprop-alpha 0.95
+--rmsprop-centered --optimizer-eps 0.01 --target-update-interval 10000 --exploration linear:1:0.1:1000000`.
+
+Expected after 10M env steps (40M frames) on one GPU: Pong about +20, Breakout about 330-360
+(CleanRL's DQN: Breakout 333.6 +- 120.6 on its published model; SB3's DQN in rl-baselines3-zoo's
+benchmark: Pong 20.6, Breakout 358; one seed each). Not measured here: the build machine has no GPU.
+Evaluation plays whole games (no life-loss episodes) with epsilon 0.05 (`act(greedy=False)`).
+
+Outputs in `results/atari/<game>_s<seed>_<time>/`: `checkpoint.pt` (every `--checkpoint-every` steps,
+on Ctrl-C and at the end; `--resume` continues it exactly), `agent.pt`, `config.json`,
+`learning_curve.png` (episode = one life) and TensorBoard events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+ATARI_SETTINGS = dict(
+    buffer_size=1_000_000, batch_size=32, learning_rate="1e-4", gamma=0.99, target_update_interval=1000, tau=1.0,
+    train_freq=4, gradient_steps=1, learning_starts=80_000, exploration="linear:1.0:0.01:1000000",
+    double_dqn=False, n_step=1, dueling=False, loss="huber", max_grad_norm=10.0, optimizer="adam", frame_stack=4,
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    from agents.cli import add_config_flags
+    from agents.dqn import DQNConfig
+
+    result = argparse.ArgumentParser(prog="python -m agents.dqn.atari", description=__doc__.split("\n")[0],
+                                     epilog="DQN flags default to ATARI_SETTINGS (see the module docstring).")
+    result.add_argument("--game", required=True, help="an Atari id, e.g. BreakoutNoFrameskip-v4 or ALE/Pong-v5")
+    result.add_argument("--steps", type=int, default=10_000_000, help="env (agent) steps (default: 10,000,000)")
+    result.add_argument("--seed", type=int, default=0)
+    result.add_argument("--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)")
+    result.add_argument("--checkpoint-every", type=int, default=100_000, help="env steps between checkpoints (default: 100,000)")
+    result.add_argument("--no-replay-in-checkpoint", action="store_true", help="smaller checkpoints; a resumed run then differs")
+    result.add_argument("--resume", type=Path, default=None, help="a checkpoint.pt to finish instead of starting a run")
+    result.add_argument("--eval-episodes", type=int, default=10, help="whole games played at the end (default: 10)")
+    result.add_argument("--no-progress", action="store_true")
+    add_config_flags(result, DQNConfig)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from agents.cli import config_overrides
+    from agents.common.checkpoint import atomic_write_json
+    from agents.common.plots import plot_learning_curve
+    from agents.dqn import DQN, DQNConfig
+    from agents.wrappers.atari import make_atari_env
+
+    args = parser().parse_args(argv)
+    env = make_atari_env(args.game)
+    train_kwargs = dict(progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
+                        checkpoint_replay=not args.no_replay_in_checkpoint)
+    start = time.perf_counter()
+    if args.resume is not None:
+        run_dir = args.resume.parent
+        agent = DQN.resume(args.resume, env, log_dir=run_dir / "tensorboard", **train_kwargs)
+    else:
+        name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
+        run_dir = args.out or Path("results") / "atari" / name
+        run_dir.mkdir(parents=True, exist_ok=True)
+        agent = DQN(env, {**ATARI_SETTINGS, **config_overrides(args, DQNConfig)}, seed=args.seed)
+        atomic_write_json(run_dir / "config.json", {"game": args.game, "seed": args.seed, "steps": args.steps,
+                                                    "hyperparameters": agent.hyperparameters()})
+        try:
+            agent.train(env, args.steps, log_dir=run_dir / "tensorboard", checkpoint_path=run_dir / "checkpoint.pt", **train_kwargs)
+        except KeyboardInterrupt:
+            print(f"checkpoint written; continue with: python -m agents.dqn.atari --resume {run_dir / 'checkpoint.pt'} "
+                  f"--game {args.game}", file=sys.stderr)
+            return 130
+    seconds = time.perf_counter() - start
+    agent.save(run_dir / "agent.pt")
+    episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
+    if len(episodes):
+        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png",
+                            title=f"DQN on {args.game} (clipped reward per life)")
+    games = play_games(agent, args.game, args.eval_episodes, seed=10_000 + args.seed)
+    print(f"trained to env step {agent.env_steps} in {seconds:.0f} s; whole games with epsilon "
+          f"{agent.config.eval_epsilon}: score {np.mean(games):.1f} +- {np.std(games):.1f} over {len(games)} games")
+    print(f"saved {run_dir / 'agent.pt'}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
+    return 0
+
+
+def play_games(agent, game: str, n_games: int, *, seed: int) -> list[float]:
+    """Unclipped scores of whole games (lives do not end episodes), epsilon-greedy with `eval_epsilon`."""
+    from agents.wrappers.atari import make_atari_env
+
+    env = make_atari_env(game, terminal_on_life_loss=False, clip_reward=False)
+    scores = []
+    for i in range(n_games):
+        obs, _ = env.reset(seed=seed + i)
+        score, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=False))
+            score += float(reward)
+            done = terminated or truncated
+        scores.append(score)
+    env.close()
+    return scores
+
+
+if __name__ == "__main__":
+    sys.exit(main())

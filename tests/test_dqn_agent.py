@@ -1,0 +1,389 @@
+"""The DQN agent: spaces, config errors, acting, vector-env collection, checkpoints, resume, NaN, Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from dqn_helpers import CounterEnv, LivesEnv, make_stacked
+
+from agents.base import load_agent, make_agent
+from agents.common.checkpoint import CheckpointError, load_torch, save_torch
+from agents.dqn import DQN, DQNConfig, TrainingDivergedError
+
+# A small, fast configuration: CartPole learns a little within a few thousand steps.
+SMALL = dict(device="cpu", hidden_sizes=(32, 32), learning_starts=200, train_freq=16, gradient_steps=4, n_step=1,
+             batch_size=32, target_update_interval=100, exploration="linear:1.0:0.05:1000", buffer_size=5000)
+
+
+def weights_equal(a: DQN, b: DQN) -> bool:
+    pairs = list(zip(a.q_network.state_dict().values(), b.q_network.state_dict().values()))
+    pairs += zip(a.target_network.state_dict().values(), b.target_network.state_dict().values())
+    return all(torch.equal(x, y) for x, y in pairs)
+
+
+# ---------------------------------------------------------------------------------------- construction
+@pytest.mark.parametrize("space, name", [
+    (gym.spaces.Box(-1, 1, (2,), np.float32), "Box"),
+    (gym.spaces.MultiDiscrete([2, 3]), "MultiDiscrete"),
+])
+def test_non_discrete_actions_fail_at_construction_naming_the_space(space: gym.Space, name: str) -> None:
+    env = CounterEnv()
+    env.action_space = space
+    with pytest.raises(ValueError, match=f"Discrete action space, got {name}"):
+        DQN(env, SMALL)
+
+
+def test_dict_observations_fail_at_construction_naming_the_space() -> None:
+    env = CounterEnv()
+    env.observation_space = gym.spaces.Dict({"position": gym.spaces.Box(-1, 1, (2,))})
+    with pytest.raises(ValueError, match="observation space Dict"):
+        DQN(env, SMALL)
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"optimizer": "sgd"}, "optimizer must be one of"),
+    ({"loss": "l1"}, "loss must be one of"),
+    ({"gamma": 1.5}, r"gamma must be in \[0, 1\]"),
+    ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ({"tau": 0.0}, r"tau must be in \(0, 1\]"),
+    ({"exploration": "linear:1:0"}, "cannot parse schedule"),
+    ({"device": "tpu"}, "device must be one of"),
+    ({"max_grad_norm": -1.0}, "max_grad_norm must be positive"),
+    ({"learning_rat": 1e-3}, "unknown hyperparameter"),
+])
+def test_invalid_config_values_are_named(override: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_agent("dqn", gym.make("CartPole-v1"), override)
+
+
+def test_nature_rmsprop_settings_are_expressible() -> None:
+    agent = DQN(gym.make("CartPole-v1"), dict(SMALL, optimizer="rmsprop", learning_rate=2.5e-4, rmsprop_momentum=0.95,
+                                               optimizer_eps=0.01, rmsprop_alpha=0.95))
+    group = agent.optimizer.param_groups[0]
+    assert isinstance(agent.optimizer, torch.optim.RMSprop)
+    assert (group["lr"], group["momentum"], group["eps"], group["alpha"]) == (2.5e-4, 0.95, 0.01, 0.95)
+
+
+def test_every_config_field_has_help() -> None:
+    import dataclasses
+
+    assert all(f.metadata.get("help") for f in dataclasses.fields(DQNConfig))
+
+
+# ---------------------------------------------------------------------------------------- acting
+def test_act_single_and_batch_and_action_start() -> None:
+    env = CounterEnv()
+    env.action_space = gym.spaces.Discrete(3, start=-1)
+    agent = DQN(env, SMALL, seed=1)
+    obs = np.array([5.0, 2.0], dtype=np.float32)
+    action = agent.act(obs)
+    assert isinstance(action, int) and action in (-1, 0, 1)
+    assert action == int(np.argmax(agent.q_values(obs))) - 1
+    batch = np.stack([obs, obs + 1, obs - 3])
+    actions = agent.act(batch)
+    assert actions.shape == (3,) and actions[0] == action
+    explored = {agent.act(obs, greedy=False) for _ in range(400)}  # eval_epsilon = 0.05 of random actions
+    assert explored == {-1, 0, 1}
+    with pytest.raises(ValueError, match="does not fit the observation space"):
+        agent.act(np.zeros(5))
+
+
+def test_same_seed_same_network_and_global_rng_untouched() -> None:
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    a, b = DQN(gym.make("CartPole-v1"), SMALL, seed=7), DQN(gym.make("CartPole-v1"), SMALL, seed=7)
+    assert torch.rand(1) == before  # building the networks did not consume the global torch RNG
+    assert weights_equal(a, b)
+    assert not weights_equal(a, DQN(gym.make("CartPole-v1"), SMALL, seed=8))
+
+
+# ---------------------------------------------------------------------------------------- collection
+def stored_transitions(agent: DQN) -> tuple[np.ndarray, np.ndarray]:
+    """Every sampleable transition of the agent's buffer as (obs, next_obs)."""
+    buffer = agent.replay
+    low, high = buffer._windows()
+    envs, rows = [], []
+    for e in range(buffer.n_envs):
+        for j in range(low[e], high[e]):
+            if buffer.is_transition[e, j % buffer.rows]:
+                envs.append(e)
+                rows.append(j)
+    batch = buffer.gather(np.array(envs), np.array(rows))
+    return batch.obs, batch.next_obs
+
+
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep", "Disabled"])
+def test_vector_env_transitions_never_span_an_autoreset(mode: str) -> None:
+    venv = gym.vector.SyncVectorEnv([lambda: CounterEnv(truncate_at=5) for _ in range(3)],
+                                    autoreset_mode=gym.vector.AutoresetMode(mode))
+    agent = DQN(venv, dict(SMALL, learning_starts=50, train_freq=8), seed=0).train(venv, 400, progress=False)
+    assert 400 <= agent.env_steps < 403
+    obs, next_obs = stored_transitions(agent)
+    assert len(obs) == agent.env_steps  # every real step stored, NEXT_STEP's reset steps not
+    np.testing.assert_array_equal(next_obs[:, 0], obs[:, 0])
+    np.testing.assert_array_equal(next_obs[:, 1], obs[:, 1] + 1)
+    lengths = np.array([length for _, _, length in agent.episode_log])
+    returns = np.array([ret for _, ret, _ in agent.episode_log])
+    np.testing.assert_array_equal(returns, lengths * (lengths + 1) / 2)  # reward t at step t
+    assert lengths.max() == 5 and lengths.min() >= 3
+
+
+@pytest.mark.parametrize("mode", ["NextStep", "SameStep", "Disabled"])
+def test_vector_env_lost_lives_continue_the_game(mode: str) -> None:
+    venv = gym.vector.SyncVectorEnv([LivesEnv for _ in range(2)], autoreset_mode=gym.vector.AutoresetMode(mode))
+    agent = DQN(venv, dict(SMALL, learning_starts=1000), seed=0).train(venv, 60, progress=False)
+    _, next_obs = stored_transitions(agent)
+    assert set((next_obs[:, 1] // 100).astype(int)) == {0, 1, 2}
+
+
+def test_single_env_transitions_and_episode_log() -> None:
+    env = CounterEnv(truncate_at=5)
+    agent = DQN(env, SMALL, seed=0).train(env, 300, progress=False)
+    obs, next_obs = stored_transitions(agent)
+    assert len(obs) == 300
+    np.testing.assert_array_equal(next_obs[:, 1], obs[:, 1] + 1)
+    assert sum(length for _, _, length in agent.episode_log) + agent.episode_state.lengths[0] == 300
+
+
+def test_frame_stacked_env_is_detected_and_stored_once() -> None:
+    env = make_stacked(stack=4, length=6)
+    agent = DQN(env, dict(SMALL, learning_starts=40, train_freq=20, buffer_size=200), seed=0)
+    assert agent.frame_stack == 4 and agent.replay.frames.shape[2:] == (84, 84)
+    agent.train(env, 120, progress=False)
+    obs, next_obs = stored_transitions(agent)
+    np.testing.assert_array_equal(next_obs[:, :-1], obs[:, 1:])
+    np.testing.assert_array_equal(next_obs[:, -1, 0, 0], (obs[:, -1, 0, 0].astype(int) + 1) % 256)
+
+
+def test_a_lost_life_continues_the_game_and_resumes_exactly(tmp_path: Path) -> None:
+    """Atari-style episodes (info["game_over"] False at a life loss) continue the game after reset,
+    and a run interrupted in a later life resumes exactly (the replay spans the whole game)."""
+    config = dict(SMALL, learning_starts=20, train_freq=4, batch_size=8)
+    whole = DQN(LivesEnv(), config, seed=0).train(LivesEnv(), 100, progress=False)
+    obs, next_obs = stored_transitions(whole)
+    lives = (next_obs[:, 1] // 100).astype(int)
+    assert set(lives) == {0, 1, 2}  # later lives were played, not only the first of each game
+    assert len(np.unique(obs[:, 0])) == 100 // 12 + 1  # one tag per 12-step game
+    interrupted = DQN(LivesEnv(), config, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.train(LivesEnv(), 100, progress=False, callback=interrupt_at(42), checkpoint_path=tmp_path / "c.pt",
+                          checkpoint_replay=True)
+    assert interrupted.episode_state.actions.count(-1) == 1  # 43 = 3 games + a life lost + 3 steps
+    resumed = DQN.resume(tmp_path / "c.pt", LivesEnv(), progress=False)
+    assert weights_equal(resumed, whole) and resumed.episode_log == whole.episode_log
+
+
+def test_callback_stops_training() -> None:
+    env = gym.make("CartPole-v1")
+    agent = DQN(env, SMALL).train(env, 1000, progress=False, callback=lambda agent, step: step >= 300)
+    assert agent.env_steps == 300
+
+
+# ---------------------------------------------------------------------------------------- checkpoints
+def test_save_load_round_trip_acts_identically(tmp_path: Path) -> None:
+    env = gym.make("CartPole-v1")
+    agent = DQN(env, dict(SMALL, dueling=True, double_dqn=True), seed=2).train(env, 600, progress=False)
+    agent.save(tmp_path / "dqn.pt")
+    for loaded in (DQN.load(tmp_path / "dqn.pt"), load_agent(tmp_path / "dqn.pt", env)):
+        assert weights_equal(agent, loaded)
+        assert loaded.config == agent.config and loaded.env_steps == 600
+        obs = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+        np.testing.assert_array_equal(loaded.act(obs), agent.act(obs))
+    meta, payload = load_torch(tmp_path / "dqn.pt")
+    assert payload["replay"] is None and meta["algo"] == "dqn"
+
+
+def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path) -> None:
+    env = gym.make("CartPole-v1")
+    DQN(env, SMALL).save(tmp_path / "dqn.pt")
+    save_torch(tmp_path / "other.pt", "sb3-dqn", {}, {"weights": torch.zeros(2)})
+    with pytest.raises(CheckpointError, match="holds a 'sb3-dqn' agent, not 'dqn'"):
+        DQN.load(tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="was trained on observations Box"):
+        DQN.load(tmp_path / "dqn.pt", gym.make("Acrobot-v1"))
+    meta, payload = load_torch(tmp_path / "dqn.pt")
+    meta["config"]["hidden_sizes"] = [64, 64]  # weights of one shape, config of another
+    save_torch(tmp_path / "reshaped.pt", "dqn", {k: v for k, v in meta.items() if k not in ("format", "version", "algo")}, payload)
+    with pytest.raises(CheckpointError, match="q_network weights have shapes"):
+        DQN.load(tmp_path / "reshaped.pt")
+    (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable .pt agent checkpoint"):
+        DQN.load(tmp_path / "garbage.pt")
+
+
+def interrupt_at(step: int):
+    """A callback that presses Ctrl-C (SIGINT) once training reaches `step`."""
+    def callback(agent: DQN, env_steps: int) -> None:
+        if env_steps == step:
+            signal.raise_signal(signal.SIGINT)
+    return callback
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
+    """Ctrl-C at step 1500 of 3000 writes a checkpoint mid-episode; resuming it in a fresh agent and a
+    fresh env gives bit-identical networks, optimizer and episode log."""
+    uninterrupted = DQN(gym.make("CartPole-v1"), SMALL, seed=3).train(gym.make("CartPole-v1"), 3000, progress=False)
+    checkpoint = tmp_path / "run.pt"
+    agent = DQN(gym.make("CartPole-v1"), SMALL, seed=3)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(gym.make("CartPole-v1"), 3000, progress=False, callback=interrupt_at(1500),
+                    checkpoint_path=checkpoint, checkpoint_replay=True)
+    interrupted_at = load_torch(checkpoint)[1]["counters"]["env_steps"]
+    assert 1500 <= interrupted_at <= 1501 and agent.episode_state.lengths[0] > 0  # mid-episode
+    resumed = DQN.resume(checkpoint, gym.make("CartPole-v1"), progress=False)
+    assert resumed.env_steps == 3000
+    assert weights_equal(resumed, uninterrupted)
+    assert resumed.episode_log == uninterrupted.episode_log
+    for a, b in zip(resumed.optimizer.state_dict()["state"].values(), uninterrupted.optimizer.state_dict()["state"].values()):
+        assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
+    assert load_torch(checkpoint)[1]["counters"]["env_steps"] == 3000  # the final checkpoint
+
+
+def test_periodic_checkpoint_resumes_identically(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "run.pt"
+    copies: list[bytes] = []
+
+    def keep_copy(agent: DQN, step: int) -> None:
+        if step == 1000:
+            copies.append(checkpoint.read_bytes())
+
+    full = DQN(gym.make("CartPole-v1"), SMALL, seed=4).train(
+        gym.make("CartPole-v1"), 2000, progress=False, callback=keep_copy, checkpoint_path=checkpoint,
+        checkpoint_every=500, checkpoint_replay=True)
+    (tmp_path / "at1000.pt").write_bytes(copies[0])
+    resumed = DQN.resume(tmp_path / "at1000.pt", gym.make("CartPole-v1"), progress=False)
+    assert weights_equal(resumed, full)
+
+
+def test_two_train_calls_equal_one() -> None:
+    env = gym.make("CartPole-v1")
+    split = DQN(env, SMALL, seed=5)
+    split.train(env, 777, progress=False)
+    env.reset(seed=99)  # the env is disturbed in between (e.g. evaluated): the next call restores it
+    split.train(env, 1223, progress=False)
+    whole = DQN(gym.make("CartPole-v1"), SMALL, seed=5).train(gym.make("CartPole-v1"), 2000, progress=False)
+    assert weights_equal(split, whole)
+
+
+def test_resume_without_the_replay_buffer_continues(tmp_path: Path) -> None:
+    agent = DQN(gym.make("CartPole-v1"), SMALL, seed=6)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(600), checkpoint_path=tmp_path / "c.pt")
+    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
+    assert resumed.env_steps == 1000 and len(resumed.replay) == 1000 - 600 - 1
+
+
+class NanRewardAfter(gym.Wrapper):
+    def __init__(self, env: gym.Env, step: int) -> None:
+        super().__init__(env)
+        self.after, self.steps = step, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        return obs, float("nan") if self.steps > self.after else reward, terminated, truncated, info
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "run.pt"
+    env = NanRewardAfter(gym.make("CartPole-v1"), 700)
+    agent = DQN(env, SMALL, seed=0)
+    with pytest.raises(TrainingDivergedError, match="loss became nan at env step"):
+        agent.train(env, 2000, progress=False, checkpoint_path=checkpoint, checkpoint_every=500)
+    good = DQN.load(checkpoint)
+    assert good.env_steps == 500
+    assert all(torch.isfinite(p).all() for p in good.q_network.parameters())
+    with pytest.raises(TrainingDivergedError):
+        agent.save(tmp_path / "other.pt")  # nothing is written from a diverged agent
+
+
+# ---------------------------------------------------------------------------------------- logging
+def test_tensorboard_scalars(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    env = gym.make("CartPole-v1")
+    DQN(env, dict(SMALL, log_interval=100)).train(env, 1000, log_dir=tmp_path, progress=False)
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"episode/return", "train/loss", "train/q_values", "train/epsilon", "time/steps_per_second"} <= tags
+    epsilons = [event.value for event in events.Scalars("train/epsilon")]
+    assert epsilons[0] == 1.0 and epsilons[-1] == pytest.approx(0.05, abs=1e-3)
+
+
+# ---------------------------------------------------------------------------------------- command line
+CLI_SMALL = ["--device", "cpu", "--hidden-sizes", "32", "32", "--learning-starts", "200", "--train-freq", "16",
+             "--gradient-steps", "4", "--batch-size", "32", "--buffer-size", "5000", "--no-progress"]
+
+
+def test_cli_trains_saves_plots_and_evaluates(tmp_path: Path, capsys) -> None:
+    from agents.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "dqn", "--env", "CartPole-v1", "--seed", "1", "--steps", "600", "--out", str(out), *CLI_SMALL,
+                 "--double-dqn", "--max-grad-norm", "none", "--exploration", "linear:1:0.1:400"]) == 0
+    assert {"agent.pt", "checkpoint.pt", "config.json", "episodes.csv", "learning_curve.png", "tensorboard"} <= {p.name for p in out.iterdir()}
+    agent = DQN.load(out / "agent.pt")
+    assert agent.config.double_dqn and agent.config.max_grad_norm is None and agent.env_steps == 600
+    assert main(["evaluate", str(out / "agent.pt"), "--env", "CartPole-v1", "--episodes", "3"]) == 0
+    assert "dqn on CartPole-v1: mean return" in capsys.readouterr().out
+    assert main(["evaluate", str(out / "agent.pt"), "--env", "Acrobot-v1"]) == 2
+    assert "was trained on observations" in capsys.readouterr().err
+
+
+def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "agents", "train", "dqn", "--env", "CartPole-v1", "--steps", "20000", "--out", str(out),
+               "--checkpoint-every", "300", *CLI_SMALL, "--learning-starts", "100000"]  # acting only: fast
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert f"continue with: python -m agents resume {out / 'checkpoint.pt'} --env CartPole-v1" in err
+    stopped_at = load_torch(out / "checkpoint.pt")[1]["counters"]["env_steps"]
+    assert 300 <= stopped_at < 20000
+    resumed = subprocess.run([sys.executable, "-m", "agents", "resume", str(out / "checkpoint.pt"), "--env", "CartPole-v1",
+                              "--no-progress", "--eval-episodes", "2"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert DQN.load(out / "agent.pt").env_steps == 20000
+
+
+def test_a_learning_rate_that_ends_before_the_run_warns() -> None:
+    env = gym.make("CartPole-v1")
+    agent = DQN(env, dict(SMALL, learning_rate="linear:1e-3:0:300"))
+    with pytest.warns(UserWarning, match="reaches 0 before this run ends at env step 400"):
+        agent.train(env, 400, progress=False)
+    assert agent.optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_cuda_request_without_a_gpu_is_explained() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: device='cuda' is valid here")
+    with pytest.raises(ValueError, match="device='cuda' but torch sees no CUDA device"):
+        DQN(gym.make("CartPole-v1"), dict(SMALL, device="cuda"))
+
+
+def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
+    config = dict(SMALL, prioritized=True, n_step=3, priority_beta="linear:0.4:1:1000")
+    whole = DQN(gym.make("CartPole-v1"), config, seed=1).train(gym.make("CartPole-v1"), 1000, progress=False)
+    assert whole.replay.max_priority > 1.0  # priorities came from TD errors
+    agent = DQN(gym.make("CartPole-v1"), config, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(500),
+                    checkpoint_path=tmp_path / "c.pt", checkpoint_replay=True)
+    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
+    assert weights_equal(resumed, whole)
+    np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)

@@ -1,0 +1,115 @@
+"""DQN on the suite's envs and on Atari: it beats a random policy within a budget CI can afford.
+
+Budgets (env steps, fixed seeds; wall times on the shared 2-core machine):
+- gridworld-v0 (84x84x3 images, Nature CNN): 10,000 steps from 16 worlds at once, about 40 s;
+- snake-v0 with `obs_type="features"` (11 values, MLP): 10,000 steps, about 15 s;
+- Atari Pong through `make_atari_env` (4 x 84 x 84 frames): a 2,000-step smoke run, about 15 s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from agents.common.checkpoint import load_torch
+from agents.common.evaluation import evaluate
+from agents.dqn import DQN
+from agents.dqn.evaluation import evaluate_batched
+
+
+class RandomPolicy:
+    """Uniformly random actions, one per observation of a batch or for a single observation."""
+
+    def __init__(self, n_actions: int, seed: int = 0) -> None:
+        self.n_actions, self.rng = n_actions, np.random.default_rng(seed)
+
+    def act(self, obs: np.ndarray, greedy: bool = True):
+        return self.rng.integers(self.n_actions, size=len(obs)) if np.ndim(obs) > 3 else int(self.rng.integers(self.n_actions))
+
+
+@pytest.mark.slow
+@pytest.mark.learning
+def test_gridworld_images_dqn_beats_random() -> None:
+    import gym_gridworld  # noqa: F401  (registers gridworld-v0)
+
+    envs = gym.make_vec("gridworld-v0", 16)  # the native vector env: 16 worlds per step
+    config = dict(device="cpu", learning_starts=1000, train_freq=16, gradient_steps=1, batch_size=32,
+                  target_update_interval=400, exploration="linear:1:0.05:4000", learning_rate="1e-3", gamma=0.9,
+                  n_step=3, double_dqn=True, num_threads=1)
+    agent = DQN(envs, config, seed=0)
+    assert type(agent.q_network.encoder).__name__ == "NatureCNN"
+    agent.train(envs, 10_000, progress=False)
+    # the Nature evaluation policy (epsilon 0.05) against random actions, over the same 50 start states
+    dqn = evaluate_batched(agent, "gridworld-v0", 50, seed=1000, greedy=False).mean
+    random = evaluate_batched(RandomPolicy(4), "gridworld-v0", 50, seed=1000).mean
+    assert dqn >= random + 1.5 and dqn >= 2 * random, f"DQN {dqn:.2f} vs random {random:.2f} per 50-step episode"
+
+
+@pytest.mark.slow
+@pytest.mark.learning
+def test_snake_dqn_beats_random() -> None:
+    import gym_snake  # noqa: F401  (registers snake-v0)
+
+    env = gym.make("snake-v0", obs_type="features")
+    config = dict(device="cpu", hidden_sizes=(64, 64), learning_starts=500, train_freq=4, gradient_steps=1,
+                  batch_size=64, target_update_interval=250, exploration="linear:1:0.05:4000", learning_rate="1e-3",
+                  gamma=0.95, n_step=1, double_dqn=False)
+    agent = DQN(env, config, seed=0).train(env, 10_000, progress=False)
+    eval_env = gym.make("snake-v0", obs_type="features")
+    dqn = evaluate(agent, eval_env, 20, seed=1000)
+    random = evaluate(RandomPolicy(eval_env.action_space.n), eval_env, 20, seed=1000)
+    assert random.mean < 0  # a random snake mostly dies before eating
+    assert dqn.mean >= 5.0, f"DQN {dqn.mean:.2f} vs random {random.mean:.2f} per game"
+
+
+@pytest.mark.atari
+@pytest.mark.slow
+def test_atari_pong_smoke_run(tmp_path: Path) -> None:
+    """A short run on Pong through the Atari preprocessing: finite losses, frames stored once,
+    a checkpoint that loads and acts like the trained agent."""
+    from agents.wrappers.atari import make_atari_env
+
+    env = make_atari_env("PongNoFrameskip-v4")
+    config = dict(device="cpu", learning_starts=500, train_freq=8, gradient_steps=1, batch_size=32, buffer_size=5000,
+                  target_update_interval=500, exploration="linear:1:0.1:1500", learning_rate="1e-4", n_step=1,
+                  double_dqn=False, num_threads=1)
+    agent = DQN(env, config, seed=0)
+    assert agent.frame_stack == 4 and agent.replay.frames.shape[2:] == (84, 84)
+    assert agent.replay.nbytes <= 1.1 * 5000 * 84 * 84
+    agent.train(env, 2000, progress=False, log_dir=tmp_path / "tb", checkpoint_path=tmp_path / "pong.pt", checkpoint_replay=True)
+    assert agent.gradient_steps_done == (2000 - 504) // 8 + 1
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "tb"))
+    events.Reload()
+    losses = [event.value for event in events.Scalars("train/loss")]
+    assert losses and np.all(np.isfinite(losses))
+    loaded = DQN.load(tmp_path / "pong.pt", env)
+    assert load_torch(tmp_path / "pong.pt")[1]["replay"] is not None
+    obs, _ = env.reset(seed=5)
+    batch = np.stack([obs, obs[::-1].copy()])
+    np.testing.assert_array_equal(loaded.act(batch), agent.act(batch))
+    assert torch.equal(loaded.q_network.encoder.linear[0].weight, agent.q_network.encoder.linear[0].weight)
+    env.close()
+
+
+@pytest.mark.atari
+@pytest.mark.slow
+def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, capsys) -> None:
+    from agents.dqn.atari import main
+
+    out = tmp_path / "pong"
+    assert main(["--game", "PongNoFrameskip-v4", "--steps", "600", "--out", str(out), "--device", "cpu",
+                 "--learning-starts", "300", "--buffer-size", "2000", "--train-freq", "16", "--eval-episodes", "1",
+                 "--no-progress", "--num-threads", "1"]) == 0
+    assert {"agent.pt", "checkpoint.pt", "config.json", "tensorboard"} <= {p.name for p in out.iterdir()}
+    agent = DQN.load(out / "agent.pt")  # (no learning curve yet: a game of Pong outlasts 600 steps)
+    assert agent.env_steps == 600 and agent.config.target_update_interval == 1000 and agent.config.buffer_size == 2000
+    import re
+
+    score = re.search(r"whole games with epsilon 0.05: score (-?[\d.]+)", capsys.readouterr().out)
+    assert score and -21 <= float(score.group(1)) <= 21  # a whole game of Pong, not one life

@@ -1,0 +1,84 @@
+"""DQN Q-networks: picked from the observation space, preprocessing inside, dueling head."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from agents.dqn.networks import NatureCNN, make_q_network
+
+IMAGE = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+IMAGE_LAST = gym.spaces.Box(0, 255, (84, 84, 4), np.uint8)
+
+
+def test_vector_observations_get_an_mlp() -> None:
+    net = make_q_network(gym.spaces.Box(-1, 1, (4,), np.float32), 2, hidden_sizes=(32, 16))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in net.modules())
+    assert [m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)] == [32, 16, 2]
+    assert net(torch.zeros(5, 4)).shape == (5, 2)
+
+
+def test_images_get_the_nature_cnn_and_are_scaled_inside() -> None:
+    net = make_q_network(IMAGE, 6)
+    assert isinstance(net.encoder, NatureCNN)
+    obs = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    assert net(obs).shape == (3, 6)
+    expected = net.head(net.encoder(obs.float() / 255))
+    torch.testing.assert_close(net(obs), expected)
+
+
+def test_channels_last_images_give_the_same_q_values_as_channels_first() -> None:
+    first = make_q_network(IMAGE, 4)
+    last = make_q_network(IMAGE_LAST, 4)
+    last.load_state_dict(first.state_dict())
+    obs = torch.randint(0, 256, (2, 4, 84, 84), dtype=torch.uint8)
+    torch.testing.assert_close(last(obs.permute(0, 2, 3, 1).contiguous()), first(obs))
+
+
+def test_rgb_and_grayscale_images() -> None:
+    rgb = make_q_network(gym.spaces.Box(0, 255, (84, 84, 3), np.uint8), 4)
+    assert rgb.encoder.convolutions[0].in_channels == 3
+    assert rgb(torch.zeros(1, 84, 84, 3, dtype=torch.uint8)).shape == (1, 4)
+    gray = make_q_network(gym.spaces.Box(0, 255, (84, 84), np.uint8), 4)
+    assert gray(torch.zeros(2, 84, 84, dtype=torch.uint8)).shape == (2, 4)
+
+
+def test_small_images_fall_back_to_an_mlp_and_nature_cnn_refuses_them() -> None:
+    small = gym.spaces.Box(0, 255, (10, 10, 3), np.uint8)
+    net = make_q_network(small, 4, hidden_sizes=(8,))
+    assert net(torch.full((1, 10, 10, 3), 255, dtype=torch.uint8)).shape == (1, 4)
+    with pytest.raises(ValueError, match="at least 36x36"):
+        make_q_network(small, 4, network="nature-cnn")
+
+
+def test_discrete_observations_are_one_hot() -> None:
+    net = make_q_network(gym.spaces.Discrete(5, start=1), 3, hidden_sizes=())
+    weights = net.head.weight.detach()
+    q = net(torch.tensor([1, 5]))
+    torch.testing.assert_close(q, (weights[:, [0, 4]] + net.head.bias.detach()[:, None]).T)
+
+
+def test_dueling_head_combines_value_and_centred_advantages() -> None:
+    net = make_q_network(gym.spaces.Box(-1, 1, (3,), np.float32), 4, hidden_sizes=(8,), dueling=True)
+    x = torch.randn(6, 3)
+    features = net.encoder(x)
+    advantages = net.head(features)
+    q = net(x)
+    torch.testing.assert_close(q.mean(dim=1, keepdim=True), net.value(features))
+    torch.testing.assert_close(q - q.mean(dim=1, keepdim=True), advantages - advantages.mean(dim=1, keepdim=True))
+
+
+@pytest.mark.parametrize("space, name", [
+    (gym.spaces.Dict({"a": gym.spaces.Discrete(2)}), "Dict"),
+    (gym.spaces.Tuple((gym.spaces.Discrete(2),)), "Tuple"),
+])
+def test_unsupported_observation_spaces_are_named(space: gym.Space, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        make_q_network(space, 2)
+
+
+def test_unknown_network_kind() -> None:
+    with pytest.raises(ValueError, match="network must be one of"):
+        make_q_network(IMAGE, 2, network="resnet")
