@@ -1,5 +1,7 @@
-"""Command line: `python -m agents {train,evaluate,resume,solve,demo} ...` (`--help` on each).
+"""Command line: `python -m agents {train,evaluate,resume,solve,compare,demo} ...` (`--help` on each).
 
+    python -m agents demo                            # the quick comparison (= compare --preset quick)
+    python -m agents compare --envs CartPole-v1 --algos dqn sb3-dqn sb3-ppo --seeds 5 --steps 100000
     python -m agents train tabular-q --env mdp-v0 --seed 0 --steps 100000
     python -m agents train tabular-q --help          # every hyperparameter of the algorithm, as a flag
     python -m agents evaluate results/train/<run>/agent.npz --env mdp-v0 --episodes 100
@@ -14,12 +16,14 @@ import dataclasses
 import importlib
 import inspect
 import json
+import os
 import sys
 import time
 import typing
 from pathlib import Path
 from typing import Any, Sequence
 
+import gymnasium as gym
 import numpy as np
 
 from agents import base
@@ -150,27 +154,20 @@ def _supports_checkpoints(agent_class: type) -> bool:
 
 def _new_run_dir(out: Path | None, name: str) -> Path:
     """A fresh output folder: never reuses (and so never overwrites) an earlier run's folder."""
+    from agents.compare.runner import create_run_dir
+
     if out is None:
         out = DEFAULT_RESULTS / "train" / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}"
-    candidate, n = out, 1
-    while candidate.exists() and any(candidate.iterdir()):
-        candidate = out.with_name(f"{out.name}-{n}")
-        n += 1
-    try:
-        candidate.mkdir(parents=True, exist_ok=True)
-        probe = candidate / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise CliError(f"cannot write to output folder {candidate}: {error.strerror or error}") from error
-    return candidate
+    return create_run_dir(out)
 
 
 def run_train(algo: str, argv: Sequence[str]) -> int:
     args = _train_parser(algo).parse_args(argv)
     agent_class = base.get_agent_class(algo)
-    env = _make_env(args)
-    agent = base.make_agent(algo, env, config_overrides(args, agent_class.Config), seed=args.seed)
+    config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
+    n_envs = getattr(config, "n_envs", 1)  # algorithms that train on several env copies (SB3's PPO/A2C)
+    env = _make_env(args) if n_envs == 1 else gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
+    agent = base.make_agent(algo, env, config, seed=args.seed)
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
     atomic_write_json(run_dir / "config.json", {
         "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "wrap": [[n, k] for n, k in args.wrap],
@@ -278,12 +275,114 @@ def run_solve(argv: Sequence[str]) -> int:
     return 0
 
 
+COMPARE_EXAMPLES = """examples:
+  python -m agents compare --preset quick                 # what `make demo` runs (2 seeds, < 10 min on 2 cores)
+  python -m agents compare --preset full --workers 2      # the full comparison of benchmarks/RESULTS.md
+  python -m agents compare --envs CartPole-v1 mdp-v0 --algos sb3-dqn sb3-ppo --seeds 5 --steps 50000
+  python -m agents compare --config my_comparison.yml --backend ray --address auto
+  python -m agents compare --resume results/quick-20250101-120000   # re-run only unfinished jobs
+  python -m agents compare --extend results/quick-20250101-120000 --algos my-agent   # add an algorithm
+
+exit codes: 0 all jobs done; 1 some jobs failed (the report lists them); 2 bad arguments/config; 130 interrupted
+"""
+
+
+def _compare_parser(prog: str = "python -m agents compare") -> argparse.ArgumentParser:
+    from agents.compare.plan import PRESETS
+    from agents.compare.runner import BACKENDS
+
+    parser = argparse.ArgumentParser(
+        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=COMPARE_EXAMPLES,
+        description="Train every (env, algorithm, seed) job under one protocol, in parallel, and write a report "
+        "(tables with bootstrap CIs and IQM, learning curves) under results/.",
+    )
+    what = parser.add_argument_group("what to compare (a preset or config file, refined by the other flags)")
+    source = what.add_mutually_exclusive_group()
+    source.add_argument("--preset", choices=PRESETS, help="a built-in comparison (agents/compare/presets/<name>.yml)")
+    source.add_argument("--quick", action="store_const", dest="preset", const="quick", help="the same as --preset quick")
+    source.add_argument("--config", type=Path, help="a YAML file of the same form as the presets")
+    what.add_argument("--envs", nargs="+", metavar="ID", help=f"env ids or config labels (suite: {', '.join(SUITE_ENV_IDS)})")
+    what.add_argument("--algos", nargs="+", metavar="ALGO", help=f"algorithms: {', '.join(base.algorithm_names())}")
+    what.add_argument("--seeds", type=_positive_int, help="number of seeds (0..N-1)")
+    what.add_argument("--steps", type=_positive_int, help="training env steps per job, for every env")
+    what.add_argument("--eval-every", type=_positive_int, help="env steps between evaluations (default: steps / 10)")
+    what.add_argument("--eval-episodes", type=_positive_int, help="greedy episodes per evaluation (default: 10)")
+    what.add_argument("--hyperparams", type=Path, metavar="FILE", help="YAML {algo: {env: {hyperparameters: {...}}}} "
+                      "overriding agents/baselines/hyperparams/<algo>.yml")
+    how = parser.add_argument_group("how to run")
+    how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")
+    how.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
+    how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
+    how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
+    how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
+    how.add_argument("--resume", type=Path, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run")
+    how.add_argument("--extend", type=Path, metavar="RUN_DIR", help="add --algos (on all its envs, or --envs) to an "
+                     "earlier run, with its seeds, budgets and evaluation protocol")
+    how.add_argument("--report", type=Path, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
+    how.add_argument("--dry-run", action="store_true", help="check the plan and list its jobs without running them")
+    how.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _check_writable(out: Path) -> None:
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write to output folder {out}: {existing} is not a writable folder")
+
+
+def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> int:
+    from agents.baselines.per_env import read_yaml
+    from agents.compare import plan as planning
+    from agents.compare.report import write_report
+    from agents.compare.runner import default_run_dir, extend_comparison, resume_comparison, run_comparison
+
+    args = _compare_parser(prog).parse_args(argv)
+    if args.report is not None:
+        print(f"report: {write_report(args.report)}")
+        return 0
+    run_options = {"backend": args.backend, "workers": args.workers, "address": args.address, "threads": args.threads,
+                   "progress": not args.no_progress}
+    if args.extend is not None:
+        given = [flag for flag in ("preset", "config", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out", "resume")
+                 if getattr(args, flag) is not None]
+        if given or not args.algos:
+            raise CliError("--extend takes --algos (and optionally --envs); the rest comes from the run"
+                           + (f": drop {', '.join('--' + g.replace('_', '-') for g in given)}" if given else ""))
+        return extend_comparison(args.extend, args.algos, args.envs, command=["python", "-m", "agents", "compare", *argv],
+                                 **run_options)
+    if args.resume is not None:
+        given = [flag for flag in ("preset", "config", "envs", "algos", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out")
+                 if getattr(args, flag) is not None]
+        if given:
+            raise CliError(f"--resume re-runs the jobs stored in the run folder; drop {', '.join('--' + g.replace('_', '-') for g in given)}")
+        return resume_comparison(args.resume, **run_options)
+    if args.out is not None:
+        _check_writable(args.out)
+    raw = planning.load_plan_file(planning.preset_path(args.preset) if args.preset else args.config) if (args.preset or args.config) else {}
+    plan = planning.build_plan(
+        raw, envs=args.envs, algos=args.algos, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, hyperparams=read_yaml(args.hyperparams) if args.hyperparams else None,
+    )
+    jobs = planning.check_plan(plan)
+    if args.dry_run:
+        for job in jobs:
+            print(f"{job.name}: {job.steps:,} steps, eval every {job.eval_every:,} x {job.eval_episodes}, "
+                  f"hyperparameters {json.dumps(job.hyperparameters)}{', wrappers ' + json.dumps(job.wrappers) if job.wrappers else ''}")
+        print(f"{len(jobs)} jobs")
+        return 0
+    out = args.out or default_run_dir(plan.name)
+    _check_writable(out)
+    _, code = run_comparison(plan, jobs, out, command=["python", "-m", "agents", prog.split()[-1], *argv], **run_options)
+    return code
+
+
 def run_demo(argv: Sequence[str]) -> int:
-    """The README's main job. Until the comparison runner lands: solve mdp-v0 for two discounts."""
-    argparse.ArgumentParser(prog="python -m agents demo", description=run_demo.__doc__).parse_args(argv)
-    for gamma in (0.90, 0.95):
-        run_solve(["--env", "mdp-v0", "--gamma", str(gamma)])
-    return 0
+    """The README's main job: the quick comparison (`compare --preset quick`; takes compare's flags)."""
+    if "--preset" in argv or "--config" in argv:
+        raise CliError("demo runs the quick preset; use `python -m agents compare` for other presets or configs")
+    return run_compare(["--preset", "quick", *argv], prog="python -m agents demo")
 
 
 COMMANDS = {
@@ -291,7 +390,8 @@ COMMANDS = {
     "evaluate": "evaluate a saved agent: python -m agents evaluate CHECKPOINT --env ID",
     "resume": "finish an interrupted training run: python -m agents resume CHECKPOINT --env ID",
     "solve": "solve an env with a known model by value/policy iteration",
-    "demo": "the README's main job",
+    "compare": "compare algorithms across envs and seeds: python -m agents compare --preset quick",
+    "demo": "the README's main job: the quick comparison (compare --preset quick)",
 }
 
 
@@ -320,7 +420,7 @@ def dispatch(argv: Sequence[str]) -> int:
         if rest[0] not in base.ALGORITHMS:
             raise CliError(f"unknown algorithm {rest[0]!r}; known algorithms: {', '.join(base.algorithm_names())}")
         return run_train(rest[0], rest[1:])
-    return {"evaluate": run_evaluate, "resume": run_resume, "solve": run_solve, "demo": run_demo}[command](rest)
+    return {"evaluate": run_evaluate, "resume": run_resume, "solve": run_solve, "compare": run_compare, "demo": run_demo}[command](rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,93 @@
+"""The uniform random policy as an `Agent` (`random`): the floor every learner must clear.
+
+It learns nothing, but `train` still plays its `total_steps` env steps (so the comparison runner
+evaluates it at the same points and reports its speed like any other algorithm), and `act` draws
+from the action space, only among the allowed actions when the env gives an action mask.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from agents.base import Agent, Callback
+from agents.common.checkpoint import load_npz, save_npz
+from agents.common.logging import TrainLogger
+
+
+@dataclass
+class RandomConfig:
+    """The random policy has no hyperparameters."""
+
+
+class RandomAgent(Agent):
+    """Uniformly random actions, `random`.
+
+    ## Acting
+    `act(obs)` samples the action space (seeded by the agent's seed); `act(obs, action_mask=m)`
+    samples only actions with `m[a] == 1`. `greedy` is ignored: the policy is random either way.
+
+    ## Training
+    Plays `total_steps` steps of a single env (reset with the agent's seed first), recording
+    episodes in `episode_log`; nothing is learned.
+    """
+
+    algo = "random"
+    Config = RandomConfig
+    uses_action_mask: ClassVar[bool] = True
+
+    def __init__(self, env: gym.Env, config: Any = None, *, seed: int = 0) -> None:
+        super().__init__(env, config, seed=seed)
+        self._sampler = copy.deepcopy(self.action_space)
+        self._sampler.seed(seed)
+
+    def act(self, obs: Any, *, greedy: bool = True, action_mask: Any = None) -> Any:
+        if action_mask is not None and isinstance(self._sampler, gym.spaces.Discrete):
+            return int(self._sampler.sample(mask=np.asarray(action_mask, dtype=np.int8)))
+        action = self._sampler.sample()
+        return int(action) if isinstance(self._sampler, gym.spaces.Discrete) else action
+
+    def train(
+        self,
+        env: gym.Env,
+        total_steps: int,
+        *,
+        callback: Callback | None = None,
+        log_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> "RandomAgent":
+        if isinstance(env, gym.vector.VectorEnv):
+            raise ValueError("the random agent plays a single env; pass gym.make(id), not a vector env")
+        if not isinstance(total_steps, (int, np.integer)) or total_steps <= 0:
+            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        with TrainLogger(total_steps, log_dir, progress=progress, desc=self.algo) as logger:
+            obs, info = env.reset(seed=self.seed)
+            episode_return, length = 0.0, 0
+            for step in range(1, total_steps + 1):
+                obs, reward, terminated, truncated, info = env.step(self.act(obs, action_mask=info.get("action_mask")))
+                episode_return += float(reward)
+                length += 1
+                logger.step()
+                if terminated or truncated:
+                    logger.episode(step, episode_return, length)
+                    self.episode_log.append((step, episode_return, length))
+                    obs, info = env.reset()
+                    episode_return, length = 0.0, 0
+                if callback is not None and callback(self, step):
+                    break
+        return self
+
+    def save(self, path: str | Path) -> None:
+        save_npz(path, self.algo, {"seed": self.seed}, {})
+
+    @classmethod
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> "RandomAgent":
+        meta, _ = load_npz(path, expected_algo=cls.algo)
+        if env is None:
+            raise ValueError("the random agent needs the env to know its action space: load(path, env)")
+        return cls(env, seed=int(meta.get("seed", 0)))

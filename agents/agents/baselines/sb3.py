@@ -1,0 +1,488 @@
+"""Stable-Baselines3 baselines as `Agent`s: `sb3-dqn`, `sb3-ppo`, `sb3-a2c` and `sb3-maskable-ppo`.
+
+Thin adapters: each one builds the SB3 (or sb3-contrib) model from a `Config` dataclass whose
+fields are the SB3 constructor arguments of the same name, with SB3's own defaults (a test checks
+them against SB3's signatures), plus four fields of ours:
+
+- `policy`: `"auto"` picks `CnnPolicy` for uint8 images of at least 36x36 pixels (the smallest the
+  Nature CNN accepts), `MultiInputPolicy` for `Dict` observations and `MlpPolicy` otherwise;
+- `net_arch` / `activation`: the hidden layers (for PPO/A2C: of the actor and of the critic each);
+- `lr_schedule` (and PPO's `clip_range_schedule`): `"constant"` or `"linear"` (decay to 0 over
+  training, rl-zoo3's `lin_<value>`);
+- `n_envs`: how many env copies the agent trains on. `train` takes a `gym.Env` (n_envs = 1) or a
+  `gymnasium.vector.SyncVectorEnv` of `n_envs` copies; its sub-envs go into SB3's `DummyVecEnv`
+  (each wrapped in SB3's `Monitor` for SB3's own episode statistics), so SB3 steps exactly the envs
+  our agents would get.
+
+Per-env hyperparameters (rl-zoo3's where it has the env) are in `baselines/hyperparams/<algo>.yml`;
+the comparison runner applies them (`agents.baselines.per_env`).
+
+Training budget: `train(env, total_steps)` stops after exactly `total_steps` env steps (rounded up
+to a whole vector step): SB3's `learn` alone would finish PPO's last rollout and overshoot by up to
+`n_steps * n_envs` steps, which would give it more experience than the algorithms it is compared to.
+
+Masking: `sb3-maskable-ppo` trains with the env's `action_masks()` (sb3-contrib's protocol, which
+`mdp-v0` implements) and acts with `act(obs, action_mask=info["action_mask"])`;
+`agents.common.evaluation.evaluate` passes the mask to agents whose `uses_action_mask` is true.
+
+Saving and loading: SB3's own `model.save()` writes a zip whose `data` entry `model.load()`
+unpickles with cloudpickle, so loading such a file can run any code it carries. Our checkpoints
+never unpickle: `save` writes the policy's `state_dict` (tensors), the hyperparameters (our Config,
+plain values) and the observation/action spaces (plain values and tensors) with
+`agents.common.checkpoint.save_torch`; `load` reads them with `torch.load(..., weights_only=True)`,
+rebuilds the SB3 model from the config and the spaces and loads the `state_dict` into it. Not
+saved: the optimizer state, the replay/rollout buffer and the step counters. A loaded agent acts
+exactly as the saved one did and can train further, but continued training is not bit-identical to
+an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import gymnasium as gym
+import numpy as np
+import stable_baselines3
+import torch
+import torch.nn as nn
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from agents.base import Agent, Callback, make_config
+from agents.common.checkpoint import CheckpointError, load_torch, save_torch
+from agents.common.logging import TrainLogger
+
+ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
+SCHEDULES = ("constant", "linear")
+POLICIES = ("auto", "MlpPolicy", "CnnPolicy", "MultiInputPolicy")
+NATURE_CNN_MIN_SIDE = 36  # 8x8 stride 4, 4x4 stride 2, 3x3 stride 1 need at least 36 pixels
+
+HELP = {
+    "policy": f"SB3 policy, one of {POLICIES}; auto: CnnPolicy for uint8 images >= 36x36, "
+    "MultiInputPolicy for Dict observations, MlpPolicy otherwise",
+    "net_arch": "hidden layer sizes (for PPO/A2C: of the actor and of the critic each)",
+    "activation": f"hidden layer activation, one of {ACTIVATIONS}",
+    "learning_rate": "optimizer learning rate (the start value when lr_schedule is linear)",
+    "lr_schedule": f"learning rate schedule, one of {SCHEDULES} (linear: decay to 0, rl-zoo3's lin_)",
+    "gamma": "discount factor",
+    "n_envs": "env copies trained on in parallel (a SyncVectorEnv of n_envs copies)",
+    "max_grad_norm": "gradient norm clipping",
+    "device": "torch device: auto, cpu or cuda",
+    "buffer_size": "replay buffer capacity in transitions",
+    "learning_starts": "env steps of random actions before learning starts",
+    "batch_size": "minibatch size",
+    "tau": "target network soft update coefficient (1.0: hard update)",
+    "train_freq": "env steps between two training phases",
+    "gradient_steps": "gradient steps per training phase (-1: as many as env steps collected)",
+    "n_steps": "steps per env per rollout (DQN: n-step return length)",
+    "target_update_interval": "env steps between target network updates",
+    "exploration_fraction": "fraction of training over which epsilon decays",
+    "exploration_steps": "env steps over which epsilon decays; overrides exploration_fraction (rl-zoo3's fraction "
+    "x its n_timesteps), so the schedule does not depend on the budget",
+    "exploration_initial_eps": "initial epsilon",
+    "exploration_final_eps": "final epsilon",
+    "n_epochs": "passes over each rollout",
+    "gae_lambda": "GAE lambda",
+    "clip_range": "PPO clipping parameter (the start value when clip_range_schedule is linear)",
+    "clip_range_schedule": f"clip range schedule, one of {SCHEDULES}",
+    "normalize_advantage": "normalize advantages per minibatch",
+    "ent_coef": "entropy bonus coefficient",
+    "vf_coef": "value loss coefficient",
+    "rms_prop_eps": "RMSprop epsilon",
+    "use_rms_prop": "RMSprop (True) or Adam (False)",
+}
+
+
+def hp(default: Any, name: str) -> Any:
+    """A Config field with its default and the help text shared by every adapter."""
+    return field(default=default, metadata={"help": HELP[name]})
+
+
+# Fields checked by `check_config`, by rule.
+_POSITIVE_INTS = {"n_envs", "buffer_size", "batch_size", "train_freq", "n_steps", "target_update_interval", "n_epochs"}
+_POSITIVE_OR_NONE = {"exploration_steps"}
+_NON_NEGATIVE = {"learning_starts", "ent_coef", "vf_coef"}
+_POSITIVE = {"learning_rate", "max_grad_norm", "clip_range", "rms_prop_eps"}
+_UNIT_INTERVAL = {"gamma", "tau", "gae_lambda", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps"}
+_CHOICES = {"policy": POLICIES, "activation": ACTIVATIONS, "lr_schedule": SCHEDULES, "clip_range_schedule": SCHEDULES}
+
+
+def check_config(config: Any) -> None:
+    """Raise a ValueError naming the field and what is allowed for the first invalid value."""
+    for name, value in dataclasses.asdict(config).items():
+        if name in _POSITIVE_INTS and not (isinstance(value, int) and value > 0):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if name in _POSITIVE_OR_NONE and value is not None and not (isinstance(value, int) and value > 0):
+            raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if name in _NON_NEGATIVE and not value >= 0:
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
+        if name in _POSITIVE and not value > 0:
+            raise ValueError(f"{name} must be > 0, got {value!r}")
+        if name in _UNIT_INTERVAL and not 0 <= value <= 1:
+            raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+        if name in _CHOICES and value not in _CHOICES[name]:
+            raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+    if hasattr(config, "gradient_steps") and (config.gradient_steps == 0 or config.gradient_steps < -1):
+            raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
+    if not config.net_arch or any(not isinstance(n, int) or n <= 0 for n in config.net_arch):
+        raise ValueError(f"net_arch must be one or more positive layer sizes, got {config.net_arch!r}")
+
+
+@dataclass
+class SB3Config:
+    """The fields every adapter has (subclasses override the defaults that differ)."""
+
+    policy: str = hp("auto", "policy")
+    net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
+    activation: str = hp("tanh", "activation")
+    learning_rate: float = hp(3e-4, "learning_rate")
+    lr_schedule: str = hp("constant", "lr_schedule")
+    gamma: float = hp(0.99, "gamma")
+    max_grad_norm: float = hp(0.5, "max_grad_norm")
+    n_envs: int = hp(1, "n_envs")
+    device: str = hp("auto", "device")
+
+    def __post_init__(self) -> None:
+        self.net_arch = tuple(self.net_arch)  # a list from JSON/YAML
+        check_config(self)
+
+
+@dataclass
+class DQNConfig(SB3Config):
+    """Hyperparameters of `sb3-dqn` (SB3's DQN; defaults are SB3's)."""
+
+    activation: str = hp("relu", "activation")
+    learning_rate: float = hp(1e-4, "learning_rate")
+    max_grad_norm: float = hp(10.0, "max_grad_norm")
+    buffer_size: int = hp(1_000_000, "buffer_size")
+    learning_starts: int = hp(100, "learning_starts")
+    batch_size: int = hp(32, "batch_size")
+    tau: float = hp(1.0, "tau")
+    train_freq: int = hp(4, "train_freq")
+    gradient_steps: int = hp(1, "gradient_steps")
+    n_steps: int = hp(1, "n_steps")
+    target_update_interval: int = hp(10_000, "target_update_interval")
+    exploration_fraction: float = hp(0.1, "exploration_fraction")
+    exploration_steps: int | None = hp(None, "exploration_steps")
+    exploration_initial_eps: float = hp(1.0, "exploration_initial_eps")
+    exploration_final_eps: float = hp(0.05, "exploration_final_eps")
+
+
+@dataclass
+class PPOConfig(SB3Config):
+    """Hyperparameters of `sb3-ppo` and `sb3-maskable-ppo` (defaults are SB3's)."""
+
+    n_steps: int = hp(2048, "n_steps")
+    batch_size: int = hp(64, "batch_size")
+    n_epochs: int = hp(10, "n_epochs")
+    gae_lambda: float = hp(0.95, "gae_lambda")
+    clip_range: float = hp(0.2, "clip_range")
+    clip_range_schedule: str = hp("constant", "clip_range_schedule")
+    normalize_advantage: bool = hp(True, "normalize_advantage")
+    ent_coef: float = hp(0.0, "ent_coef")
+    vf_coef: float = hp(0.5, "vf_coef")
+
+
+@dataclass
+class A2CConfig(SB3Config):
+    """Hyperparameters of `sb3-a2c` (defaults are SB3's)."""
+
+    learning_rate: float = hp(7e-4, "learning_rate")
+    n_steps: int = hp(5, "n_steps")
+    gae_lambda: float = hp(1.0, "gae_lambda")
+    ent_coef: float = hp(0.0, "ent_coef")
+    vf_coef: float = hp(0.5, "vf_coef")
+    rms_prop_eps: float = hp(1e-5, "rms_prop_eps")
+    use_rms_prop: bool = hp(True, "use_rms_prop")
+    normalize_advantage: bool = hp(False, "normalize_advantage")
+
+
+# ----------------------------------------------------------------------------- spaces
+def space_to_dict(space: spaces.Space) -> dict[str, Any]:
+    """A space as plain values and tensors, loadable with `torch.load(weights_only=True)`."""
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "low": torch.from_numpy(np.array(space.low)), "high": torch.from_numpy(np.array(space.high)),
+                "dtype": np.dtype(space.dtype).name}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": torch.from_numpy(np.array(space.nvec, dtype=np.int64))}
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": list(np.atleast_1d(space.n).tolist())}
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict", "spaces": {key: space_to_dict(sub) for key, sub in space.spaces.items()}}
+    raise ValueError(f"cannot save an agent for the space {space}: supported are Discrete, Box, MultiDiscrete, MultiBinary, Dict")
+
+
+def space_from_dict(data: dict[str, Any]) -> spaces.Space:
+    kind = data["type"]
+    if kind == "Discrete":
+        return spaces.Discrete(data["n"], start=data["start"])
+    if kind == "Box":
+        dtype = np.dtype(data["dtype"])
+        return spaces.Box(data["low"].numpy().astype(dtype), data["high"].numpy().astype(dtype), dtype=dtype)
+    if kind == "MultiDiscrete":
+        return spaces.MultiDiscrete(data["nvec"].numpy())
+    if kind == "MultiBinary":
+        n = data["n"]
+        return spaces.MultiBinary(n[0] if len(n) == 1 else n)
+    if kind == "Dict":
+        return spaces.Dict({key: space_from_dict(sub) for key, sub in data["spaces"].items()})
+    raise ValueError(f"unknown space type {kind!r}")
+
+
+class _SpacesOnlyEnv(gym.Env):
+    """Stands in for an env when a model is built from spaces alone (at construction and `load`)."""
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
+        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")
+
+    def step(self, action: Any) -> Any:
+        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")
+
+
+def sub_envs(env: gym.Env | gym.vector.VectorEnv) -> list[gym.Env]:
+    """The single envs an SB3 DummyVecEnv will step: the env itself or a SyncVectorEnv's sub-envs."""
+    if isinstance(env, gym.vector.SyncVectorEnv):
+        return list(env.envs)
+    if isinstance(env, gym.vector.VectorEnv):
+        raise ValueError(
+            f"SB3 baselines train on a gym.Env or a gymnasium.vector.SyncVectorEnv, got {type(env).__name__}; "
+            "use gym.make_vec(id, n, vectorization_mode='sync')"
+        )
+    return [env]
+
+
+def default_policy(observation_space: spaces.Space) -> str:
+    if isinstance(observation_space, spaces.Dict):
+        return "MultiInputPolicy"
+    if is_image_space(observation_space) and sorted(observation_space.shape)[1] >= NATURE_CNN_MIN_SIDE:
+        return "CnnPolicy"
+    return "MlpPolicy"
+
+
+def _schedule(value: float, kind: str) -> float | Callable[[float], float]:
+    if kind == "constant":
+        return value
+    return LinearSchedule(start=value, end=0.0, end_fraction=1.0)
+
+
+# ----------------------------------------------------------------------------- the adapter
+class SB3Agent(Agent):
+    """An SB3 algorithm behind the `Agent` interface (see the module docstring)."""
+
+    checkpoint_suffix: ClassVar[str] = ".pt"
+    sb3_class_path: ClassVar[str]  # "module:Class"
+    supported_actions: ClassVar[tuple[type, ...]] = (spaces.Discrete, spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)
+    uses_action_mask: ClassVar[bool] = False
+
+    def __init__(self, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0) -> None:
+        super().__init__(env, config, seed=seed)
+        self._check_spaces()
+        if not isinstance(env, _SpacesOnlyEnv):
+            self._check_env(sub_envs(env))
+        self.model = self._build_model()
+
+    # --------------------------------------------------------------- building
+    @classmethod
+    def sb3_class(cls) -> type:
+        module, name = cls.sb3_class_path.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def _check_spaces(self) -> None:
+        if not isinstance(self.action_space, self.supported_actions):
+            names = ", ".join(t.__name__ for t in self.supported_actions)
+            raise ValueError(f"{self.algo} needs a {names} action space, got {self.action_space}")
+        supported_obs = (spaces.Discrete, spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary, spaces.Dict)
+        if not isinstance(self.observation_space, supported_obs):
+            raise ValueError(f"{self.algo} cannot read observations from {self.observation_space}")
+
+    def _check_env(self, envs: list[gym.Env]) -> None:
+        """Checks of the env beyond its spaces (masking support); called before training."""
+
+    def _sb3_kwargs(self) -> dict[str, Any]:
+        config = self.config
+        accepted = inspect.signature(self.sb3_class()).parameters
+        kwargs = {name: value for name, value in dataclasses.asdict(config).items() if name in accepted}
+        kwargs["learning_rate"] = _schedule(config.learning_rate, config.lr_schedule)
+        if "clip_range" in kwargs:
+            kwargs["clip_range"] = _schedule(config.clip_range, config.clip_range_schedule)
+        activation = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}[config.activation]
+        kwargs["policy_kwargs"] = {"net_arch": list(config.net_arch), "activation_fn": activation}
+        kwargs["policy"] = default_policy(self.observation_space) if config.policy == "auto" else config.policy
+        return kwargs
+
+    def _build_model(self) -> Any:
+        placeholder = DummyVecEnv(
+            [lambda: _SpacesOnlyEnv(self.observation_space, self.action_space)] * self.config.n_envs
+        )
+        return self.sb3_class()(env=placeholder, seed=self.seed, verbose=0, **self._sb3_kwargs())
+
+    # --------------------------------------------------------------- Agent API
+    def train(
+        self,
+        env: gym.Env | gym.vector.VectorEnv,
+        total_steps: int,
+        *,
+        callback: Callback | None = None,
+        log_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> "SB3Agent":
+        if not isinstance(total_steps, (int, np.integer)) or total_steps <= 0:
+            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
+        envs = sub_envs(env)
+        if len(envs) != self.config.n_envs:
+            raise ValueError(
+                f"{self.algo} is configured with n_envs={self.config.n_envs} but train() got {len(envs)} env(s); "
+                f"pass a SyncVectorEnv of {self.config.n_envs} copies (gym.make_vec(id, {self.config.n_envs}, "
+                "vectorization_mode='sync')) or set n_envs"
+            )
+        self._check_env(envs)
+        vec_env = DummyVecEnv([lambda e=e: Monitor(e) for e in envs])
+        vec_env.seed(self.seed)  # the first reset seeds sub-env i with seed + i, like gym.make_vec
+        self.model.set_env(vec_env, force_reset=True)
+        self._budget_dependent_schedules(int(total_steps))
+        self.model.set_logger(configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else []))
+        with TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger:
+            bridge = _CallbackBridge(self, logger, callback, int(total_steps))
+            self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=True, progress_bar=False)
+        return self
+
+    def _budget_dependent_schedules(self, total_steps: int) -> None:
+        """Schedules given in env steps, turned into SB3's fractions of this training run."""
+
+    def act(self, obs: Any, *, greedy: bool = True, action_mask: Any = None) -> Any:
+        action, _ = self.model.predict(obs, deterministic=greedy, **self._predict_kwargs(action_mask))
+        if isinstance(self.action_space, spaces.Discrete) and np.ndim(action) == 0:
+            return int(action)
+        return action
+
+    def _predict_kwargs(self, action_mask: Any) -> dict[str, Any]:
+        return {}
+
+    def save(self, path: str | Path) -> None:
+        meta = {"seed": self.seed, "hyperparameters": self.hyperparameters(), "sb3_version": stable_baselines3.__version__}
+        payload = {
+            "policy": self.model.policy.state_dict(),
+            "observation_space": space_to_dict(self.observation_space),
+            "action_space": space_to_dict(self.action_space),
+        }
+        save_torch(path, self.algo, meta, payload)
+
+    @classmethod
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> "SB3Agent":
+        meta, payload = load_torch(path, expected_algo=cls.algo)
+        try:
+            observation_space = space_from_dict(payload["observation_space"])
+            action_space = space_from_dict(payload["action_space"])
+            config = make_config(cls, meta["hyperparameters"])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise CheckpointError(f"{path}: incomplete {cls.algo} checkpoint ({error})") from error
+        if env is not None:
+            env_spaces = (getattr(env, "single_observation_space", env.observation_space),
+                          getattr(env, "single_action_space", env.action_space))
+            if env_spaces != (observation_space, action_space):
+                raise ValueError(
+                    f"{path} was trained on observation space {observation_space} and action space {action_space}; "
+                    f"the env has {env_spaces[0]} and {env_spaces[1]}"
+                )
+        agent = cls(_SpacesOnlyEnv(observation_space, action_space), config, seed=meta.get("seed", 0))
+        try:
+            agent.model.policy.load_state_dict(payload["policy"])
+        except (KeyError, RuntimeError) as error:
+            raise CheckpointError(f"{path}: the saved network does not fit {cls.algo} with these hyperparameters ({error})") from error
+        return agent
+
+
+class _CallbackBridge(BaseCallback):
+    """Records episodes, drives our progress bar/TensorBoard logger, calls the user's
+    `callback(agent, env_steps)` and stops SB3 at exactly `total_steps` env steps."""
+
+    def __init__(self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int) -> None:
+        super().__init__()
+        self.agent, self.train_logger, self.user_callback, self.total_steps = agent, logger, callback, total_steps
+
+    def _on_step(self) -> bool:
+        steps = self.model.num_timesteps
+        for info in self.locals["infos"]:
+            episode = info.get("episode")
+            if episode is not None:
+                self.train_logger.episode(steps, episode["r"], episode["l"])
+                self.agent.episode_log.append((steps, float(episode["r"]), int(episode["l"])))
+        self.train_logger.step(self.model.n_envs)
+        stop = bool(self.user_callback(self.agent, steps)) if self.user_callback is not None else False
+        return not stop and steps < self.total_steps
+
+
+class SB3DQN(SB3Agent):
+    """Stable-Baselines3's DQN (Mnih et al. 2015), `sb3-dqn`. Discrete actions only."""
+
+    algo = "sb3-dqn"
+    Config = DQNConfig
+    sb3_class_path = "stable_baselines3:DQN"
+    supported_actions = (spaces.Discrete,)
+
+    def _budget_dependent_schedules(self, total_steps: int) -> None:
+        config = self.config
+        if config.exploration_steps is not None:
+            fraction = min(1.0, config.exploration_steps / total_steps)
+            self.model.exploration_schedule = LinearSchedule(config.exploration_initial_eps, config.exploration_final_eps, fraction)
+
+
+class SB3PPO(SB3Agent):
+    """Stable-Baselines3's PPO (Schulman et al. 2017), `sb3-ppo`."""
+
+    algo = "sb3-ppo"
+    Config = PPOConfig
+    sb3_class_path = "stable_baselines3:PPO"
+
+
+class SB3A2C(SB3Agent):
+    """Stable-Baselines3's A2C (Mnih et al. 2016), `sb3-a2c`."""
+
+    algo = "sb3-a2c"
+    Config = A2CConfig
+    sb3_class_path = "stable_baselines3:A2C"
+
+
+class SB3MaskablePPO(SB3Agent):
+    """sb3-contrib's MaskablePPO, `sb3-maskable-ppo`: PPO that never samples a masked action.
+
+    Needs an env with an `action_masks()` method (sb3-contrib's protocol; `mdp-v0` has one).
+    """
+
+    algo = "sb3-maskable-ppo"
+    Config = PPOConfig
+    sb3_class_path = "sb3_contrib:MaskablePPO"
+    supported_actions = (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+    uses_action_mask = True
+
+    def _check_env(self, envs: list[gym.Env]) -> None:
+        for env in envs:
+            try:
+                env.get_wrapper_attr("action_masks")
+            except AttributeError:
+                name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+                raise ValueError(
+                    f"{self.algo} needs an env with action masks (an action_masks() method, as mdp-v0 has); "
+                    f"{name} has none: use sb3-ppo instead"
+                ) from None
+
+    def _predict_kwargs(self, action_mask: Any) -> dict[str, Any]:
+        return {"action_masks": None if action_mask is None else np.asarray(action_mask, dtype=bool)}
