@@ -183,3 +183,17 @@ def test_every_baseline_builds_on_every_env_of_the_suite() -> None:
     jobs = check_plan(build_plan({}, envs=list(SUITE_ENV_IDS), algos=["sb3-dqn", "sb3-ppo", "sb3-a2c", "random"], steps=100))
     assert {job.env_id for job in jobs} == set(SUITE_ENV_IDS)
     assert len(check_plan(build_plan({}, envs=["mdp-v0"], algos=["sb3-maskable-ppo"], steps=100))) == 1
+
+
+def test_builtin_algorithms_keep_their_colour_across_reports() -> None:
+    from types import SimpleNamespace
+
+    from agents.compare.report import algo_colors
+
+    def report(*names: str) -> list:
+        return [SimpleNamespace(algos=[SimpleNamespace(algo=name) for name in names])]
+
+    one = algo_colors(report("dqn", "sb3-ppo", "random"))
+    other = algo_colors(report("random", "my-agent", "tabular-q", "sb3-ppo", "dqn", "your-agent"))
+    assert all(one[name] == other[name] for name in one)
+    assert len(set(other.values())) == len(other)  # new algorithms take free colours

@@ -216,12 +216,24 @@ def _save(fig: Any, path: Path) -> None:
     plt.close(fig)
 
 
+# tab10 slots of the built-in algorithms: the same colour in every report (random is grey)
+FIXED_COLOR_SLOTS = {"tabular-q": 0, "dqn": 1, "sb3-dqn": 2, "sb3-ppo": 3, "sb3-a2c": 4, "sb3-maskable-ppo": 5,
+                     "sarsa": 6, "random": 7, "expected-sarsa": 8, "double-q": 9}
+
+
 def algo_colors(results: list[EnvResult]) -> dict[str, Any]:
-    """One colour per algorithm for the whole report, so a curve and its dots match across plots."""
+    """One colour per algorithm for the whole report, so a curve and its dots match across plots; the
+    built-in algorithms keep theirs from report to report, others take the free slots in order."""
     import matplotlib.pyplot as plt
 
+    palette = plt.get_cmap("tab10")
     names = list(dict.fromkeys(a.algo for env in results for a in env.algos))
-    return {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
+    taken = {FIXED_COLOR_SLOTS[name] for name in names if name in FIXED_COLOR_SLOTS}
+    free = [slot for slot in range(10) if slot not in taken] or list(range(10))
+    others = [name for name in names if name not in FIXED_COLOR_SLOTS]
+    slots = {**{name: free[i % len(free)] for i, name in enumerate(others)},
+             **{name: FIXED_COLOR_SLOTS[name] for name in names if name in FIXED_COLOR_SLOTS}}
+    return {name: palette(slots[name]) for name in names}
 
 
 def _reference_lines(ax: Any, reference: Reference | None) -> None:
