@@ -13,6 +13,8 @@ from agents.common.envs import check_env_id, make_env
 from agents.common.evaluation import evaluate
 from agents.common.plots import moving_average
 from agents.common.schedules import Constant, Exponential, Linear, parse_schedule
+from agents.common.spaces import space_from_dict, space_to_dict
+from gymnasium import spaces
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path) -> None:
@@ -104,3 +106,33 @@ def test_evaluate_is_reproducible_per_seed() -> None:
 
 def test_moving_average() -> None:
     np.testing.assert_allclose(moving_average(np.array([1, 2, 3, 4]), 2), [1, 1.5, 2.5, 3.5])
+
+
+SPACES = [
+    spaces.Discrete(7, start=3),
+    spaces.MultiDiscrete([[2, 3], [4, 5]], start=[[0, 1], [2, 3]]),
+    spaces.MultiBinary(4),
+    spaces.MultiBinary([4, 3, 3]),
+    spaces.Box(0, 255, (84, 84, 4), np.uint8),
+    spaces.Box(np.array([-4.8, -np.inf, -0.42, -np.inf], np.float32), np.array([4.8, np.inf, 0.42, np.inf], np.float32)),
+    spaces.Tuple([spaces.Discrete(3), spaces.MultiDiscrete([2, 2])]),
+    spaces.Dict({"image": spaces.Box(0, 1, (2, 2), np.float32), "mask": spaces.MultiBinary(3)}),
+]
+
+
+@pytest.mark.parametrize("space", SPACES, ids=lambda s: type(s).__name__)
+def test_spaces_round_trip_through_json_and_weights_only_torch(space, tmp_path) -> None:
+    description = space_to_dict(space)
+    assert space_from_dict(json.loads(json.dumps(description))) == space
+    torch.save({"space": description}, tmp_path / "space.pt")
+    rebuilt = space_from_dict(torch.load(tmp_path / "space.pt", weights_only=True)["space"])
+    assert rebuilt == space and type(rebuilt) is type(space)
+    if isinstance(space, spaces.Box) and space.shape == (84, 84, 4):
+        assert description["low"] == 0 and description["high"] == 255  # equal bounds stored once
+
+
+def test_unsupported_spaces_are_named() -> None:
+    with pytest.raises(ValueError, match="cannot describe the space Text.*supported are Discrete, Box"):
+        space_to_dict(spaces.Text(5))
+    with pytest.raises(ValueError, match="unknown space type 'Graph'"):
+        space_from_dict({"type": "Graph"})

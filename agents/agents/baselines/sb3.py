@@ -61,6 +61,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from agents.base import Agent, Callback, make_config
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.common.logging import TrainLogger
+from agents.common.spaces import space_from_dict, space_to_dict
 
 ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
 SCHEDULES = ("constant", "linear")
@@ -205,40 +206,6 @@ class A2CConfig(SB3Config):
     rms_prop_eps: float = hp(1e-5, "rms_prop_eps")
     use_rms_prop: bool = hp(True, "use_rms_prop")
     normalize_advantage: bool = hp(False, "normalize_advantage")
-
-
-# ----------------------------------------------------------------------------- spaces
-def space_to_dict(space: spaces.Space) -> dict[str, Any]:
-    """A space as plain values and tensors, loadable with `torch.load(weights_only=True)`."""
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.Box):
-        return {"type": "Box", "low": torch.from_numpy(np.array(space.low)), "high": torch.from_numpy(np.array(space.high)),
-                "dtype": np.dtype(space.dtype).name}
-    if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": torch.from_numpy(np.array(space.nvec, dtype=np.int64))}
-    if isinstance(space, spaces.MultiBinary):
-        return {"type": "MultiBinary", "n": list(np.atleast_1d(space.n).tolist())}
-    if isinstance(space, spaces.Dict):
-        return {"type": "Dict", "spaces": {key: space_to_dict(sub) for key, sub in space.spaces.items()}}
-    raise ValueError(f"cannot save an agent for the space {space}: supported are Discrete, Box, MultiDiscrete, MultiBinary, Dict")
-
-
-def space_from_dict(data: dict[str, Any]) -> spaces.Space:
-    kind = data["type"]
-    if kind == "Discrete":
-        return spaces.Discrete(data["n"], start=data["start"])
-    if kind == "Box":
-        dtype = np.dtype(data["dtype"])
-        return spaces.Box(data["low"].numpy().astype(dtype), data["high"].numpy().astype(dtype), dtype=dtype)
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(data["nvec"].numpy())
-    if kind == "MultiBinary":
-        n = data["n"]
-        return spaces.MultiBinary(n[0] if len(n) == 1 else n)
-    if kind == "Dict":
-        return spaces.Dict({key: space_from_dict(sub) for key, sub in data["spaces"].items()})
-    raise ValueError(f"unknown space type {kind!r}")
 
 
 class _SpacesOnlyEnv(gym.Env):

@@ -73,6 +73,7 @@ from agents.base import Agent, Callback
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.common.logging import TrainLogger
 from agents.common.schedules import parse_schedule
+from agents.common.spaces import space_from_dict, space_to_dict
 from agents.dqn.collect import Collector, EpisodeState, is_vector_env
 from agents.dqn.networks import NETWORK_KINDS, check_observation_space, make_q_network, space_description
 from agents.dqn.replay import Batch, PrioritizedReplayBuffer, ReplayBuffer
@@ -198,31 +199,6 @@ def detect_frame_stack(env: gym.Env | gym.vector.VectorEnv) -> int:
                     return int(getattr(current, attribute))
             current = getattr(current, "env", None)
     return 1
-
-
-def space_to_dict(space: gym.Space) -> dict[str, Any]:
-    """A plain description of a space (saved in checkpoints; see `space_from_dict`)."""
-    if isinstance(space, gym.spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, gym.spaces.MultiBinary):
-        return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
-    if isinstance(space, gym.spaces.Box):
-        def bound(values: np.ndarray) -> Any:
-            return values.flat[0].item() if np.all(values == values.flat[0]) else values.tolist()
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype), "low": bound(space.low), "high": bound(space.high)}
-    raise ValueError(f"cannot describe space {space!r}")
-
-
-def space_from_dict(description: dict[str, Any]) -> gym.Space:
-    kind = description["type"]
-    if kind == "Discrete":
-        return gym.spaces.Discrete(description["n"], start=description["start"])
-    if kind == "MultiBinary":
-        return gym.spaces.MultiBinary(description["n"])
-    dtype = np.dtype(description["dtype"])
-    shape = tuple(description["shape"])
-    return gym.spaces.Box(np.broadcast_to(np.asarray(description["low"], dtype=dtype), shape),
-                          np.broadcast_to(np.asarray(description["high"], dtype=dtype), shape), shape, dtype)
 
 
 class _DeferredInterrupt:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 from gymnasium import spaces
 
+from agents.common.spaces import space_from_dict, space_to_dict
 from agents.tabular.tiles import ActiveTiles
 
 DENSE_LIMIT = 1 << 16
@@ -40,33 +41,16 @@ BOX_HELP = (
 
 # ----------------------------------------------------------------------------- spaces <-> JSON
 def space_to_json(space: spaces.Space) -> dict[str, Any]:
-    """A JSON-able description of a discrete space, enough to rebuild it with `space_from_json`."""
+    """A JSON-able description of a tabular agent's space (`agents.common.spaces` plus `ActiveTiles`)."""
     if isinstance(space, ActiveTiles):
         return {"type": "ActiveTiles", "n_tilings": space.n_tilings, "tiles_per_tiling": space.tiles_per_tiling}
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(), "start": space.start.tolist()}
-    if isinstance(space, spaces.MultiBinary):
-        return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
-    if isinstance(space, spaces.Tuple):
-        return {"type": "Tuple", "spaces": [space_to_json(s) for s in space.spaces]}
-    raise ValueError(f"cannot describe {space} as a discrete space")
+    return space_to_dict(space)
 
 
 def space_from_json(data: dict[str, Any]) -> spaces.Space:
-    kind = data["type"]
-    if kind == "ActiveTiles":
+    if data["type"] == "ActiveTiles":
         return ActiveTiles(int(data["n_tilings"]), int(data["tiles_per_tiling"]))
-    if kind == "Discrete":
-        return spaces.Discrete(int(data["n"]), start=int(data["start"]))
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(np.array(data["nvec"], dtype=np.int64), start=np.array(data["start"], dtype=np.int64))
-    if kind == "MultiBinary":
-        return spaces.MultiBinary(data["n"])
-    if kind == "Tuple":
-        return spaces.Tuple([space_from_json(s) for s in data["spaces"]])
-    raise ValueError(f"unknown space type {kind!r}")
+    return space_from_dict(data)
 
 
 # ----------------------------------------------------------------------------- flattening
