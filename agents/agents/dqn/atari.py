@@ -41,15 +41,33 @@ ATARI_SETTINGS = dict(
     double_dqn=False, n_step=1, dueling=False, loss="huber", max_grad_norm=10.0, optimizer="adam", frame_stack=4,
 )
 
+# Sample-efficient settings for one CPU core: a 500k-step budget (2M frames) leaves about 60k-120k Nature-CNN
+# updates (50-60 ms each on one AVX2 core), so exploration ends early (100k steps), learning starts at 10k,
+# and Double DQN, a dueling head and 3-step returns make each update count (Hessel et al. 2018's
+# ablations: n-step and Double/dueling are what speed up early learning). Adam's eps follows Rainbow.
+PONG_CPU_SETTINGS = dict(
+    ATARI_SETTINGS, buffer_size=100_000, learning_starts=10_000, exploration="linear:1.0:0.01:100000",
+    double_dqn=True, dueling=True, n_step=3, train_freq=8, target_update_interval=2000, optimizer_eps=1.5e-4,
+    num_threads=1, eval_epsilon=0.0,
+)
+
+PRESETS = {
+    "nature": (ATARI_SETTINGS, 10_000_000),
+    "pong-cpu": (PONG_CPU_SETTINGS, 500_000),
+}
+
 
 def parser() -> argparse.ArgumentParser:
-    from agents.cli import add_config_flags
+    from agents.common.config_flags import add_config_flags
     from agents.dqn import DQNConfig
 
     result = argparse.ArgumentParser(prog="python -m agents.dqn.atari", description=__doc__.split("\n")[0],
-                                     epilog="DQN flags default to ATARI_SETTINGS (see the module docstring).")
+                                     epilog="DQN flags override the preset's settings (see the module docstring).")
     result.add_argument("--game", required=True, help="an Atari id, e.g. BreakoutNoFrameskip-v4 or ALE/Pong-v5")
-    result.add_argument("--steps", type=int, default=10_000_000, help="env (agent) steps (default: 10,000,000)")
+    result.add_argument("--preset", choices=sorted(PRESETS), default="nature",
+                        help="hyperparameters and step budget: nature (CleanRL's, 10M steps, for a GPU) or pong-cpu "
+                             "(500k steps on one CPU core; see the module docstring) (default: nature)")
+    result.add_argument("--steps", type=int, default=None, help="env (agent) steps (default: the preset's)")
     result.add_argument("--seed", type=int, default=0)
     result.add_argument("--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)")
     result.add_argument("--checkpoint-every", type=int, default=100_000, help="env steps between checkpoints (default: 100,000)")
@@ -61,43 +79,79 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+class GameClock:
+    """A training callback that appends (env step, wall seconds, episode return) to `episodes.csv` as
+    episodes end, so the curve can be drawn against wall time too (a resumed run continues the clock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = 0.0
+        if path.exists():
+            rows = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+            self.offset = float(rows[-1, 1]) if len(rows) else 0.0
+        else:
+            path.write_text("env_step,seconds,return\n")
+        self.start = time.perf_counter()
+        self.logged = None
+
+    def __call__(self, agent, env_steps: int) -> bool:
+        if self.logged is None:
+            self.logged = len(agent.episode_log)
+        if len(agent.episode_log) > self.logged:
+            seconds = self.offset + time.perf_counter() - self.start
+            with self.path.open("a") as file:
+                for step, episode_return, _ in agent.episode_log[self.logged:]:
+                    file.write(f"{step},{seconds:.1f},{episode_return:g}\n")
+            self.logged = len(agent.episode_log)
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from agents.cli import config_overrides
     from agents.common.checkpoint import atomic_write_json
+    from agents.common.config_flags import config_overrides
     from agents.common.plots import plot_learning_curve
     from agents.dqn import DQN, DQNConfig
     from agents.wrappers.atari import make_atari_env
 
     args = parser().parse_args(argv)
+    settings, default_steps = PRESETS[args.preset]
     env = make_atari_env(args.game)
     train_kwargs = dict(progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
                         checkpoint_replay=not args.no_replay_in_checkpoint)
     start = time.perf_counter()
     if args.resume is not None:
         run_dir = args.resume.parent
-        agent = DQN.resume(args.resume, env, log_dir=run_dir / "tensorboard", **train_kwargs)
+        agent = DQN.resume(args.resume, env, log_dir=run_dir / "tensorboard", callback=GameClock(run_dir / "episodes.csv"),
+                           **train_kwargs)
     else:
         name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = args.out or Path("results") / "atari" / name
         run_dir.mkdir(parents=True, exist_ok=True)
-        agent = DQN(env, {**ATARI_SETTINGS, **config_overrides(args, DQNConfig)}, seed=args.seed)
-        atomic_write_json(run_dir / "config.json", {"game": args.game, "seed": args.seed, "steps": args.steps,
-                                                    "hyperparameters": agent.hyperparameters()})
+        steps = args.steps if args.steps is not None else default_steps
+        agent = DQN(env, {**settings, **config_overrides(args, DQNConfig)}, seed=args.seed)
+        atomic_write_json(run_dir / "config.json", {"game": args.game, "preset": args.preset, "seed": args.seed,
+                                                    "steps": steps, "hyperparameters": agent.hyperparameters()})
         try:
-            agent.train(env, args.steps, log_dir=run_dir / "tensorboard", checkpoint_path=run_dir / "checkpoint.pt", **train_kwargs)
+            agent.train(env, steps, log_dir=run_dir / "tensorboard", checkpoint_path=run_dir / "checkpoint.pt",
+                        callback=GameClock(run_dir / "episodes.csv"), **train_kwargs)
         except KeyboardInterrupt:
             print(f"checkpoint written; continue with: python -m agents.dqn.atari --resume {run_dir / 'checkpoint.pt'} "
                   f"--game {args.game}", file=sys.stderr)
             return 130
     seconds = time.perf_counter() - start
     agent.save(run_dir / "agent.pt")
-    episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
+    episodes = np.loadtxt(run_dir / "episodes.csv", delimiter=",", skiprows=1, ndmin=2)
     if len(episodes):
-        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png",
-                            title=f"DQN on {args.game} (clipped reward per life)")
+        plot_learning_curve(episodes[:, 0], episodes[:, 2], run_dir / "learning_curve.png", seconds=episodes[:, 1],
+                            title=f"DQN on {args.game} ({args.preset}): clipped return per training episode")
     games = play_games(agent, args.game, args.eval_episodes, seed=10_000 + args.seed)
-    print(f"trained to env step {agent.env_steps} in {seconds:.0f} s; whole games with epsilon "
-          f"{agent.config.eval_epsilon}: score {np.mean(games):.1f} +- {np.std(games):.1f} over {len(games)} games")
+    last = episodes[-10:, 2] if len(episodes) else np.zeros(0)
+    print(f"trained to env step {agent.env_steps} in {seconds:.0f} s ({(agent.env_steps) / max(seconds, 1e-9):.0f} steps/s "
+          f"in this call); last {len(last)} training episodes: mean {last.mean() if len(last) else float('nan'):.2f}")
+    print(f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(games):.1f} "
+          f"+- {np.std(games):.1f} over {len(games)} games: {games}")
+    atomic_write_json(run_dir / "evaluation.json", {"epsilon": agent.config.eval_epsilon, "scores": games,
+                                                    "env_steps": agent.env_steps, "seconds_this_call": seconds})
     print(f"saved {run_dir / 'agent.pt'}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
     return 0
 
