@@ -66,7 +66,7 @@ def worker(agent: str, seed: int, steps: int, flush_denormal: bool) -> dict:
     curve: list[tuple[int, float]] = []
     if agent in ("ours", "ours-default"):
         from agents.dqn import DQN
-        from agents.dqn.evaluation import evaluate_batched
+        from agents.common.evaluation import evaluate_batched
 
         config = dict(ZOO_CARTPOLE, hidden_sizes=NET_ARCH, device="cpu", double_dqn=False, n_step=1,
                       exploration=f"linear:1.0:{FINAL_EPS}:{int(EXPLORATION_FRACTION * steps)}")

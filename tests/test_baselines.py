@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import torch
 from agents import load_agent, make_agent
-from agents.baselines import per_env
+from agents import hyperparams as per_env
+from agents.common.yaml_files import read_yaml
 from agents.baselines.random_agent import RandomAgent
 from agents.baselines.sb3 import SB3A2C, SB3DQN, SB3PPO, SB3MaskablePPO
 from agents.common.checkpoint import CheckpointError, save_torch
@@ -160,7 +161,7 @@ def test_hyperparameter_files_build_their_agents() -> None:
     from agents.base import get_agent_class, make_config
 
     for path in sorted(per_env.HYPERPARAMS_DIR.glob("*.yml")):
-        table = per_env.read_yaml(path) or {}
+        table = read_yaml(path) or {}
         for env_id, entry in table.items():
             settings = per_env.parse_entry(entry, f"{path.name}/{env_id}")
             make_config(get_agent_class(path.stem), settings.hyperparameters)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from agents.cli import main
 
 
@@ -43,3 +45,16 @@ def test_missing_command_is_a_usage_error() -> None:
 def test_env_without_model_cannot_be_solved(capsys) -> None:
     assert main(["solve", "--env", "CartPole-v1"]) == 2
     assert "has no model `P`" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback_of_a_user_error(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("RLSUITE_DEBUG", raising=False)
+    assert main(["solve", "--env", "Snek-v0"]) == 2  # without --debug: one line, exit 2
+    assert "Traceback" not in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown env id 'Snek-v0'"):
+        main(["--debug", "solve", "--env", "Snek-v0"])
+    monkeypatch.setenv("RLSUITE_DEBUG", "1")
+    with pytest.raises(ValueError, match="unknown env id"):
+        main(["solve", "--env", "Snek-v0"])
+    result = run("--debug", "solve", "--env", "Snek-v0")
+    assert result.returncode == 1 and "Traceback" in result.stderr

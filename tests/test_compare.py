@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from agents.cli import main
 from agents.compare import stats
-from agents.compare.plan import build_plan, check_plan, eval_seed, load_plan_file, preset_path
+from agents.compare.job import check_plan
+from agents.compare.plan import build_plan, eval_seed, load_plan_file, preset_path
 from agents.compare.reference import optimal_return, policy_return, reference_returns
-from agents.compare.runner import create_run_dir
+from agents.compare.rundir import create_run_dir
 from agents.tabular.planners import tabular_model
 
 

@@ -18,7 +18,8 @@ from agents import load_agent
 from agents.cli import main
 from agents.common.envs import make_env
 from agents.compare import stats
-from agents.compare.plan import build_plan, check_plan
+from agents.compare.job import check_plan
+from agents.compare.plan import build_plan
 from agents.compare.runner import run_comparison
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import torch
 from agents.common.checkpoint import load_torch
 from agents.common.evaluation import evaluate
 from agents.dqn import DQN
-from agents.dqn.evaluation import evaluate_batched
+from agents.common.evaluation import evaluate_batched
 
 
 class RandomPolicy:
@@ -109,7 +109,9 @@ def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, 
     assert {"agent.pt", "checkpoint.pt", "config.json", "tensorboard"} <= {p.name for p in out.iterdir()}
     agent = DQN.load(out / "agent.pt")  # (no learning curve yet: a game of Pong outlasts 600 steps)
     assert agent.env_steps == 600 and agent.config.target_update_interval == 1000 and agent.config.buffer_size == 2000
-    import re
+    import json
 
-    score = re.search(r"whole games with epsilon 0.05: score (-?[\d.]+)", capsys.readouterr().out)
-    assert score and -21 <= float(score.group(1)) <= 21  # a whole game of Pong, not one life
+    (game,) = json.loads((out / "evaluation.json").read_text())["games"]
+    assert game["game_over"] and max(game["points_won"], game["points_lost"]) == 21  # a whole game of Pong
+    assert game["score"] == game["points_won"] - game["points_lost"]
+    assert f"score {game['score']:.1f}" in capsys.readouterr().out

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.dqn import DQN
-from agents.dqn.evaluation import evaluate_batched
+from agents.common.evaluation import evaluate_batched
 
 EVAL_EVERY = 2500
 

@@ -240,17 +240,41 @@ def test_human_render_opens_and_closes_a_window() -> None:
 
 def test_maskable_ppo_trains_with_action_masks() -> None:
     from sb3_contrib import MaskablePPO
-    from sb3_contrib.common.maskable.utils import get_action_masks
+    from stable_baselines3 import PPO
 
-    env = gym.make("mdp-v0", invalid_action="raise")  # a disallowed action would raise
+    env = gym.make("mdp-v0", invalid_action="raise")  # a disallowed action raises
+    with pytest.raises(ValueError, match="not allowed"):  # so an unmasked learner fails on this env...
+        PPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu").learn(256)
     model = MaskablePPO("MlpPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
-    model.learn(256)
-    np.testing.assert_array_equal(get_action_masks(model.get_env())[0], env.unwrapped.action_masks())
+    model.learn(256)  # ...and the masked one trains on it: every sampled action was allowed
+    for state in range(3):
+        env.unwrapped.state = state
+        mask = env.unwrapped.action_masks()
+        actions = {int(model.predict(np.array(state), action_masks=mask, deterministic=False)[0]) for _ in range(50)}
+        assert actions <= set(np.flatnonzero(mask)), (state, actions, mask)
 
 
 def test_unmasked_sb3_dqn_trains_on_the_registered_default() -> None:
+    """The registered default (`invalid_action="stay"`) lets an unmasked learner train: a disallowed action
+    leaves the state as it was, with reward 0 and `info["invalid_action"]`, and the learner still improves."""
     from stable_baselines3 import DQN
 
-    model = DQN("MlpPolicy", gym.make("mdp-v0"), learning_starts=50, seed=0, device="cpu")
-    model.learn(300)
-    assert model.num_timesteps == 300
+    class Record(gym.Wrapper):
+        def __init__(self, env: gym.Env) -> None:
+            super().__init__(env)
+            self.invalid_steps: list[tuple[int, int, float]] = []
+
+        def step(self, action):
+            before = self.env.unwrapped.state
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            if info["invalid_action"]:
+                self.invalid_steps.append((before, int(obs), float(reward)))
+            return obs, reward, terminated, truncated, info
+
+    env = Record(gym.make("mdp-v0"))
+    model = DQN("MlpPolicy", env, learning_starts=200, exploration_fraction=0.5, seed=0, device="cpu")
+    model.learn(3000)
+    assert len(env.invalid_steps) > 10  # exploration took disallowed actions, and training went on
+    assert all(state == next_state and reward == 0.0 for state, next_state, reward in env.invalid_steps)
+    greedy = [int(model.predict(np.array(state), deterministic=True)[0]) for state in range(3)]
+    assert greedy[0] == 0 and greedy[2] == 1, greedy  # +10 self-loop in state 0, the only action (+40) in state 2

@@ -21,6 +21,9 @@ from typing import Any, Callable, ClassVar
 
 import gymnasium as gym
 
+from agents.common.checkpoint import read_algorithm_name
+from agents.common.spaces import SpacesOnlyEnv, spaces_of
+
 Callback = Callable[["Agent", int], "bool | None"]
 """Called by `train` after every env step (every vector step for vector envs) with
 `(agent, env_steps_so_far)`; returning True stops training early."""
@@ -46,8 +49,13 @@ class Agent(abc.ABC):
         self.seed = seed
         # (env_steps, episode_return, episode_length) of every training episode, filled by `train`
         self.episode_log: list[tuple[int, float, int]] = []
-        self.observation_space = getattr(env, "single_observation_space", env.observation_space)
-        self.action_space = getattr(env, "single_action_space", env.action_space)
+        self.observation_space, self.action_space = spaces_of(env)
+
+    @classmethod
+    def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space, config: Any = None, *,
+                    seed: int = 0) -> "Agent":
+        """An agent for these spaces without an env (checkpoint loading; training still needs a real env)."""
+        return cls(SpacesOnlyEnv(observation_space, action_space), config, seed=seed)
 
     @abc.abstractmethod
     def train(
@@ -120,7 +128,6 @@ def make_agent(name: str, env: gym.Env | gym.vector.VectorEnv, config: Any = Non
 
 def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
     """Load any saved agent; the file records which algorithm wrote it."""
-    from agents.common.checkpoint import read_algorithm_name
 
     return get_agent_class(read_algorithm_name(path)).load(path, env)
 

@@ -119,7 +119,7 @@ def _supports_checkpoints(agent_class: type) -> bool:
 
 def _new_run_dir(out: Path | None, name: str) -> Path:
     """A fresh output folder: never reuses (and so never overwrites) an earlier run's folder."""
-    from agents.compare.runner import create_run_dir
+    from agents.compare.rundir import create_run_dir
 
     if out is None:
         out = DEFAULT_RESULTS / "train" / f"{name}_{time.strftime('%Y%m%d-%H%M%S')}"
@@ -273,7 +273,7 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     what.add_argument("--eval-every", type=_positive_int, help="env steps between evaluations (default: steps / 10)")
     what.add_argument("--eval-episodes", type=_positive_int, help="greedy episodes per evaluation (default: 10)")
     what.add_argument("--hyperparams", type=Path, metavar="FILE", help="YAML {algo: {env: {hyperparameters: {...}}}} "
-                      "overriding agents/baselines/hyperparams/<algo>.yml")
+                      "overriding agents/hyperparams/<algo>.yml")
     how = parser.add_argument_group("how to run")
     how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")
     how.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
@@ -298,10 +298,12 @@ def _check_writable(out: Path) -> None:
 
 
 def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> int:
-    from agents.baselines.per_env import read_yaml
+    from agents.common.yaml_files import read_yaml
     from agents.compare import plan as planning
+    from agents.compare.job import check_plan
     from agents.compare.report import write_report
-    from agents.compare.runner import default_run_dir, extend_comparison, resume_comparison, run_comparison
+    from agents.compare.rundir import default_run_dir
+    from agents.compare.runner import extend_comparison, resume_comparison, run_comparison
 
     args = _compare_parser(prog).parse_args(argv)
     if args.report is not None:
@@ -330,7 +332,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
         raw, envs=args.envs, algos=args.algos, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every,
         eval_episodes=args.eval_episodes, hyperparams=read_yaml(args.hyperparams) if args.hyperparams else None,
     )
-    jobs = planning.check_plan(plan)
+    jobs = check_plan(plan)
     if args.dry_run:
         for job in jobs:
             print(f"{job.name}: {job.steps:,} steps, eval every {job.eval_every:,} x {job.eval_episodes}, "
@@ -368,6 +370,8 @@ def _top_parser() -> argparse.ArgumentParser:
         epilog="commands:\n" + "\n".join(f"  {name:10s} {text}" for name, text in COMMANDS.items())
         + f"\n\nalgorithms: {', '.join(base.algorithm_names()) or '(none registered)'}",
     )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of every error (also: RLSUITE_DEBUG=1)")
     parser.add_argument("command", choices=sorted(COMMANDS), help="see below; each takes --help")
     return parser
 
@@ -389,13 +393,19 @@ def dispatch(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command. User errors (bad flags, files, ids, hyperparameters) print one `error:` line and
+    return 2; with `--debug` (or RLSUITE_DEBUG=1) they raise with their traceback instead. Anything
+    else is a bug of ours and always shows its traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[:1] or os.environ.get("RLSUITE_DEBUG", "") not in ("", "0")
+    if argv[:1] == ["--debug"]:
+        argv = argv[1:]
     try:
         return dispatch(argv)
-    except (CliError, CheckpointError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except ValueError as error:  # bad input found by the envs or agents (ids, hyperparameters, spaces)
+    except (CliError, CheckpointError, FileNotFoundError, ValueError) as error:
+        # ValueError: bad input found by the envs or agents (ids, hyperparameters, spaces, files)
+        if debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

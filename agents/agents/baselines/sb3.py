@@ -15,7 +15,7 @@ them against SB3's signatures), plus four fields of ours:
   our agents would get.
 
 Per-env hyperparameters (rl-zoo3's where it has the env) are in `baselines/hyperparams/<algo>.yml`;
-the comparison runner applies them (`agents.baselines.per_env`).
+the comparison runner applies them (`agents.hyperparams`).
 
 Training budget: `train(env, total_steps)` stops after exactly `total_steps` env steps (rounded up
 to a whole vector step): SB3's `learn` alone would finish PPO's last rollout and overshoot by up to
@@ -61,7 +61,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from agents.base import Agent, Callback, make_config
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.common.logging import TrainLogger
-from agents.common.spaces import space_from_dict, space_to_dict
+from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
 
 ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
 SCHEDULES = ("constant", "linear")
@@ -159,7 +159,7 @@ class SB3Config:
 
 
 @dataclass
-class DQNConfig(SB3Config):
+class SB3DQNConfig(SB3Config):
     """Hyperparameters of `sb3-dqn` (SB3's DQN; defaults are SB3's)."""
 
     activation: str = hp("relu", "activation")
@@ -180,7 +180,7 @@ class DQNConfig(SB3Config):
 
 
 @dataclass
-class PPOConfig(SB3Config):
+class SB3PPOConfig(SB3Config):
     """Hyperparameters of `sb3-ppo` and `sb3-maskable-ppo` (defaults are SB3's)."""
 
     n_steps: int = hp(2048, "n_steps")
@@ -195,7 +195,7 @@ class PPOConfig(SB3Config):
 
 
 @dataclass
-class A2CConfig(SB3Config):
+class SB3A2CConfig(SB3Config):
     """Hyperparameters of `sb3-a2c` (defaults are SB3's)."""
 
     learning_rate: float = hp(7e-4, "learning_rate")
@@ -206,22 +206,6 @@ class A2CConfig(SB3Config):
     rms_prop_eps: float = hp(1e-5, "rms_prop_eps")
     use_rms_prop: bool = hp(True, "use_rms_prop")
     normalize_advantage: bool = hp(False, "normalize_advantage")
-
-
-class _SpacesOnlyEnv(gym.Env):
-    """Stands in for an env when a model is built from spaces alone (at construction and `load`)."""
-
-    metadata: dict[str, Any] = {"render_modes": []}
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        self.observation_space = observation_space
-        self.action_space = action_space
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
-        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")
-
-    def step(self, action: Any) -> Any:
-        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")
 
 
 def sub_envs(env: gym.Env | gym.vector.VectorEnv) -> list[gym.Env]:
@@ -262,7 +246,7 @@ class SB3Agent(Agent):
     def __init__(self, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0) -> None:
         super().__init__(env, config, seed=seed)
         self._check_spaces()
-        if not isinstance(env, _SpacesOnlyEnv):
+        if not isinstance(env, SpacesOnlyEnv):
             self._check_env(sub_envs(env))
         self.model = self._build_model()
 
@@ -297,7 +281,7 @@ class SB3Agent(Agent):
 
     def _build_model(self) -> Any:
         placeholder = DummyVecEnv(
-            [lambda: _SpacesOnlyEnv(self.observation_space, self.action_space)] * self.config.n_envs
+            [lambda: SpacesOnlyEnv(self.observation_space, self.action_space)] * self.config.n_envs
         )
         return self.sb3_class()(env=placeholder, seed=self.seed, verbose=0, **self._sb3_kwargs())
 
@@ -362,14 +346,13 @@ class SB3Agent(Agent):
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CheckpointError(f"{path}: incomplete {cls.algo} checkpoint ({error})") from error
         if env is not None:
-            env_spaces = (getattr(env, "single_observation_space", env.observation_space),
-                          getattr(env, "single_action_space", env.action_space))
+            env_spaces = spaces_of(env)
             if env_spaces != (observation_space, action_space):
                 raise ValueError(
                     f"{path} was trained on observation space {observation_space} and action space {action_space}; "
                     f"the env has {env_spaces[0]} and {env_spaces[1]}"
                 )
-        agent = cls(_SpacesOnlyEnv(observation_space, action_space), config, seed=meta.get("seed", 0))
+        agent = cls.from_spaces(observation_space, action_space, config, seed=meta.get("seed", 0))
         try:
             agent.model.policy.load_state_dict(payload["policy"])
         except (KeyError, RuntimeError) as error:
@@ -401,7 +384,7 @@ class SB3DQN(SB3Agent):
     """Stable-Baselines3's DQN (Mnih et al. 2015), `sb3-dqn`. Discrete actions only."""
 
     algo = "sb3-dqn"
-    Config = DQNConfig
+    Config = SB3DQNConfig
     sb3_class_path = "stable_baselines3:DQN"
     supported_actions = (spaces.Discrete,)
 
@@ -416,7 +399,7 @@ class SB3PPO(SB3Agent):
     """Stable-Baselines3's PPO (Schulman et al. 2017), `sb3-ppo`."""
 
     algo = "sb3-ppo"
-    Config = PPOConfig
+    Config = SB3PPOConfig
     sb3_class_path = "stable_baselines3:PPO"
 
 
@@ -424,7 +407,7 @@ class SB3A2C(SB3Agent):
     """Stable-Baselines3's A2C (Mnih et al. 2016), `sb3-a2c`."""
 
     algo = "sb3-a2c"
-    Config = A2CConfig
+    Config = SB3A2CConfig
     sb3_class_path = "stable_baselines3:A2C"
 
 
@@ -435,7 +418,7 @@ class SB3MaskablePPO(SB3Agent):
     """
 
     algo = "sb3-maskable-ppo"
-    Config = PPOConfig
+    Config = SB3PPOConfig
     sb3_class_path = "sb3_contrib:MaskablePPO"
     supported_actions = (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
     uses_action_mask = True

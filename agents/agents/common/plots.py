@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from agents.common.checkpoint import atomic_path
+
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     """Mean of the last `window` values at each point (fewer at the start)."""
@@ -27,8 +29,6 @@ def plot_learning_curve(steps: np.ndarray, returns: np.ndarray, path: str | Path
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from agents.common.checkpoint import atomic_path
 
     panels = [(steps, "env steps")] if seconds is None else [(steps, "env steps"), (np.asarray(seconds) / 60, "wall time (minutes)")]
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4), dpi=100, squeeze=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -58,3 +59,25 @@ def space_from_dict(data: dict[str, Any]) -> spaces.Space:
     if kind == "Dict":
         return spaces.Dict({key: space_from_dict(sub) for key, sub in data["spaces"].items()})
     raise ValueError(f"unknown space type {kind!r}: supported are {SUPPORTED}")
+
+
+def spaces_of(env: Any) -> tuple[spaces.Space, spaces.Space]:
+    """(observation space, action space) of one env: a vector env's `single_*` spaces, else the env's own."""
+    return (getattr(env, "single_observation_space", env.observation_space),
+            getattr(env, "single_action_space", env.action_space))
+
+
+class SpacesOnlyEnv(gym.Env):
+    """Stands in for an env when an agent is built from spaces alone (`Agent.from_spaces`, checkpoint loading)."""
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
+        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")
+
+    def step(self, action: Any) -> Any:
+        raise RuntimeError("this agent has no env yet: call train(env, steps) with a real env")

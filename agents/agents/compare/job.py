@@ -2,7 +2,7 @@
 
 The protocol, identical for every algorithm:
 - the training env is `gym.make(env_id, **env_kwargs)` plus the algorithm's observation wrappers
-  (`baselines/hyperparams/<algo>.yml`), or a `SyncVectorEnv` of `n_envs` such envs when the
+  (`hyperparams/<algo>.yml`), or a `SyncVectorEnv` of `n_envs` such envs when the
   algorithm's config asks for several; the agent seeds it with the job's seed at its first reset;
 - a separate evaluation env, built the same way, plays `eval_episodes` greedy episodes at env steps
   0, eval_every, 2 * eval_every, ..., steps; episode i starts from `reset(seed=eval_seed + i)`
@@ -39,10 +39,12 @@ from typing import Any, Iterator
 import gymnasium as gym
 import numpy as np
 
-from agents.baselines.per_env import apply_wrappers
+from agents import base
+from agents.hyperparams import apply_wrappers
 from agents.common.checkpoint import atomic_write_json, atomic_write_text
-from agents.common.envs import make_env
-from agents.compare.plan import Job
+from agents.common.envs import check_env_id, make_env
+from agents.common.evaluation import evaluate
+from agents.compare.plan import Job, Plan
 from agents.compare.reference import ExactEvaluator
 
 METRICS_COLUMNS = (
@@ -126,7 +128,6 @@ class Evaluator:
         return time.perf_counter() - self.train_start - self.eval_seconds
 
     def evaluate(self, agent: Any, point: int) -> None:
-        from agents.common.evaluation import evaluate
 
         began = time.perf_counter()
         result = evaluate(agent, self.env, self.job.eval_episodes, seed=self.job.eval_seed)
@@ -199,7 +200,6 @@ def run_job(job_data: dict[str, Any], job_dir: str | Path, *, threads: int = 1, 
 def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]:
     import torch
 
-    from agents import base
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
@@ -231,3 +231,42 @@ def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]
         cpu_seconds=time.process_time(),  # this process's CPU time: a load-independent cost estimate
         episodes=len(episodes), mean_train_return_last_10=float(np.mean([r for _, r, _ in episodes[-10:]])) if episodes else None,
     )
+
+
+def check_plan(plan: Plan) -> list[Job]:
+    """Build every (env, algorithm) pair of the plan once; raise a ValueError naming the pair and the
+    problem for the first that cannot run. Returns the plan's jobs."""
+    for spec in plan.envs:
+        check_env_id(spec.id)
+    for algo in dict.fromkeys(a for spec in plan.envs for a in spec.algos):
+        base.get_agent_class(algo)
+    jobs = plan.jobs()
+    checked = set()
+    for job in jobs:
+        if (job.env_label, job.algo) in checked:
+            continue
+        checked.add((job.env_label, job.algo))
+        try:
+            check_job(job)
+        except (ValueError, TypeError, AssertionError, gym.error.Error) as error:
+            raise ValueError(f"{job.algo} on {job.env_label}: {error}") from error
+    return jobs
+
+
+def check_job(job: Job) -> None:
+    """Construct the job's env and agent (no training): the errors a worker would hit first."""
+    agent_class = base.get_agent_class(job.algo)
+    config = base.make_config(agent_class, job.hyperparameters)
+    env = make_training_env(job, getattr(config, "n_envs", 1))
+    try:
+        base.make_agent(job.algo, env, config, seed=job.seed)
+    except ValueError as error:
+        if "wrap" not in str(error):
+            raise
+        # the agent asks for an observation wrapper: say where a comparison takes one
+        raise ValueError(
+            f"{error} (in a comparison, an algorithm's observation wrappers go in its per-env entry, `wrappers:`, "
+            f"of agents/hyperparams/{job.algo}.yml or of a --hyperparams file)"
+        ) from error
+    finally:
+        env.close()

@@ -15,9 +15,9 @@ form, or the command line, which overrides either:
         id: snake-v0
         env_kwargs: {obs_type: features}
         algos: [tabular-q, dqn, sb3-ppo]
-    hyperparams: {}               # optional {algo: {env label or id: entry}}, see baselines/per_env.py
+    hyperparams: {}               # optional {algo: {env label or id: entry}}, see agents/hyperparams
 
-`check_plan` (called before anything runs) builds each (env, algorithm) pair once, so an unknown
+`agents.compare.job.check_plan` (called before anything runs) builds each (env, algorithm) pair once, so an unknown
 env id, an unknown algorithm, a bad hyperparameter or an algorithm that cannot handle the env's
 spaces fails at once with a message naming the pair, not minutes later in a worker.
 """
@@ -31,7 +31,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from agents.baselines.per_env import EnvSettings, per_env_settings, read_yaml
+from agents.common.yaml_files import read_yaml
+from agents.hyperparams import EnvSettings, per_env_settings
 
 PRESETS_DIR = Path(__file__).with_name("presets")
 PRESETS = ("quick", "full")
@@ -211,48 +212,3 @@ def build_plan(
         envs=tuple(specs),
         hyperparams=merged,
     )
-
-
-def check_plan(plan: Plan) -> list[Job]:
-    """Build every (env, algorithm) pair of the plan once; raise a ValueError naming the pair and the
-    problem for the first that cannot run. Returns the plan's jobs."""
-    from agents import base
-    from agents.common.envs import check_env_id
-
-    for spec in plan.envs:
-        check_env_id(spec.id)
-    for algo in dict.fromkeys(a for spec in plan.envs for a in spec.algos):
-        base.get_agent_class(algo)
-    jobs = plan.jobs()
-    checked = set()
-    for job in jobs:
-        if (job.env_label, job.algo) in checked:
-            continue
-        checked.add((job.env_label, job.algo))
-        try:
-            check_job(job)
-        except (ValueError, TypeError, AssertionError, gym.error.Error) as error:
-            raise ValueError(f"{job.algo} on {job.env_label}: {error}") from error
-    return jobs
-
-
-def check_job(job: Job) -> None:
-    """Construct the job's env and agent (no training): the errors a worker would hit first."""
-    from agents import base
-    from agents.compare.job import make_training_env
-
-    agent_class = base.get_agent_class(job.algo)
-    config = base.make_config(agent_class, job.hyperparameters)
-    env = make_training_env(job, getattr(config, "n_envs", 1))
-    try:
-        base.make_agent(job.algo, env, config, seed=job.seed)
-    except ValueError as error:
-        if "wrap" not in str(error):
-            raise
-        # the agent asks for an observation wrapper: say where a comparison takes one
-        raise ValueError(
-            f"{error} (in a comparison, an algorithm's observation wrappers go in its per-env entry, `wrappers:`, "
-            f"of agents/baselines/hyperparams/{job.algo}.yml or of a --hyperparams file)"
-        ) from error
-    finally:
-        env.close()

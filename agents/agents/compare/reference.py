@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
+
+from agents.common.envs import make_env
+from agents.tabular.planners import tabular_model, value_iteration
 
 MAX_ENUMERATED_POLICIES = 4096
 
@@ -52,8 +56,6 @@ def _start_distribution(env: Any) -> np.ndarray | None:
 def _model_with_stay(env: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """R[s, a], C[s, a, s'] (non-terminating moves) and the allowed mask, with tolerated invalid
     actions as zero-reward self-loops."""
-    from agents.tabular.planners import tabular_model
-
     model = tabular_model(env)
     R, C, allowed = model.R.copy(), model.C.copy(), model.allowed.copy()
     if getattr(env, "invalid_action", None) == "stay":
@@ -91,15 +93,11 @@ class ExactEvaluator:
         self.horizon = env.spec.max_episode_steps
         self.start = _start_distribution(unwrapped)
         self.R, self.C, _ = _model_with_stay(unwrapped)
-        from agents.tabular.planners import tabular_model
-
         self.masks = tabular_model(unwrapped).allowed.astype(np.int8)  # what info["action_mask"] would say
 
     @classmethod
     def for_env(cls, env: Any) -> "ExactEvaluator | None":
         """An evaluator, or None when `env` has no model, start distribution, horizon or state observations."""
-        from gymnasium import spaces
-
         unwrapped = env.unwrapped
         if not hasattr(unwrapped, "P") or _start_distribution(unwrapped) is None or env.spec is None:
             return None
@@ -125,9 +123,6 @@ class ExactEvaluator:
 
 def reference_returns(env_id: str, env_kwargs: dict[str, Any] | None = None) -> Reference | None:
     """Exact references for `env_id`, or None when the env has no model, start distribution or horizon."""
-    from agents.common.envs import make_env
-    from agents.tabular.planners import value_iteration
-
     env = make_env(env_id, **(env_kwargs or {}))
     unwrapped = env.unwrapped
     horizon = env.spec.max_episode_steps if env.spec is not None else None

@@ -31,7 +31,7 @@ from agents.compare import stats
 from agents.compare.backends import read_status
 from agents.compare.plan import Job, slug
 from agents.compare.reference import Reference, reference_returns
-from agents.compare.runner import job_dir, load_run
+from agents.compare.rundir import job_dir, load_run
 
 SUMMARY_COLUMNS = (
     "env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high", "iqm", "iqm_ci95_low",

@@ -1,9 +1,10 @@
 """The comparison runner: run every job of a plan, resumably, then write the report.
 
+    from agents.compare.job import check_plan
     from agents.compare.plan import build_plan, load_plan_file, preset_path
     from agents.compare.runner import run_comparison
     plan = build_plan(load_plan_file(preset_path("quick")))
-    exit_code = run_comparison(plan, Path("results/quick"))
+    run_dir, exit_code = run_comparison(plan, check_plan(plan), Path("results/quick"))
 
 A run folder holds `run.json` (the plan, every job with its resolved hyperparameters, the command),
 `jobs/<env>__<algo>__s<seed>/` (see `job.py`), `failed_attempts/` (folders of jobs that did not
@@ -37,15 +38,13 @@ from typing import Any, Iterator
 
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.backends import LocalBackend, RayBackend, read_status
-from agents.compare.job import versions
+from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
+from agents.compare.report import write_report
+from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, run_lock
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
-
-
-class RunError(ValueError):
-    """A run folder that cannot be used (unwritable, not a run, in use by another runner)."""
 
 
 def available_cpus() -> int:
@@ -53,55 +52,6 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
-
-
-def create_run_dir(path: Path) -> Path:
-    """`path`, or `path-1`, `path-2`, ... if it already holds files; created and checked writable."""
-    candidate, n = path, 1
-    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
-        candidate = path.with_name(f"{path.name}-{n}")
-        n += 1
-    try:
-        candidate.mkdir(parents=True, exist_ok=True)
-        probe = candidate / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise RunError(f"cannot write to output folder {candidate}: {error.strerror or error}") from error
-    return candidate
-
-
-def default_run_dir(name: str, root: Path = Path("results")) -> Path:
-    return root / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def job_dir(run_dir: Path, job: Job) -> Path:
-    return run_dir / "jobs" / job.name
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(run_dir: Path) -> Iterator[None]:
-    lock = run_dir / ".lock"
-    if lock.exists():
-        with contextlib.suppress(OSError, ValueError):
-            owner = json.loads(lock.read_text())
-            if owner.get("host") == socket.gethostname() and owner.get("pid") != os.getpid() and _pid_alive(owner["pid"]):
-                raise RunError(f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first")
-    atomic_write_json(lock, {"pid": os.getpid(), "host": socket.gethostname()})
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -185,7 +135,6 @@ def execute(
     """Run the jobs of `run_dir` that are not done yet, then write the report; returns the exit code."""
     from tqdm.auto import tqdm
 
-    from agents.compare.report import write_report
 
     with run_lock(run_dir), sigterm_as_interrupt():
         _wait_for_orphans(run_dir, jobs)
@@ -248,7 +197,6 @@ def start_run(plan: Plan, jobs: list[Job], run_dir: Path, command: list[str] | N
 def extend_run(run_dir: Path, algos: list[str], envs: list[str] | None = None, command: list[str] | None = None) -> list[Job]:
     """Add algorithms to an earlier run: their jobs on the run's envs (all, or the labels in `envs`),
     with the run's seeds, budgets and evaluation protocol, checked like a new plan. Returns all jobs."""
-    from agents.compare.plan import check_plan
 
     run, jobs = load_run(run_dir)
     specs = [EnvSpec(e["label"], e["id"], e["env_kwargs"], e["steps"], e["eval_every"], e["eval_episodes"], tuple(e["algos"]))
@@ -271,22 +219,11 @@ def extend_run(run_dir: Path, algos: list[str], envs: list[str] | None = None, c
     return jobs + new_jobs
 
 
-def load_run(run_dir: Path) -> tuple[dict[str, Any], list[Job]]:
-    """run.json and its jobs; RunError if `run_dir` is not a run folder."""
-    try:
-        run = json.loads((run_dir / "run.json").read_text())
-        return run, [Job.from_json(job) for job in run["jobs"]]
-    except FileNotFoundError:
-        raise RunError(f"{run_dir} is not a comparison run folder (no run.json)") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise RunError(f"{run_dir}/run.json is unreadable: {error}") from error
-
-
 def run_comparison(
     plan: Plan, jobs: list[Job], run_dir: Path, *, backend: str = "local", workers: int | None = None,
     address: str | None = None, threads: int = 1, progress: bool = True, command: list[str] | None = None,
 ) -> tuple[Path, int]:
-    """Run a checked plan (`plan.check_plan` gives `jobs`) in a new folder; returns it and the exit code."""
+    """Run a checked plan (`job.check_plan` gives `jobs`) in a new folder; returns it and the exit code."""
     runner = make_backend(backend, workers, address, threads)
     run_dir = start_run(plan, jobs, run_dir, command)
     print(f"{len(jobs)} jobs -> {run_dir}")

@@ -35,6 +35,12 @@ from typing import Sequence
 
 import numpy as np
 
+from agents.common.checkpoint import atomic_write_json
+from agents.common.config_flags import add_config_flags, config_overrides
+from agents.common.plots import plot_learning_curve
+from agents.dqn import DQN, DQNConfig
+from agents.wrappers.atari import make_atari_env
+
 ATARI_SETTINGS = dict(
     buffer_size=1_000_000, batch_size=32, learning_rate="1e-4", gamma=0.99, target_update_interval=1000, tau=1.0,
     train_freq=4, gradient_steps=1, learning_starts=80_000, exploration="linear:1.0:0.01:1000000",
@@ -58,9 +64,6 @@ PRESETS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    from agents.common.config_flags import add_config_flags
-    from agents.dqn import DQNConfig
-
     result = argparse.ArgumentParser(prog="python -m agents.dqn.atari", description=__doc__.split("\n")[0],
                                      epilog="DQN flags override the preset's settings (see the module docstring).")
     result.add_argument("--game", required=True, help="an Atari id, e.g. BreakoutNoFrameskip-v4 or ALE/Pong-v5")
@@ -79,6 +82,12 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+def read_episodes(path: Path) -> np.ndarray:
+    """The rows of an `episodes.csv` (env_step, seconds, return) as an (n, 3) array; (0, 3) when none ended yet."""
+    lines = path.read_text().splitlines()[1:]
+    return np.array([[float(value) for value in line.split(",")] for line in lines], dtype=float).reshape(-1, 3)
+
+
 class GameClock:
     """A training callback that appends (env step, wall seconds, episode return) to `episodes.csv` as
     episodes end, so the curve can be drawn against wall time too (a resumed run continues the clock)."""
@@ -87,7 +96,7 @@ class GameClock:
         self.path = path
         self.offset = 0.0
         if path.exists():
-            rows = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+            rows = read_episodes(path)
             self.offset = float(rows[-1, 1]) if len(rows) else 0.0
         else:
             path.write_text("env_step,seconds,return\n")
@@ -107,12 +116,6 @@ class GameClock:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from agents.common.checkpoint import atomic_write_json
-    from agents.common.config_flags import config_overrides
-    from agents.common.plots import plot_learning_curve
-    from agents.dqn import DQN, DQNConfig
-    from agents.wrappers.atari import make_atari_env
-
     args = parser().parse_args(argv)
     settings, default_steps = PRESETS[args.preset]
     env = make_atari_env(args.game)
@@ -140,38 +143,41 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
     seconds = time.perf_counter() - start
     agent.save(run_dir / "agent.pt")
-    episodes = np.loadtxt(run_dir / "episodes.csv", delimiter=",", skiprows=1, ndmin=2)
+    episodes = read_episodes(run_dir / "episodes.csv")
     if len(episodes):
         plot_learning_curve(episodes[:, 0], episodes[:, 2], run_dir / "learning_curve.png", seconds=episodes[:, 1],
                             title=f"DQN on {args.game} ({args.preset}): clipped return per training episode")
     games = play_games(agent, args.game, args.eval_episodes, seed=10_000 + args.seed)
+    scores = [game["score"] for game in games]
     last = episodes[-10:, 2] if len(episodes) else np.zeros(0)
-    print(f"trained to env step {agent.env_steps} in {seconds:.0f} s ({(agent.env_steps) / max(seconds, 1e-9):.0f} steps/s "
-          f"in this call); last {len(last)} training episodes: mean {last.mean() if len(last) else float('nan'):.2f}")
-    print(f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(games):.1f} "
-          f"+- {np.std(games):.1f} over {len(games)} games: {games}")
-    atomic_write_json(run_dir / "evaluation.json", {"epsilon": agent.config.eval_epsilon, "scores": games,
+    print(f"trained to env step {agent.env_steps} ({seconds:.0f} s in this call); last {len(last)} training episodes: "
+          f"mean {last.mean() if len(last) else float('nan'):.2f}")
+    print(f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(scores):.1f} "
+          f"+- {np.std(scores):.1f} over {len(games)} games: {scores}")
+    atomic_write_json(run_dir / "evaluation.json", {"epsilon": agent.config.eval_epsilon, "games": games,
                                                     "env_steps": agent.env_steps, "seconds_this_call": seconds})
     print(f"saved {run_dir / 'agent.pt'}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
     return 0
 
 
-def play_games(agent, game: str, n_games: int, *, seed: int) -> list[float]:
-    """Unclipped scores of whole games (lives do not end episodes), epsilon-greedy with `eval_epsilon`."""
-    from agents.wrappers.atari import make_atari_env
-
+def play_games(agent: DQN, game: str, n_games: int, *, seed: int) -> list[dict[str, float]]:
+    """Whole games (lives do not end episodes), epsilon-greedy with `eval_epsilon`: for each, the unclipped
+    score, the points won and lost (rewards above and below 0), the agent steps and whether the emulator
+    says the game is over (False only when the env's time limit cut the game short)."""
     env = make_atari_env(game, terminal_on_life_loss=False, clip_reward=False)
-    scores = []
+    games = []
     for i in range(n_games):
         obs, _ = env.reset(seed=seed + i)
-        score, done = 0.0, False
+        score, won, lost, steps, done = 0.0, 0, 0, 0, False
         while not done:
             obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=False))
-            score += float(reward)
+            score, steps = score + float(reward), steps + 1
+            won, lost = won + int(reward > 0), lost + int(reward < 0)
             done = terminated or truncated
-        scores.append(score)
+        games.append({"score": score, "points_won": won, "points_lost": lost, "steps": steps,
+                      "game_over": bool(env.unwrapped.ale.game_over())})
     env.close()
-    return scores
+    return games
 
 
 if __name__ == "__main__":

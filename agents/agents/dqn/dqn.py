@@ -60,7 +60,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import gymnasium as gym
@@ -73,7 +72,7 @@ from agents.base import Agent, Callback
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.common.logging import TrainLogger
 from agents.common.schedules import parse_schedule
-from agents.common.spaces import space_from_dict, space_to_dict
+from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
 from agents.dqn.collect import Collector, EpisodeState, is_vector_env
 from agents.dqn.networks import NETWORK_KINDS, check_observation_space, make_q_network, space_description
 from agents.dqn.replay import Batch, PrioritizedReplayBuffer, ReplayBuffer
@@ -550,8 +549,7 @@ class DQN(Agent):
         logger.scalar("time/steps_per_second", steps_per_second, self.env_steps)
 
     def _check_env(self, env: gym.Env | gym.vector.VectorEnv) -> None:
-        observation_space = getattr(env, "single_observation_space", env.observation_space)
-        action_space = getattr(env, "single_action_space", env.action_space)
+        observation_space, action_space = spaces_of(env)
         if observation_space != self.observation_space or action_space != self.action_space:
             raise ValueError(
                 f"this agent was built for observations {self.observation_space} and actions {self.action_space}; "
@@ -615,10 +613,9 @@ class DQN(Agent):
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{path}: unreadable DQN checkpoint metadata ({error})") from error
         if env is None:
-            env = SimpleNamespace(observation_space=observation_space, action_space=action_space)
+            env = SpacesOnlyEnv(observation_space, action_space)
         else:
-            env_obs = getattr(env, "single_observation_space", env.observation_space)
-            env_act = getattr(env, "single_action_space", env.action_space)
+            env_obs, env_act = spaces_of(env)
             if env_obs != observation_space or env_act != action_space:
                 raise CheckpointError(
                     f"{path} was trained on observations {space_description(observation_space)} and actions "

@@ -37,7 +37,6 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import gymnasium as gym
@@ -378,7 +377,7 @@ class TabularAgent(Agent):
             seed, num_timesteps = int(meta["seed"]), int(meta["num_timesteps"])
         except (KeyError, TypeError, ValueError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: bad metadata ({error})") from error
-        agent = cls(SimpleNamespace(observation_space=observation_space, action_space=action_space), config, seed=seed)
+        agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
         if env is not None:
             agent._check_env(env)
         agent.num_timesteps = num_timesteps

@@ -11,11 +11,10 @@ the greedy policy never picks them. A terminated transition does not bootstrap.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-ToyTextModel = Mapping[int, Mapping[int, list[tuple[float, int, float, bool]]]]
 
 
 @dataclass(frozen=True)

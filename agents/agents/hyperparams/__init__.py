@@ -1,4 +1,4 @@
-"""Per-env settings of every algorithm in a comparison, read from `hyperparams/<algo>.yml`.
+"""Per-env settings of every algorithm (ours and the baselines), read from `<algo>.yml` in this folder.
 
 Each file maps an env id (or `default`, used for envs without an entry) to:
 
@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import yaml
 
-HYPERPARAMS_DIR = Path(__file__).with_name("hyperparams")
+from agents.common.yaml_files import read_yaml
+
+HYPERPARAMS_DIR = Path(__file__).parent
 ENTRY_KEYS = ("source", "hyperparameters", "wrappers")
 
 
@@ -39,17 +40,6 @@ class EnvSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {"hyperparameters": self.hyperparameters, "wrappers": [list(w) for w in self.wrappers], "source": self.source}
-
-
-def read_yaml(path: str | Path) -> Any:
-    """A YAML file's content, or a ValueError naming the file and the problem."""
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no such file: {path}") from None
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path} is not valid YAML: {error}") from error
 
 
 def algorithm_file(algo: str) -> Path:
