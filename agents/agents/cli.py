@@ -12,14 +12,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import inspect
 import json
 import os
 import sys
 import time
-import typing
 from pathlib import Path
 from typing import Any, Sequence
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings

@@ -51,7 +51,7 @@ def job_dir(run_dir: Path, job: Job) -> Path:
     return run_dir / "jobs" / job.name
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -67,7 +67,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     if lock.exists():
         with contextlib.suppress(OSError, ValueError):
             owner = json.loads(lock.read_text())
-            if owner.get("host") == socket.gethostname() and owner.get("pid") != os.getpid() and _pid_alive(owner["pid"]):
+            if owner.get("host") == socket.gethostname() and owner.get("pid") != os.getpid() and pid_alive(owner["pid"]):
                 raise RunError(f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first")
     atomic_write_json(lock, {"pid": os.getpid(), "host": socket.gethostname()})
     try:

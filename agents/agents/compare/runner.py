@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -41,7 +40,7 @@ from agents.compare.backends import LocalBackend, RayBackend, read_status
 from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
 from agents.compare.report import write_report
-from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, run_lock
+from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, pid_alive, run_lock
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -96,7 +95,7 @@ def _wait_for_orphans(run_dir: Path, jobs: list[Job], timeout: float = 15.0) -> 
         status = read_status(job_dir(run_dir, job))
         if not status or status["status"] != "running" or status.get("host") != socket.gethostname():
             continue
-        while _pid_alive(status["pid"]):
+        while pid_alive(status["pid"]):
             if time.monotonic() > deadline:
                 raise RunError(f"job {job.name} is still running (pid {status['pid']}); stop it before resuming")
             time.sleep(0.2)
