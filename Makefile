@@ -8,13 +8,34 @@ STAMP  := $(VENV)/.installed
 PACKAGES := gym_mdp gym_snake gym_gridworld agents
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo test lint format type doctest check venv clean
 
 demo: $(STAMP)
 	$(PY) -m agents demo
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# Code health (CI runs all of them after the tests: .ci/run)
+SOURCES := $(PACKAGES) tests benchmarks
+DOCTEST_MODULES := gym_snake/gym_snake gym_gridworld/gym_gridworld gym_mdp/gym_mdp agents/agents
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check $(SOURCES)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(SOURCES)
+	$(VENV)/bin/ruff format $(SOURCES)
+
+type: $(STAMP)
+	$(VENV)/bin/mypy gym_snake/gym_snake gym_gridworld/gym_gridworld gym_mdp/gym_mdp agents/agents
+
+# the examples in module and class docstrings, run as doctests
+doctest: $(STAMP)
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(PY) -m pytest -p no:cacheprovider -q --doctest-modules \
+		-o testpaths= $(DOCTEST_MODULES)
+
+check: test lint type doctest
 
 venv: $(STAMP)
 

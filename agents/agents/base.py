@@ -5,10 +5,15 @@ field has a default and a `help` entry in its metadata, which the CLI turns into
 hand-written agents and the Stable-Baselines3 adapters share this interface, so the comparison runner
 and the CLI treat them all the same way:
 
-    agent = make_agent("tabular-q", env, {"gamma": 0.95}, seed=0)
-    agent.train(env, total_steps=100_000)
-    action = agent.act(obs)                 # greedy by default
-    agent.save("q.npz"); agent = load_agent("q.npz")
+    >>> import gymnasium as gym, gym_mdp, tempfile, pathlib
+    >>> env = gym.make("mdp-v0")
+    >>> agent = make_agent("tabular-q", env, {"gamma": 0.9}, seed=0)
+    >>> agent = agent.train(env, total_steps=100_000, progress=False)
+    >>> [agent.act(state) for state in range(3)]  # greedy by default: the optimal policy for gamma 0.9
+    [0, 0, 1]
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "q.npz"
+    >>> agent.save(path); load_agent(path).act(2)
+    1
 """
 
 from __future__ import annotations

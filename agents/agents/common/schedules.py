@@ -3,6 +3,10 @@
 A schedule can be written as a string, which is how configs and the CLI carry them:
 `"0.1"` (constant), `"linear:1.0:0.05:10000"` (from 1.0 to 0.05 over 10,000 steps, then constant),
 `"exp:1.0:0.01:0.999"` (0.01 + (1.0 - 0.01) * 0.999**step).
+
+    >>> epsilon = parse_schedule("linear:1.0:0.05:10000")
+    >>> epsilon(0), epsilon(5000), epsilon(10_000), epsilon(10**6)
+    (1.0, 0.525, 0.05, 0.05)
 """
 
 from __future__ import annotations

@@ -4,6 +4,13 @@ The description holds only dicts, lists, numbers and strings, so it is valid JSO
 of `.npz` checkpoints) and loads with `torch.load(..., weights_only=True)` (`.pt` checkpoints): no
 checkpoint pickles a space. Box bounds that are the same everywhere are stored once, so an 84x84x4
 image space stays a few bytes. `space_from_dict(space_to_dict(s)) == s` for every supported space.
+
+    >>> import json
+    >>> image = spaces.Box(0, 255, (84, 84, 4), np.uint8)
+    >>> space_to_dict(image)["low"], len(json.dumps(space_to_dict(image))) < 200
+    (0, True)
+    >>> space_from_dict(space_to_dict(image)) == image
+    True
 """
 
 from __future__ import annotations

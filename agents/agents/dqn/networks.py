@@ -1,7 +1,13 @@
 """Q-networks for DQN, chosen from the observation space.
 
-    net = make_q_network(env.observation_space, n_actions=2, hidden_sizes=(256, 256))
-    q_values = net(torch.as_tensor(obs_batch))          # (batch, n_actions)
+    >>> import gymnasium as gym
+    >>> env = gym.make("CartPole-v1")
+    >>> net = make_q_network(env.observation_space, n_actions=2, hidden_sizes=(256, 256))
+    >>> obs_batch = np.stack([env.reset(seed=i)[0] for i in range(8)])
+    >>> net(torch.as_tensor(obs_batch)).shape           # (batch, n_actions)
+    torch.Size([8, 2])
+    >>> type(make_q_network(gym.spaces.Box(0, 255, (4, 84, 84), np.uint8), n_actions=6).encoder).__name__
+    'NatureCNN'
 
 A Q-network is an *encoder* (observations -> features) followed by a *head* (features -> one value
 per action). What the network accepts is exactly what the env returns, batched:

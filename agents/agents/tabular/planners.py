@@ -4,8 +4,10 @@ The model is `P[s][a] = [(probability, next_state, reward, terminated), ...]` as
 (`env.unwrapped.P`). Actions missing from `P[s]` are not allowed in `s`: their Q-value is `-inf` and
 the greedy policy never picks them. A terminated transition does not bootstrap.
 
-    solution = value_iteration(gym.make("mdp-v0"), gamma=0.95)
-    solution.policy   # array([0, 2, 1])
+    >>> import gymnasium as gym, gym_mdp
+    >>> solution = value_iteration(gym.make("mdp-v0"), gamma=0.95)
+    >>> solution.policy
+    array([0, 2, 1])
 """
 
 from __future__ import annotations
