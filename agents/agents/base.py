@@ -22,7 +22,7 @@ import abc
 import dataclasses
 import importlib
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 import gymnasium as gym
 
@@ -32,6 +32,8 @@ from agents.common.spaces import SpacesOnlyEnv, spaces_of
 Callback = Callable[["Agent", int], "bool | None"]
 """Called by `train` after every env step (every vector step for vector envs) with
 `(agent, env_steps_so_far)`; returning True stops training early."""
+
+AgentType = TypeVar("AgentType", bound="Agent")
 
 # name -> "module:Class". Imported lazily so that `import agents` does not pull torch or SB3.
 ALGORITHMS: dict[str, str] = {}
@@ -57,8 +59,8 @@ class Agent(abc.ABC):
         self.observation_space, self.action_space = spaces_of(env)
 
     @classmethod
-    def from_spaces(cls, observation_space: gym.Space, action_space: gym.Space, config: Any = None, *,
-                    seed: int = 0) -> "Agent":
+    def from_spaces(cls: type[AgentType], observation_space: gym.Space, action_space: gym.Space, config: Any = None,
+                    *, seed: int = 0) -> AgentType:
         """An agent for these spaces without an env (checkpoint loading; training still needs a real env)."""
         return cls(SpacesOnlyEnv(observation_space, action_space), config, seed=seed)
 

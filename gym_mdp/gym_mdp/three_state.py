@@ -5,7 +5,7 @@ from __future__ import annotations
 from gym_mdp.tabular_mdp import TabularMDP
 
 # T[s][a][s']; None: the action is not allowed in that state.
-TRANSITIONS = [
+TRANSITIONS: list[list[list[float] | None]] = [
     [[0.7, 0.3, 0.0], [1.0, 0.0, 0.0], [0.8, 0.2, 0.0]],
     [[0.0, 1.0, 0.0], None, [0.0, 0.0, 1.0]],
     [None, [0.8, 0.1, 0.1], None],

@@ -54,7 +54,7 @@ class RandomAgent(Agent):
 
     def train(
         self,
-        env: gym.Env,
+        env: gym.Env | gym.vector.VectorEnv,
         total_steps: int,
         *,
         callback: Callback | None = None,

@@ -75,7 +75,8 @@ def save_npz(path: str | Path, algo: str, meta: dict[str, Any], arrays: dict[str
     encoded = np.frombuffer(json.dumps(_meta(algo, meta)).encode(), dtype=np.uint8)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, meta=encoded, **arrays)
+            entries: dict[str, Any] = {"meta": encoded, **arrays}
+            np.savez(f, **entries)
 
 
 def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -22,7 +22,12 @@ def add_config_flags(parser: argparse.ArgumentParser, config_class: type) -> Non
     for field in dataclasses.fields(config_class):
         flag = "--" + field.name.replace("_", "-")
         kind = hints[field.name]
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()  # type: ignore[misc]
+        if field.default is not dataclasses.MISSING:
+            default = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            default = field.default_factory()
+        else:
+            raise TypeError(f"{config_class.__qualname__}.{field.name} has no default: every hyperparameter needs one")
         help_text = f"{field.metadata.get('help', '')} (default: {default!r})"
         options: dict[str, Any] = {"dest": field.name, "default": argparse.SUPPRESS, "help": help_text}
         args = typing.get_args(kind)

@@ -21,7 +21,7 @@ import numpy as np
 class TrainLogger:
     def __init__(
         self,
-        total_steps: int,
+        total_steps: int | None,
         log_dir: str | Path | None = None,
         *,
         progress: bool = True,

@@ -91,7 +91,10 @@ class ExactEvaluator:
     def __init__(self, env: Any) -> None:
         unwrapped = env.unwrapped
         self.horizon = env.spec.max_episode_steps
-        self.start = _start_distribution(unwrapped)
+        start = _start_distribution(unwrapped)
+        if start is None:
+            raise ValueError(f"{env.spec.id if env.spec else env} has no known start distribution; use ExactEvaluator.for_env")
+        self.start = start
         self.R, self.C, _ = _model_with_stay(unwrapped)
         self.masks = tabular_model(unwrapped).allowed.astype(np.int8)  # what info["action_mask"] would say
 

@@ -31,10 +31,11 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence, cast
 
 import numpy as np
 
+from agents.base import Agent
 from agents.common.checkpoint import atomic_write_json
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
@@ -101,9 +102,9 @@ class GameClock:
         else:
             path.write_text("env_step,seconds,return\n")
         self.start = time.perf_counter()
-        self.logged = None
+        self.logged: int | None = None
 
-    def __call__(self, agent, env_steps: int) -> bool:
+    def __call__(self, agent: Agent, env_steps: int) -> bool:
         if self.logged is None:
             self.logged = len(agent.episode_log)
         if len(agent.episode_log) > self.logged:
@@ -172,10 +173,10 @@ def play_games(agent: DQN, game: str, n_games: int, *, seed: int) -> list[dict[s
         while not done:
             obs, reward, terminated, truncated, _ = env.step(agent.act(obs, greedy=False))
             score, steps = score + float(reward), steps + 1
-            won, lost = won + int(reward > 0), lost + int(reward < 0)
+            won, lost = won + int(float(reward) > 0), lost + int(float(reward) < 0)
             done = terminated or truncated
         games.append({"score": score, "points_won": won, "points_lost": lost, "steps": steps,
-                      "game_over": bool(env.unwrapped.ale.game_over())})
+                      "game_over": bool(cast(Any, env.unwrapped).ale.game_over())})
     env.close()
     return games
 

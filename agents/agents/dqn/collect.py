@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 import gymnasium as gym
 import numpy as np
@@ -53,7 +54,7 @@ def episode_seed(seed: int, env_index: int, episode: int) -> int:
     return int(np.random.SeedSequence([seed, env_index, episode]).generate_state(1)[0])
 
 
-def is_vector_env(env: object) -> bool:
+def is_vector_env(env: object) -> TypeGuard[gym.vector.VectorEnv]:
     return isinstance(env, gym.vector.VectorEnv)
 
 
@@ -107,10 +108,13 @@ class Collector:
 
     def __init__(self, env: gym.Env | gym.vector.VectorEnv, buffer: ReplayBuffer, *, seed: int, state: EpisodeState,
                  action_start: int = 0) -> None:
-        self.env, self.buffer, self.seed, self.state = env, buffer, seed, state
+        # Any: a single env or a vector env (Gymnasium's annotations leave out the per-sub-env seed lists
+        # that vector resets accept)
+        self.env: Any = env
+        self.buffer, self.seed, self.state = buffer, seed, state
         self.vector = is_vector_env(env)
-        self.n_envs = env.num_envs if self.vector else 1
-        self.mode = autoreset_mode(env) if self.vector else None
+        self.n_envs = env.num_envs if is_vector_env(env) else 1
+        self.mode = autoreset_mode(env) if is_vector_env(env) else None
         self.action_start = action_start
         self.all_envs = np.arange(self.n_envs)
         self.pending_reset = np.zeros(self.n_envs, dtype=bool)  # NEXT_STEP: the next step only resets these
@@ -132,6 +136,7 @@ class Collector:
             self.obs = obs
             return obs
         if state.started and self._replay_ongoing_episode():
+            assert self.obs is not None  # set by the replay
             if not self.buffer.open[0]:  # a checkpoint without the replay buffer: continue from here
                 self.buffer.start_episodes(self.all_envs, self.obs)
             return self.obs

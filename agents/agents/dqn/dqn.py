@@ -193,7 +193,7 @@ def detect_frame_stack(env: gym.Env | gym.vector.VectorEnv) -> int:
     stackers: dict[type, str] = {gym.wrappers.FrameStackObservation: "stack_size"}
     if "agents.wrappers.atari" in sys.modules:  # not imported: no env can contain its FrameStack
         stackers[sys.modules["agents.wrappers.atari"].FrameStack] = "num_stack"
-    candidates = [env]
+    candidates: list[Any] = [env]
     if is_vector_env(env) and hasattr(env, "envs"):
         candidates.append(env.envs[0])
     for current in candidates:
@@ -365,9 +365,10 @@ class DQN(Agent):
     def _as_batch(self, obs: Any) -> tuple[np.ndarray, bool]:
         """(a batch of observations, whether `obs` was a single observation)."""
         obs = np.asarray(obs)
-        single = obs.shape == tuple(self.observation_space.shape)
+        shape = tuple(self.observation_space.shape or ())
+        single = obs.shape == shape
         batch = obs[None] if single else obs
-        if batch.shape[1:] != tuple(self.observation_space.shape):
+        if batch.shape[1:] != shape:
             raise ValueError(f"observation of shape {obs.shape} does not fit the observation space {space_description(self.observation_space)}")
         return batch, single
 
@@ -395,9 +396,13 @@ class DQN(Agent):
                 else:
                     target.lerp_(online, self.config.tau)
 
-    def _to_tensors(self, batch: Batch) -> tuple[torch.Tensor, ...]:
-        tensors = (batch.obs, batch.actions, batch.returns, batch.next_obs, batch.discounts)
-        return tuple(torch.as_tensor(array, device=self.device) for array in tensors)
+    def _to_tensors(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(obs, actions, returns, next_obs, discounts) on the agent's device."""
+        obs, actions, returns, next_obs, discounts = (
+            torch.as_tensor(array, device=self.device)
+            for array in (batch.obs, batch.actions, batch.returns, batch.next_obs, batch.discounts)
+        )
+        return obs, actions, returns, next_obs, discounts
 
     def _gradient_step(self, obs: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor, next_obs: torch.Tensor,
                        discounts: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -441,6 +446,7 @@ class DQN(Agent):
             for _ in range(n_updates):  # priorities change after every step, so sample one batch at a time
                 batch = self.replay.sample(size, self.rng, beta=beta)
                 weights = torch.as_tensor(batch.weights, device=self.device)
+                assert batch.indices is not None  # prioritized batches carry their rows
                 td_errors = self._gradient_step(*self._to_tensors(batch), weights=weights)
                 self.replay.update_priorities(batch.indices, td_errors.abs().cpu().numpy())
         else:  # uniform: the buffer does not change during the phase, so draw every minibatch at once

@@ -105,6 +105,7 @@ class ReplayBuffer:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if capacity < n_envs:
             raise ValueError(f"capacity ({capacity}) must be at least n_envs ({n_envs})")
+        assert observation_space.shape is not None, f"a replay buffer needs a shaped observation space, got {observation_space}"
         self.obs_shape = tuple(observation_space.shape)
         self.frame_stack, self.n_step, self.gamma, self.n_envs = frame_stack, n_step, gamma, n_envs
         self.stack_axis, self.frame_shape = frame_layout(self.obs_shape, frame_stack)
@@ -114,7 +115,7 @@ class ReplayBuffer:
         self.rows = -(-capacity // n_envs) + frame_stack + n_step - 1
         shape = (n_envs, self.rows)
         self.frames = np.zeros(shape + self.frame_shape, dtype=self.obs_dtype)
-        self.actions = np.zeros(shape, dtype=_action_dtype(n_actions))
+        self.actions: np.ndarray = np.zeros(shape, dtype=_action_dtype(n_actions))
         self.rewards = np.zeros(shape, dtype=np.float32)
         self.terminated = np.zeros(shape, dtype=bool)
         self.episode_end = np.zeros(shape, dtype=bool)  # terminated or truncated at this row
@@ -274,7 +275,7 @@ class ReplayBuffer:
         )
 
     # ------------------------------------------------------------------ checkpoints
-    ARRAYS = ("frames", "actions", "rewards", "terminated", "episode_end", "is_transition", "writes", "open")
+    ARRAYS: tuple[str, ...] = ("frames", "actions", "rewards", "terminated", "episode_end", "is_transition", "writes", "open")
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.ARRAYS}

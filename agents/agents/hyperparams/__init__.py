@@ -51,7 +51,7 @@ def _parse_wrappers(raw: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
         return []
     if not isinstance(raw, list):
         raise ValueError(f"{where}: wrappers must be a list of 'module:Class' or {{'module:Class': {{kwargs}}}}")
-    wrappers = []
+    wrappers: list[tuple[str, dict[str, Any]]] = []
     for item in raw:
         if isinstance(item, str):
             wrappers.append((item, {}))

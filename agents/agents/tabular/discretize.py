@@ -40,7 +40,8 @@ def box_bounds(
     if not isinstance(space, spaces.Box):
         raise ValueError(f"{wrapper} needs a Box observation space, got {space}")
     env_id = env.spec.id if env.spec is not None else None
-    default_low, default_high = KNOWN_BOUNDS.get(env_id, (space.low, space.high))
+    known = KNOWN_BOUNDS.get(env_id) if env_id is not None else None
+    default_low, default_high = known if known is not None else (space.low, space.high)
     bounds = []
     for name, given, default in (("low", low, default_low), ("high", high, default_high)):
         value = np.asarray(default if given is None else given, dtype=np.float64)

@@ -47,7 +47,9 @@ from agents.base import Agent, Callback, make_config
 from agents.common.checkpoint import CheckpointError, load_npz, save_npz
 from agents.common.logging import TrainLogger
 from agents.common.schedules import Constant, Exponential, Linear, Schedule, parse_schedule
-from agents.tabular.state_index import StateIndex, make_state_index, space_from_json, space_to_json
+from agents.tabular.state_index import (
+    SparseIndex, StateIndex, TileIndex, make_state_index, space_from_json, space_to_json,
+)
 from agents.tabular.tables import QTable, TileTable
 
 UNIFORM_BATCH = 4096  # uniform random numbers drawn at a time for exploration
@@ -174,7 +176,7 @@ class TabularAgent(Agent):
         self._tiled = self.state_index.mode == "tiles"
         rows = self.state_index.n_rows if self.state_index.mode != "sparse" else 64
         self.tables = [self._new_table(rows) for _ in range(1 + self.n_estimates)]
-        if self.state_index.mode == "sparse":
+        if isinstance(self.state_index, SparseIndex):
             self.state_index.on_new_row = self._grow
         self.gamma = float(self.config.gamma)
         self._epsilon = parse_epsilon(self.config.epsilon)
@@ -188,7 +190,7 @@ class TabularAgent(Agent):
         self._next_uniform = 0
 
     def _new_table(self, n_rows: int) -> QTable:
-        if self._tiled:
+        if isinstance(self.state_index, TileIndex):
             return TileTable(n_rows, self.n_actions, self.config.initial_value, self.state_index.n_tilings)
         return QTable(n_rows, self.n_actions, self.config.initial_value)
 
@@ -287,7 +289,7 @@ class TabularAgent(Agent):
 
     def train(
         self,
-        env: gym.Env,
+        env: gym.Env | gym.vector.VectorEnv,
         total_steps: int | None = None,
         *,
         episodes: int | None = None,
@@ -302,6 +304,8 @@ class TabularAgent(Agent):
         _check_count("episodes", episodes)
         if total_steps is None and episodes is None:
             raise ValueError("give total_steps and/or episodes: the training budget")
+        if isinstance(env, gym.vector.VectorEnv):
+            raise ValueError(f"{self.algo} learns from one env at a time; pass gym.make(id), not a vector env")
         self._check_env(env)
         max_steps = sys.maxsize if total_steps is None else int(total_steps)
         max_episodes = sys.maxsize if episodes is None else int(episodes)
@@ -388,7 +392,7 @@ class TabularAgent(Agent):
         return agent
 
     def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        if self.state_index.mode == "sparse":
+        if isinstance(self.state_index, SparseIndex):
             self.state_index.restore(arrays["observations"])
         n_rows = self.state_index.n_rows
         for i, table in enumerate(self.tables):

@@ -124,7 +124,7 @@ def policy_iteration(env_or_model: Any, gamma: float, *, max_iterations: int = 1
     model = tabular_model(env_or_model)
     states = np.arange(model.n_states)
     policy = greedy_policy(np.where(model.allowed, 0.0, -np.inf))  # first allowed action
-    has_action = model.allowed.any(axis=1)
+    has_action = np.asarray(model.allowed.any(axis=1), dtype=bool)
     for iteration in range(1, max_iterations + 1):
         R_pi = np.where(has_action, model.R[states, policy], 0.0)
         C_pi = model.C[states, policy] * has_action[:, None]

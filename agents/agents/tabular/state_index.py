@@ -66,9 +66,10 @@ def _radices(space: spaces.Space) -> tuple[np.ndarray, np.ndarray] | None:
         return np.full(size, 2, dtype=np.int64), np.zeros(size, dtype=np.int64)
     if isinstance(space, spaces.Tuple) and space.spaces:
         parts = [_radices(s) for s in space.spaces]
-        if any(p is None for p in parts):
+        found = [p for p in parts if p is not None]
+        if len(found) < len(parts):
             return None
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return np.concatenate([p[0] for p in found]), np.concatenate([p[1] for p in found])
     return None
 
 

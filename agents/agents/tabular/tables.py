@@ -17,6 +17,9 @@ from typing import Callable
 
 import numpy as np
 
+State = int | np.ndarray
+"""A row index (one state of a table) or an array of row indexes (the active tiles of a tile-coded state)."""
+
 LearningRate = Callable[[int, "int | np.ndarray"], "float | np.ndarray"]
 """`rate(step, visits)`: the step size for an update at global step `step` of a pair visited `visits`
 times (this update included)."""
@@ -32,25 +35,25 @@ class QTable:
         self.q = np.full((n_rows, n_actions), self.initial_value, dtype=np.float64)
         self.visits = np.zeros((n_rows, n_actions), dtype=np.int64)
 
-    def values(self, state: int) -> np.ndarray:
+    def values(self, state: State) -> np.ndarray:
         """Q(s, .) (a view: do not modify)."""
         return self.q[state]
 
-    def value(self, state: int, action: int) -> float:
+    def value(self, state: State, action: int) -> float:
         return self.q[state, action]
 
-    def best_value(self, state: int) -> float:
+    def best_value(self, state: State) -> float:
         """max_a Q(s, a) (indexing at argmax: twice as fast as `.max()` on a short row)."""
         values = self.values(state)
         return values[values.argmax()]
 
-    def update(self, state: int, action: int, target: float, rate: LearningRate, step: int) -> None:
+    def update(self, state: State, action: int, target: float, rate: LearningRate, step: int) -> None:
         """Move Q(s, a) towards `target` by the step size `rate(step, visits)`."""
         self.visits[state, action] += 1
         alpha = rate(step, self.visits[state, action]) * self.share
         self.q[state, action] += alpha * (target - self.value(state, action))
 
-    def restrict(self, state: int, allowed: np.ndarray) -> None:
+    def restrict(self, state: State, allowed: np.ndarray) -> None:
         """Disallowed actions get -inf; actions allowed again get the initial value back."""
         row = self.q[state]
         row[~allowed] = -np.inf
@@ -75,13 +78,13 @@ class TileTable(QTable):
         self.share = 1.0 / n_tilings
         super().__init__(n_rows, n_actions, initial_value)
 
-    def values(self, state: np.ndarray) -> np.ndarray:
+    def values(self, state: State) -> np.ndarray:
         return self.q[state].sum(axis=0)
 
-    def value(self, state: np.ndarray, action: int) -> float:
+    def value(self, state: State, action: int) -> float:
         return self.q[state, action].sum()
 
-    def restrict(self, state: np.ndarray, allowed: np.ndarray) -> None:
+    def restrict(self, state: State, allowed: np.ndarray) -> None:
         raise ValueError(
             "the env masks actions (info['action_mask']) but the observation is tile-coded: a mask belongs "
             "to a state, not to a tile; use Discretize instead of TileCoding for this env"

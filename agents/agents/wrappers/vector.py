@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.shared_memory import SharedMemory
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -111,7 +111,7 @@ def _array_specs(
 ) -> dict[str, tuple[tuple, np.dtype]]:
     return {
         "obs": ((num_envs, *single_obs.shape), np.dtype(single_obs.dtype)),
-        "actions": ((num_envs, *single_action.shape), np.dtype(single_action.dtype)),
+        "actions": ((num_envs, *(single_action.shape or ())), np.dtype(single_action.dtype)),
         "rewards": ((num_envs,), np.dtype(np.float64)),
         "terminations": ((num_envs,), np.dtype(np.bool_)),
         "truncations": ((num_envs,), np.dtype(np.bool_)),
@@ -135,6 +135,7 @@ def _worker(conn, shm_name: str, specs, env_fns, start: int) -> None:
     shm = SharedMemory(name=shm_name)
     group = None
     try:
+        assert shm.buf is not None
         group = EnvGroup(env_fns, start, _views(shm.buf, specs))
         conn.send(("ok", None))
         while True:
@@ -227,12 +228,13 @@ class BatchedProcessVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         specs = _array_specs(self.num_envs, self.single_observation_space, self.single_action_space)
         self._shm = SharedMemory(create=True, size=_nbytes(specs))
+        assert self._shm.buf is not None
         self._arrays = _views(self._shm.buf, specs)
         bounds = [int(b) for b in np.linspace(0, self.num_envs, num_workers + 2).round()]
         self._groups = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]  # [this process, *workers]
         if context is None:  # fork needs no `if __name__ == "__main__":` guard in the user's script
             context = "fork" if sys.platform.startswith("linux") else "spawn"
-        ctx = mp.get_context(context)
+        ctx: Any = mp.get_context(context)  # a fork/spawn context (typeshed's BaseContext has no Process)
         for group in self._groups[1:]:
             parent, child = ctx.Pipe()
             args = (child, self._shm.name, specs, list(env_fns[group]), group.start)
@@ -246,7 +248,8 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     # ----------------------------------------------------------------------- messaging
     def _receive_all(self) -> list[Any]:
-        replies, errors = [], []
+        replies: list[Any] = []
+        errors: list[str] = []
         for conn in self._conns:
             try:
                 status, payload = conn.recv()
@@ -281,6 +284,12 @@ class BatchedProcessVectorEnv(VectorEnv):
     def _infos(self, per_env: list[dict[str, Any]]) -> dict[str, Any]:
         return batch_infos(per_env)
 
+    def _group(self) -> EnvGroup:
+        """The sub-envs this process steps itself; an error once the vector env is closed."""
+        if self._local is None:
+            raise RuntimeError("this BatchedProcessVectorEnv is closed")
+        return self._local
+
     # ----------------------------------------------------------------------- VectorEnv API
     def reset(self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None):
         if seed is None:
@@ -288,13 +297,13 @@ class BatchedProcessVectorEnv(VectorEnv):
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             seeds = [int(seed) + i for i in range(self.num_envs)]
         else:
-            seeds = list(seed)
+            seeds = list(cast(Sequence[int | None], seed))
             if len(seeds) != self.num_envs:
                 raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} sub-envs")
         mine = self._groups[0]
         per_env = self._run(
             "reset",
-            lambda: self._local.reset(seeds[mine], options),
+            lambda: self._group().reset(seeds[mine], options),
             [(seeds[group], options) for group in self._groups[1:]],
         )
         return self._arrays["obs"].copy(), self._infos(per_env)
@@ -305,7 +314,7 @@ class BatchedProcessVectorEnv(VectorEnv):
         if actions.shape != self.action_space.shape:
             raise ValueError(f"actions must have shape {self.action_space.shape}, got {actions.shape}")
         self._arrays["actions"][:] = actions
-        per_env = self._run("step", self._local.step, [None] * len(self._conns))
+        per_env = self._run("step", self._group().step, [None] * len(self._conns))
         a = self._arrays
         return (
             a["obs"].copy(),
@@ -317,7 +326,7 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """The attribute ``name`` of every sub-env (e.g. ``"spec"``)."""
-        local = lambda: [getattr(env, name) for env in self._local.envs]  # noqa: E731
+        local = lambda: [getattr(env, name) for env in self._group().envs]  # noqa: E731
         return tuple(self._run("attr", local, [name] * len(self._conns)))
 
     def close_extras(self, **kwargs: Any) -> None:
