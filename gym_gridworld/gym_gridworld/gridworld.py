@@ -81,6 +81,8 @@ class GoalsAndFires:
         self._slot_planes = world_planes + (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane = kind - 1
         view_rows, view_cols = np.mgrid[-1:2, -1:2]
         self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
+        shown = (VIEW_SIZE, VIEW_SIZE) if partial else (side, side)
+        self._canvas = render.CellCanvas(n_worlds, shown, COLORS, IMAGE_SIZE) if obs_type == "rgb" else None
 
     def cell(self, row: int, col: int) -> int:
         """The position of floor cell (row, col), counted from the floor's top-left corner."""
@@ -151,23 +153,28 @@ class GoalsAndFires:
         side = VIEW_SIZE if self.partial else self.side
         return spaces.MultiBinary((len(GRID_CHANNELS), side, side))
 
+    def shown_kinds(self) -> np.ndarray:
+        """The cell kinds an rgb observation shows: `kinds()`, or with `partial` the `(n_worlds, 3, 3)`
+        cells around each agent."""
+        kinds = self.kinds()
+        if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
+            view_cells = self._world_cells + self.agent[:, None] + self._view_offsets
+            kinds = kinds.reshape(-1)[view_cells].reshape(self.n_worlds, VIEW_SIZE, VIEW_SIZE)
+        return kinds
+
     def observations(self) -> np.ndarray:
-        """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
+        """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes.
+
+        Images are the game's canvas (only the cells that changed since the last call are redrawn),
+        which the next call overwrites: copy them to keep them. Planes are a fresh array."""
         n = self.n_worlds
-        if self.obs_type == "rgb":
-            kinds = self.kinds()
-            if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
-                view_cells = self._world_cells + self.agent[:, None] + self._view_offsets
-                kinds = kinds.reshape(-1)[view_cells].reshape(n, VIEW_SIZE, VIEW_SIZE)
-            return render.scaled_cells(kinds, _PALETTE, IMAGE_SIZE)
+        if self._canvas is not None:
+            return self._canvas.draw(self.shown_kinds())
         planes = self.planes()
         if self.partial:
             view_cells = self._plane_starts + (self.agent[:, None] + self._view_offsets)[:, None, :]
             return planes.reshape(-1)[view_cells].reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
         return planes.reshape(n, -1, self.side, self.side)
-
-
-_PALETTE = render.pack_colors(COLORS)
 
 
 def build_game(
@@ -327,7 +334,8 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         return self._observation(), reward, False, False, {}
 
     def _observation(self) -> np.ndarray:
-        return self.game.observations()[0]
+        observation = self.game.observations()[0]
+        return observation.copy() if self.obs_type == "rgb" else observation  # the image is the game's canvas
 
     def _ansi(self) -> str:
         return render.ansi_grid(self.game.kinds()[0], ANSI_CHARS)
