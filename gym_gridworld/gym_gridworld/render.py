@@ -92,13 +92,14 @@ class CellCanvas:
                     self._paint(bh, bw, blocks, images, cells, new)
         return self.image
 
-    def _paint(self, bh: int, bw: int, blocks: np.ndarray, images: np.ndarray, cells: np.ndarray, kinds: np.ndarray) -> None:
+    def _paint(
+        self, bh: int, bw: int, blocks: np.ndarray, images: np.ndarray, cells: np.ndarray, kinds: np.ndarray
+    ) -> None:
         _, size, _, _ = self.image.shape
         strides = self.image.strides
         # made here rather than kept, so that pickled or copied canvases still draw into their own image
-        at_pixel = np.lib.stride_tricks.as_strided(
-            self.image, (len(self.image), size - bh + 1, size - bw + 1, bh, bw, 3), strides[:3] + strides[1:]
-        )
+        shape = (len(self.image), size - bh + 1, size - bw + 1, bh, bw, 3)
+        at_pixel = np.ndarray(shape, np.uint8, buffer=self.image, strides=strides[:3] + strides[1:])
         rows, cols = np.divmod(cells, self.shape[1])
         at_pixel[images, self._row_start[rows], self._col_start[cols]] = blocks[kinds]
 
