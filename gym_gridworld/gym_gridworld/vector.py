@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_gridworld.core import N_ACTIONS, check_actions, check_int
-from gym_gridworld.gridworld import build_game, render_frame
+from gym_gridworld.gridworld import MAX_NUM_ENVS, build_game, render_frame
 from gym_gridworld.render import check_render_mode
 
 
@@ -43,9 +43,11 @@ class GridworldVectorEnv(VectorEnv):
     replay buffer that stores observations copies them anyway). Grid observations are always fresh.
 
     ## Arguments
-    `num_envs` (1..MAX_NUM_ENVS), `max_episode_steps` (None), `copy` (True, see above), `render_mode`
-    (None or "rgb_array": `render()` returns a tuple of one frame per world), and `GridworldEnv`'s
-    keyword arguments.
+    `num_envs` (1..`MAX_NUM_ENVS` = 65536, and `num_envs` x one observation's bytes at most
+    `MAX_BATCH_BYTES` = 1 GiB: 50,724 worlds of 84x84x3 images), `max_episode_steps` (None), `copy`
+    (True, see above), `render_mode` (None or "rgb_array": `render()` returns a tuple of one frame per
+    world), and `GridworldEnv`'s keyword arguments (with their bounds). Bad values raise a ValueError
+    naming the argument, its value and the limit, before anything is allocated.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -65,14 +67,18 @@ class GridworldVectorEnv(VectorEnv):
         render_mode: str | None = None,
         copy: bool = True,
     ) -> None:
-        self.num_envs = check_int("num_envs", num_envs, 1)
-        self.max_episode_steps = None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
-        self.game = build_game(self.num_envs, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty)
-        self.obs_type, self.partial = self.game.obs_type, self.game.partial
+        self.num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
+        self.max_episode_steps = max_episode_steps
         if not isinstance(copy, (bool, np.bool_)):
             raise ValueError(f"copy must be True or False, got {copy!r}")
         self.copy = bool(copy)
         self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.game = build_game(
+            self.num_envs, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty
+        )
+        self.obs_type, self.partial = self.game.obs_type, self.game.partial
         self.single_observation_space = self.game.observation_space
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
