@@ -117,9 +117,9 @@ def old_images(game: object) -> np.ndarray:
     """The rgb observations as the renderer before the persistent canvas drew them: every image of
     the batch from scratch, a fresh array (the benchmark's copy of the old path)."""
     from gym_gridworld import render
-    from gym_gridworld.gridworld import COLORS, IMAGE_SIZE
+    from gym_gridworld.gridworld import IMAGE_SIZE, PALETTE
 
-    return render.scaled_cells(game.shown_kinds(), render.pack_colors(COLORS), IMAGE_SIZE)
+    return render.scaled_cells(game.shown_kinds(), PALETTE, IMAGE_SIZE)
 
 
 def image_comparison(batch: int, vector_steps: int, single_steps: int, repeats: int) -> list[tuple[str, float, float]]:

@@ -45,9 +45,10 @@ def test_cell_canvas_draws_the_pixels_of_scaled_cells(shape):
     [{}, {"partial": True}, {"size": 8, "n_goals": 5, "n_fires": 5}, {"size": 2, "n_goals": 1, "n_fires": 1}],
     ids=["default", "partial", "size8", "size2"],
 )
-def test_vector_images_equal_single_env_images_and_a_full_redraw(kwargs):
+@pytest.mark.parametrize("copy_images", [True, False], ids=["copy", "view"])
+def test_vector_images_equal_single_env_images_and_a_full_redraw(kwargs, copy_images):
     n = 6
-    envs = gym.make_vec("gridworld-v0", num_envs=n, max_episode_steps=9, **kwargs)
+    envs = gym.make_vec("gridworld-v0", num_envs=n, max_episode_steps=9, copy=copy_images, **kwargs)
     singles = [gym.make("gridworld-v0", max_episode_steps=9, **kwargs) for _ in range(n)]
     obs, _ = envs.reset(seed=10)
     np.testing.assert_array_equal(obs, np.stack([env.reset(seed=10 + i)[0] for i, env in enumerate(singles)]))

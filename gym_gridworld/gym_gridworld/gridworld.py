@@ -33,6 +33,9 @@ MAX_NUM_ENVS = 2**16  # worlds of one GridworldVectorEnv
 MAX_BATCH_BYTES = 2**30  # observation bytes of one batch: num_envs x one observation's bytes
 
 
+PALETTE = render.pack_colors(COLORS)
+
+
 class GoalsAndFires:
     """The rules of gridworld-v0 for a batch of `n_worlds` worlds, as numpy arrays.
 
@@ -86,8 +89,7 @@ class GoalsAndFires:
         self._slot_planes = world_planes + (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane = kind - 1
         view_rows, view_cols = np.mgrid[-1:2, -1:2]
         self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
-        shown = (VIEW_SIZE, VIEW_SIZE) if partial else (side, side)
-        self._canvas = render.CellCanvas(n_worlds, shown, COLORS, IMAGE_SIZE) if obs_type == "rgb" else None
+        self._canvas: render.CellCanvas | None = None  # made on first use by observations(fresh=False)
 
     def cell(self, row: int, col: int) -> int:
         """The position of floor cell (row, col), counted from the floor's top-left corner."""
@@ -167,14 +169,22 @@ class GoalsAndFires:
             kinds = kinds.reshape(-1)[view_cells].reshape(self.n_worlds, VIEW_SIZE, VIEW_SIZE)
         return kinds
 
-    def observations(self) -> np.ndarray:
+    def observations(self, fresh: bool = True) -> np.ndarray:
         """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes.
 
-        Images are the game's canvas (only the cells that changed since the last call are redrawn),
-        which the next call overwrites: copy them to keep them. Planes are a fresh array."""
+        Images are drawn on the game's canvas, where only the cells that changed since the last call
+        are redrawn. With `fresh=False` the canvas itself is returned, overwritten by the next call;
+        with `fresh=True` a new array: a copy of the canvas, or for partial views (a move changes
+        nearly every cell of a view) one full redraw, which is cheaper. Planes are always new."""
         n = self.n_worlds
-        if self._canvas is not None:
-            return self._canvas.draw(self.shown_kinds())
+        if self.obs_type == "rgb":
+            kinds = self.shown_kinds()
+            if fresh and self.partial:
+                return render.scaled_cells(kinds, PALETTE, IMAGE_SIZE)
+            if self._canvas is None:
+                self._canvas = render.CellCanvas(n, kinds.shape[1:], COLORS, IMAGE_SIZE)
+            image = self._canvas.draw(kinds)
+            return image.copy() if fresh else image
         planes = self.planes()
         if self.partial:
             view_cells = self._plane_starts + (self.agent[:, None] + self._view_offsets)[:, None, :]
@@ -356,8 +366,7 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         return self._observation(), reward, False, False, {}
 
     def _observation(self) -> np.ndarray:
-        observation = self.game.observations()[0]
-        return observation.copy() if self.obs_type == "rgb" else observation  # the image is the game's canvas
+        return self.game.observations(fresh=True)[0]
 
     def _ansi(self) -> str:
         return render.ansi_grid(self.game.kinds()[0], ANSI_CHARS)

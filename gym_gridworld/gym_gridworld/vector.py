@@ -38,7 +38,8 @@ class GridworldVectorEnv(VectorEnv):
     With `obs_type="rgb"` the worlds are drawn on one persistent `(num_envs, 84, 84, 3)` canvas where
     a step redraws only the cells that changed (the agent's old and new cell, collected objects,
     whole worlds that reset). By default (`copy=True`) `reset` and `step` return a fresh copy of it,
-    which costs more than the drawing at large batches. `copy=False` returns a read-only view of the
+    which costs more than the drawing at large batches (partial views, where a move changes nearly
+    every cell, are redrawn whole into a fresh array instead). `copy=False` returns a read-only view of the
     canvas instead: the next `step` or `reset` overwrites it in place, so copy what you keep (a
     replay buffer that stores observations copies them anyway). Grid observations are always fresh.
 
@@ -137,11 +138,9 @@ class GridworldVectorEnv(VectorEnv):
         return self._observations(), rewards, terminated, truncated, {}
 
     def _observations(self) -> np.ndarray:
-        observations = self.game.observations()
-        if self.obs_type != "rgb":  # fresh planes
+        observations = self.game.observations(fresh=self.copy)
+        if self.copy or self.obs_type != "rgb":  # new arrays
             return observations
-        if self.copy:
-            return observations.copy()
         view = observations.view()  # the game's canvas, read-only for the caller
         view.flags.writeable = False
         return view
