@@ -313,7 +313,9 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
 
     ## Vector env
     `gym.make_vec("gridworld-v0", num_envs=N)` builds `GridworldVectorEnv`, N worlds stepped together
-    in numpy; sub-env i equals this env reset with `seed + i`.
+    in numpy; sub-env i equals this env reset with `seed + i`. Its rgb observations are drawn on a
+    persistent canvas where only changed cells are redrawn; `copy=False` returns a read-only view of
+    it instead of a fresh copy (see `GridworldVectorEnv`).
 
     ## Version History
     - v0: initial version.
