@@ -138,6 +138,8 @@ def test_bad_arguments_raise_a_value_error_naming_them_fast(name, value, num_env
 @given(st.integers(-(2**40), 2**40), st.integers(-(2**40), 2**40), st.integers(-(2**40), 2**40))
 def test_huge_or_negative_sizes_and_counts_are_refused_before_allocating(size, n_goals, num_envs):
     valid = 1 <= size <= MAX_SIZE and 0 <= n_goals <= MAX_OBJECTS and n_goals < size * size and 1 <= num_envs <= 2**16
+    if valid and num_envs * (size + 2) ** 2 > 2**20:
+        return  # valid but big: allocating it is right, and not what this test is for
     try:
         GridworldVectorEnv(num_envs, size=size, n_goals=n_goals, n_fires=0, obs_type="grid")
     except ValueError as error:
