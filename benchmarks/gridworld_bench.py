@@ -3,6 +3,12 @@ measured in the same run as the peer, printed as ratios against the targets of i
 
     .venv/bin/python benchmarks/gridworld_bench.py            # full run (about 2 minutes)
     .venv/bin/python benchmarks/gridworld_bench.py --quick    # a smoke run (seconds)
+    .venv/bin/python benchmarks/gridworld_bench.py --images   # only the image renderer, old vs new
+
+The image comparison (also part of the full run) times gridworld-v0's rgb observations drawn by the
+old renderer (every image redrawn from scratch, kept below as `OldImages*`) against the current one
+(only changed cells redrawn on a persistent canvas), in interleaved rounds of the same process, and
+checks that both give the same pixels.
 
 MiniGrid is not a dependency of this project: the first run creates `benchmarks/.venv-minigrid/`
 (gitignored) with a pinned MiniGrid and measures it there in a subprocess (`--peer-only` mode of
@@ -106,6 +112,95 @@ def run_peer(n_steps: int, repeats: int) -> dict[str, float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+# ----------------------------------------------------------------------------- images: old vs new
+def old_images(game: object) -> np.ndarray:
+    """The rgb observations as the renderer before the persistent canvas drew them: every image of
+    the batch from scratch, a fresh array (the benchmark's copy of the old path)."""
+    from gym_gridworld import render
+    from gym_gridworld.gridworld import IMAGE_SIZE, PALETTE
+
+    return render.scaled_cells(game.shown_kinds(), PALETTE, IMAGE_SIZE)
+
+
+def image_comparison(batch: int, vector_steps: int, single_steps: int, repeats: int) -> list[tuple[str, float, float]]:
+    """(name, best wall steps/s, best CPU steps/s) of old and new image paths, in interleaved rounds."""
+    from gym_gridworld.gridworld import GridworldEnv
+    from gym_gridworld.vector import GridworldVectorEnv
+
+    class OldImagesVectorEnv(GridworldVectorEnv):
+        def _observations(self) -> np.ndarray:
+            return old_images(self.game)
+
+    class OldImagesEnv(GridworldEnv):
+        def _observation(self) -> np.ndarray:
+            return old_images(self.game)[0]
+
+    rng = np.random.default_rng(0)
+    vector_actions = rng.integers(0, 4, (vector_steps, batch))
+    single_actions = rng.integers(0, 4, single_steps).tolist()
+
+    def vector_run(envs: GridworldVectorEnv) -> Callable[[], int]:
+        def run() -> int:
+            for actions in vector_actions:
+                envs.step(actions)
+            return vector_steps * batch
+
+        return run
+
+    def single_run(env: GridworldEnv) -> Callable[[], int]:
+        def run() -> int:
+            for step, action in enumerate(single_actions):
+                env.step(action)
+                if step % 50 == 49:  # the registered 50-step episodes
+                    env.reset()
+            return single_steps
+
+        return run
+
+    cases = {
+        f"vector x{batch} rgb, old renderer": OldImagesVectorEnv(batch, max_episode_steps=50),
+        f"vector x{batch} rgb, new (copy=True)": GridworldVectorEnv(batch, max_episode_steps=50),
+        f"vector x{batch} rgb, new (copy=False)": GridworldVectorEnv(batch, max_episode_steps=50, copy=False),
+        f"vector x{batch} partial rgb, old renderer": OldImagesVectorEnv(batch, partial=True, max_episode_steps=50),
+        f"vector x{batch} partial rgb, new (copy=True)": GridworldVectorEnv(batch, partial=True, max_episode_steps=50),
+        f"vector x{batch} partial rgb, new (copy=False)": GridworldVectorEnv(
+            batch, partial=True, max_episode_steps=50, copy=False
+        ),
+        "single rgb, old renderer": OldImagesEnv(),
+        "single rgb, new": GridworldEnv(),
+    }
+    runs = {}
+    for name, env in cases.items():
+        env.reset(seed=0)
+        runs[name] = vector_run(env) if isinstance(env, GridworldVectorEnv) else single_run(env)
+    best = {name: (0.0, 0.0) for name in cases}
+    for _ in range(repeats):  # interleaved, so load changes hit every case alike
+        for name, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            steps = run()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            best[name] = (max(best[name][0], steps / wall), max(best[name][1], steps / max(cpu, 1e-9)))
+    envs = list(cases.values())
+    for old, new in ((envs[0], envs[1]), (envs[0], envs[2]), (envs[3], envs[4]), (envs[3], envs[5])):
+        if not np.array_equal(old_images(old.game), new._observations()):
+            raise AssertionError("the old and new renderers disagree")
+    return [(name, *rates) for name, rates in best.items()]
+
+
+def print_image_comparison(rows: list[tuple[str, float, float]]) -> None:
+    old = {}
+    print(f"{'rgb observations':44s} {'wall steps/s':>13s} {'CPU steps/s':>13s}  new / old (wall, CPU)")
+    for name, wall, cpu in rows:
+        kind, _, variant = name.partition(", ")
+        line = f"{name:44s} {wall:13,.0f} {cpu:13,.0f}"
+        if variant == "old renderer":
+            old[kind] = (wall, cpu)
+        elif kind in old:
+            line += f"  {wall / old[kind][0]:5.1f}x {cpu / old[kind][1]:5.1f}x"
+        print(line)
+    sys.stdout.flush()
+
+
 # ----------------------------------------------------------------------------- ours
 def measure_ours(n_steps: int, vector_steps: int, batch: int, repeats: int) -> dict[str, float]:
     import gymnasium as gym
@@ -137,12 +232,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1024, help="num_envs of the vector env")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (the best counts)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--images", action="store_true", help="only the image renderer, old vs new (no MiniGrid)")
     parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.steps, args.vector_steps, args.repeats = 2_000, 30, 1
     if args.peer_only:
         print(json.dumps(measure_minigrid(args.steps, args.repeats)))
+        return
+    if args.images:
+        print_image_comparison(image_comparison(args.batch, args.vector_steps, args.steps // 4, max(args.repeats, 5)))
         return
 
     peer_runs = [run_peer(args.steps, args.repeats)]
@@ -169,7 +268,8 @@ def main() -> None:
             verdict = "met" if achieved >= needed else "NOT met"
             line += f"  >= {needed:,.0f}{unit}: {verdict}"
         print(line)
-    sys.stdout.flush()
+    print()
+    print_image_comparison(image_comparison(args.batch, args.vector_steps, args.steps // 4, args.repeats))
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def test_too_many_objects_and_bad_arguments_raise():
     with pytest.raises(ValueError, match=r"3x3 world has 9 cells.*1 agent \+ 6 goals \+ 3 fires = 10"):
         make(size=3, n_goals=6, n_fires=3)
     for kwargs, pattern in [
-        ({"size": 0}, "size must be an integer >= 1"),
+        ({"size": 0}, r"size must be an integer in 1..100, got 0"),
         ({"n_goals": -1}, "n_goals"),
         ({"n_fires": 1.5}, "n_fires"),
         ({"obs_type": "pixels"}, r"obs_type must be one of \('rgb', 'grid'\)"),
@@ -128,6 +128,45 @@ def test_too_many_objects_and_bad_arguments_raise():
         env.step(4)
     with pytest.raises(ValueError, match="no reset options"):
         env.reset(options={"state": 3})
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"size": 10**9}, r"size must be an integer in 1..100, got 1000000000 \(limit 100\)"),
+        ({"size": 101, "obs_type": "grid"}, r"size must be an integer in 1..100, got 101"),
+        ({"size": 5.0}, r"size must be an integer in 1..100, got 5.0"),
+        ({"size": "5"}, r"size must be an integer in 1..100, got '5'"),
+        ({"n_goals": 10**12}, r"n_goals must be an integer in 0..64, got 1000000000000 \(limit 64\)"),
+        ({"n_fires": 65}, r"n_fires must be an integer in 0..64, got 65 \(limit 64\)"),
+        ({"n_fires": None}, r"n_fires must be an integer in 0..64, got None"),
+        ({"size": 2, "n_goals": 2, "n_fires": 2}, r"n_goals \+ n_fires = 4 exceeds the limit size \* size - 1 = 3"),
+        ({"num_envs": 10**7}, r"num_envs must be an integer in 1..65536, got 10000000 \(limit 65536\)"),
+        ({"num_envs": True}, r"num_envs must be an integer in 1..65536, got True"),
+        ({"num_envs": 60_000}, r"num_envs=60000 worlds of 21168 observation bytes exceed the limit of 1073741824 bytes"),
+        ({"num_envs": 30_000, "size": 100, "obs_type": "grid"}, r"at most 25801 worlds"),
+        ({"obs_type": ["rgb"]}, r"obs_type must be one of \('rgb', 'grid'\), got \['rgb'\]"),
+        ({"max_episode_steps": 0.5}, r"max_episode_steps must be an integer >= 1, got 0.5"),
+    ],
+)
+def test_size_arguments_are_bounded_before_any_allocation(kwargs, pattern):
+    """Huge sizes, counts and batches fail with a ValueError naming the argument, value and limit
+    instead of a MemoryError or a machine that swaps."""
+    single_kwargs = {k: v for k, v in kwargs.items() if k not in ("num_envs", "max_episode_steps")}
+    if single_kwargs == kwargs:
+        with pytest.raises(ValueError, match=pattern):
+            gym_gridworld.GridworldEnv(**kwargs)
+    with pytest.raises(ValueError, match=pattern):
+        GridworldVectorEnv(**{"num_envs": 2, **kwargs})
+
+
+def test_the_largest_allowed_sizes_work():
+    env = gym_gridworld.GridworldEnv(size=100, n_goals=64, n_fires=64, obs_type="grid")
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (4, 102, 102) and obs[1:].sum() == 129
+    full = gym_gridworld.GridworldEnv(size=11, n_goals=64, n_fires=56, obs_type="grid")
+    assert full.reset(seed=0)[0][1:].sum() == 121  # every floor cell taken
+    assert gym_gridworld.GridworldEnv(size=82).reset(seed=0)[0].shape == (84, 84, 3)
 
 
 # --------------------------------------------------------------------------- observations

@@ -25,3 +25,12 @@ def test_command_line_rejects_unknown_envs(capsys):
     with pytest.raises(SystemExit):
         main(["--env", "snake-v0"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [(["--size", "1000"], "size must be an integer in 1..100, got 1000")])
+def test_play_reports_a_bad_argument_in_one_error_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {message}" in err and "Traceback" not in err

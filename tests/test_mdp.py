@@ -9,7 +9,8 @@ from importlib import metadata
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_mdp import TabularMDP, render
+import gym_mdp
+from gym_mdp import InvalidMDPError, TabularMDP, render
 from gym_mdp.three_state import ALLOWED_ACTIONS, REWARDS, TRANSITIONS
 
 SEED_TRANSITIONS = [
@@ -175,7 +176,7 @@ def test_start_distribution_is_sampled() -> None:
         ({"invalid_action": "clip"}, r"invalid_action must be one of \('raise', 'stay'\), got 'clip'"),
         ({"render_mode": "video"}, "render_mode must be one of"),
         ({"rewards": [[[0, 0], None], [[0, 0], None]]}, r"rewards\[0\]\[1\] is None"),
-        ({"rewards": [[[0, 0], [0]], [[0, 0], None]]}, r"rewards\[0\]\[1\] has 1 entries, expected 2"),
+        ({"rewards": [[[0, 0], [0]], [[0, 0], None]]}, r"rewards\[0\]\[1\] has shape \(1,\), expected \(2,\)"),
     ],
 )
 def test_invalid_tables_are_rejected_with_a_clear_message(kwargs: dict, message: str) -> None:
@@ -185,6 +186,69 @@ def test_invalid_tables_are_rejected_with_a_clear_message(kwargs: dict, message:
     }
     with pytest.raises(ValueError, match=message):
         TabularMDP(**{**base, **kwargs})
+
+
+def first_row(row: list) -> list:
+    """GOOD's transitions with `row` as transitions[0][0]."""
+    return [[row, [0.0, 1.0]], [[0.0, 1.0], None]]
+
+
+GOOD = {"transitions": [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], None]], "rewards": [[[0, 0], [0, 1]], [[0, 0], None]]}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"transitions": None, "rewards": None}, r"transitions must be a list \(or tuple, or numpy array\), got None"),
+        ({"rewards": 3}, r"rewards must be a list .*got int"),
+        ({"transitions": "ab"}, r"transitions must be a list .*got str"),
+        ({"transitions": [None, [[0.0, 1.0], None]]}, r"transitions\[0\] must be a list .*got None"),
+        ({"rewards": [[[0, 0], [0, 1]], 5]}, r"rewards\[1\] must be a list .*got int"),
+        ({"transitions": [[[1.0, 0.0], 7], [[0.0, 1.0], None]]}, r"transitions\[0\]\[1\] must be a list .*got int"),
+        ({"transitions": first_row(["1", "0"])}, r"transitions\[0\]\[0\] must hold numbers"),
+        ({"transitions": first_row([True, False])}, r"transitions\[0\]\[0\] must hold numbers"),
+        ({"transitions": first_row([[1.0], [0.0, 0.0]])}, r"transitions\[0\]\[0\] is not a flat list"),
+        ({"transitions": first_row([float("nan"), 1.0])}, r"transitions\[0\]\[0\] has a negative or non-finite"),
+        ({"rewards": [[[0, float("inf")], [0, 1]], [[0, 0], None]]}, r"rewards\[0\]\[0\] contains a non-finite value"),
+        ({"rewards": [[[0, "x"], [0, 1]], [[0, 0], None]]}, r"rewards\[0\]\[0\] must hold numbers"),
+        ({"transitions": [[None]] * 10**6, "rewards": [[None]] * 10**6}, r"1000000 states, more than the limit of 1024"),
+        ({"transitions": [[None] * 10**6], "rewards": [[None] * 10**6]}, r"1000000 actions, more than the limit of 256"),
+        ({"transitions": [[None] * 2] * 1000, "rewards": [[None] * 2] * 1000}, r"2000000 table entries, .* 1048576"),
+        ({"allowed_actions": [[True], [0]]}, r"allowed_actions\[0\] contains True; actions are 0..1"),
+        ({"allowed_actions": 5}, r"allowed_actions must be a list"),
+        ({"allowed_actions": [[0], None]}, r"allowed_actions\[1\] must be a list"),
+        ({"start_state": True}, r"start_state must be a state index or a list of 2 probabilities, got True"),
+        ({"start_state": "0"}, r"start_state must be a state index"),
+        ({"terminal_states": None}, r"terminal_states must be a list"),
+        ({"terminal_states": [False]}, r"unknown terminal state False"),
+        ({"invalid_action": ["stay"]}, r"invalid_action must be one of"),
+        ({"render_mode": np.array(["ansi"])}, r"render_mode must be one of"),
+    ],
+)
+def test_malformed_arguments_raise_invalid_mdp_error_naming_them(kwargs: dict, message: str) -> None:
+    with pytest.raises(InvalidMDPError, match=message):
+        TabularMDP(**{**GOOD, **kwargs})
+
+
+def test_invalid_mdp_error_is_a_value_error_and_sets_of_terminal_states_work() -> None:
+    assert issubclass(InvalidMDPError, ValueError) and gym_mdp.InvalidMDPError is InvalidMDPError
+    env = TabularMDP(**GOOD, terminal_states={1})
+    env.reset(seed=0)
+    assert env.step(1)[:3] == (1, 1.0, True)
+
+
+@pytest.mark.parametrize("env_id", ["mdp-v0"])
+def test_unknown_reset_options_raise_like_the_other_envs(env_id: str) -> None:
+    env = gym.make(env_id)
+    with pytest.raises(ValueError, match=r"unknown reset option\(s\) \['start'\]; allowed: \['state'\]"):
+        env.reset(options={"start": 1})
+    with pytest.raises(ValueError, match=r"unknown reset option\(s\) \['foo'\]"):
+        env.reset(options={"state": 1, "foo": 2})
+    with pytest.raises(ValueError, match=r"reset options must be a dict"):
+        env.reset(options=[("state", 1)])
+    with pytest.raises(ValueError, match=r"options\['state'\] must be a state in 0..2, got True"):
+        env.reset(options={"state": True})
+    assert env.reset(options={"state": 2})[0] == 2 and env.reset(options={})[0] == 0
 
 
 def test_state_without_actions_must_be_terminal() -> None:

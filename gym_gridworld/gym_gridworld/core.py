@@ -99,10 +99,14 @@ class Grid:
         return self._distances
 
 
-def check_int(name: str, value: Any, low: int) -> int:
-    """`value` as an int, or a ValueError if it is not an integer >= `low` (bools are refused)."""
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """`value` as an int, or a ValueError naming `name`, the value and the allowed range if it is not
+    an integer in `low..high` (no upper bound if `high` is None; bools are refused)."""
     if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        allowed = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r} (limit {high})")
     return int(value)
 
 

@@ -26,6 +26,14 @@ COLORS = np.array([(0, 0, 0), (255, 255, 255), (0, 0, 255), (0, 255, 0), (255, 0
 ANSI_CHARS = ".#@+x"
 RENDER_CELL = 32  # pixels per cell of render() frames
 VIEW_OUTLINE = (255, 200, 0)
+# Bounds of the arguments, checked before anything is allocated (see GridworldEnv's docstring).
+MAX_SIZE = 100  # cells per side of the floor (82 for the full rgb image, which must fit 84 pixels)
+MAX_OBJECTS = 64  # goals, and fires: placing k objects costs O(k**2) per world
+MAX_NUM_ENVS = 2**16  # worlds of one GridworldVectorEnv
+MAX_BATCH_BYTES = 2**30  # observation bytes of one batch: num_envs x one observation's bytes
+
+
+PALETTE = render.pack_colors(COLORS)
 
 
 class GoalsAndFires:
@@ -81,6 +89,7 @@ class GoalsAndFires:
         self._slot_planes = world_planes + (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane = kind - 1
         view_rows, view_cols = np.mgrid[-1:2, -1:2]
         self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
+        self._canvas: render.CellCanvas | None = None  # made on first use by observations(fresh=False)
 
     def cell(self, row: int, col: int) -> int:
         """The position of floor cell (row, col), counted from the floor's top-left corner."""
@@ -151,23 +160,36 @@ class GoalsAndFires:
         side = VIEW_SIZE if self.partial else self.side
         return spaces.MultiBinary((len(GRID_CHANNELS), side, side))
 
-    def observations(self) -> np.ndarray:
-        """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes."""
+    def shown_kinds(self) -> np.ndarray:
+        """The cell kinds an rgb observation shows: `kinds()`, or with `partial` the `(n_worlds, 3, 3)`
+        cells around each agent."""
+        kinds = self.kinds()
+        if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
+            view_cells = self._world_cells + self.agent[:, None] + self._view_offsets
+            kinds = kinds.reshape(-1)[view_cells].reshape(self.n_worlds, VIEW_SIZE, VIEW_SIZE)
+        return kinds
+
+    def observations(self, fresh: bool = True) -> np.ndarray:
+        """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes.
+
+        Images are drawn on the game's canvas, where only the cells that changed since the last call
+        are redrawn. With `fresh=False` the canvas itself is returned, overwritten by the next call;
+        with `fresh=True` a new array: a copy of the canvas, or for partial views (a move changes
+        nearly every cell of a view) one full redraw, which is cheaper. Planes are always new."""
         n = self.n_worlds
         if self.obs_type == "rgb":
-            kinds = self.kinds()
-            if self.partial:  # the 3x3 cells around each agent, gathered from the whole picture
-                view_cells = self._world_cells + self.agent[:, None] + self._view_offsets
-                kinds = kinds.reshape(-1)[view_cells].reshape(n, VIEW_SIZE, VIEW_SIZE)
-            return render.scaled_cells(kinds, _PALETTE, IMAGE_SIZE)
+            kinds = self.shown_kinds()
+            if fresh and self.partial:
+                return render.scaled_cells(kinds, PALETTE, IMAGE_SIZE)
+            if self._canvas is None:
+                self._canvas = render.CellCanvas(n, kinds.shape[1:], COLORS, IMAGE_SIZE)
+            image = self._canvas.draw(kinds)
+            return image.copy() if fresh else image
         planes = self.planes()
         if self.partial:
             view_cells = self._plane_starts + (self.agent[:, None] + self._view_offsets)[:, None, :]
             return planes.reshape(-1)[view_cells].reshape(n, -1, VIEW_SIZE, VIEW_SIZE)
         return planes.reshape(n, -1, self.side, self.side)
-
-
-_PALETTE = render.pack_colors(COLORS)
 
 
 def build_game(
@@ -181,20 +203,32 @@ def build_game(
     fire_reward: Any,
     step_penalty: Any,
 ) -> GoalsAndFires:
-    """A GoalsAndFires after checking the arguments of GridworldEnv; a ValueError names any bad one
-    and the allowed values."""
-    size, n_goals, n_fires = check_int("size", size, 1), check_int("n_goals", n_goals, 0), check_int("n_fires", n_fires, 0)
-    if obs_type not in OBS_TYPES:
+    """A GoalsAndFires after checking the arguments of GridworldEnv (and the vector env's `n_worlds`)
+    before anything is allocated; a ValueError names any bad one, its value and the allowed values."""
+    size = check_int("size", size, 1, MAX_SIZE)
+    n_goals, n_fires = check_int("n_goals", n_goals, 0, MAX_OBJECTS), check_int("n_fires", n_fires, 0, MAX_OBJECTS)
+    if not isinstance(obs_type, str) or obs_type not in OBS_TYPES:
         raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
     if not isinstance(partial, (bool, np.bool_)):
         raise ValueError(f"partial must be True or False, got {partial!r}")
     if 1 + n_goals + n_fires > size * size:
         raise ValueError(
+            f"n_goals + n_fires = {n_goals + n_fires} exceeds the limit size * size - 1 = {size * size - 1}: "
             f"a {size}x{size} world has {size * size} cells, too few for 1 agent + {n_goals} goals + "
             f"{n_fires} fires = {1 + n_goals + n_fires} objects on distinct cells"
         )
     if obs_type == "rgb" and not partial and size + 2 > IMAGE_SIZE:
-        raise ValueError(f"size must be at most {IMAGE_SIZE - 2} for the {IMAGE_SIZE}x{IMAGE_SIZE} image, got {size}; use obs_type='grid'")
+        raise ValueError(
+            f"size must be at most {IMAGE_SIZE - 2} for the {IMAGE_SIZE}x{IMAGE_SIZE} image, got {size}; "
+            "use obs_type='grid' or partial=True"
+        )
+    side = VIEW_SIZE if partial else size + 2
+    world_bytes = IMAGE_SIZE * IMAGE_SIZE * 3 if obs_type == "rgb" else len(GRID_CHANNELS) * side * side
+    if n_worlds * world_bytes > MAX_BATCH_BYTES:
+        raise ValueError(
+            f"num_envs={n_worlds} worlds of {world_bytes} observation bytes exceed the limit of {MAX_BATCH_BYTES} "
+            f"bytes per batch: at most {MAX_BATCH_BYTES // world_bytes} worlds with these arguments"
+        )
     rewards = {name: check_number(name, value) for name, value in
                (("goal_reward", goal_reward), ("fire_reward", fire_reward), ("step_penalty", step_penalty))}  # fmt: skip
     return GoalsAndFires(n_worlds, size, n_goals, n_fires, partial=bool(partial), obs_type=obs_type, **rewards)
@@ -264,17 +298,24 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     Empty: the observation is the whole state (the partial view aside).
 
     ## Arguments
-    - `size` (5): cells per side of the floor.
-    - `n_goals` (4), `n_fires` (2): object counts; agent + objects must fit on distinct cells.
+    - `size` (5): cells per side of the floor, 1..`MAX_SIZE` (100); at most 82 for the full rgb image.
+    - `n_goals` (4), `n_fires` (2): object counts, each 0..`MAX_OBJECTS` (64); agent + objects must
+      fit on distinct cells (`n_goals + n_fires <= size * size - 1`).
     - `partial` (False): observe the 3x3 cells around the agent instead of the whole world.
     - `obs_type` ("rgb"): `"rgb"` or `"grid"`, see above.
     - `goal_reward` (1.0), `fire_reward` (-1.0), `step_penalty` (0.0).
     - `render_mode`: `"rgb_array"` (the whole world at 32 px per cell, the partial view outlined in
       yellow), `"ansi"` (`#` wall, `@` agent, `+` goal, `x` fire, `.` floor), `"human"` (pygame) or None.
 
+    The image size (84), the view (3x3 cells) and the render cell (32 px) are fixed, not arguments.
+    A bad argument raises a ValueError naming it, its value and the allowed values or limit (a wrong
+    type too: `size=5.0` is refused), before anything is allocated.
+
     ## Vector env
     `gym.make_vec("gridworld-v0", num_envs=N)` builds `GridworldVectorEnv`, N worlds stepped together
-    in numpy; sub-env i equals this env reset with `seed + i`.
+    in numpy; sub-env i equals this env reset with `seed + i`. Its rgb observations are drawn on a
+    persistent canvas where only changed cells are redrawn; `copy=False` returns a read-only view of
+    it instead of a fresh copy (see `GridworldVectorEnv`).
 
     ## Version History
     - v0: initial version.
@@ -327,7 +368,7 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         return self._observation(), reward, False, False, {}
 
     def _observation(self) -> np.ndarray:
-        return self.game.observations()[0]
+        return self.game.observations(fresh=True)[0]
 
     def _ansi(self) -> str:
         return render.ansi_grid(self.game.kinds()[0], ANSI_CHARS)

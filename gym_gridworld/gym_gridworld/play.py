@@ -127,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         kwargs["partial"] = args.partial
         if args.size is not None:
             kwargs["size"] = args.size
+    try:  # a bad size or layout: one `error:` line and exit status 2, not a traceback
+        gym.make(args.env, **kwargs).close()
+    except ValueError as error:
+        parser.error(str(error))
     scores = play(args.env, seed=args.seed, turn_based=args.turn_based, **kwargs)
     print("scores:", ", ".join(f"{s:+g}" for s in scores))
 

@@ -47,6 +47,63 @@ def scaled_cells(kinds: np.ndarray, palette: np.ndarray, size: int) -> np.ndarra
     return np.take(_rgb_view(one_line_per_row), rows, axis=-3)
 
 
+class CellCanvas:
+    """A batch of `(n, size, size, 3)` images of `(n, h, w)` grids of flat-coloured cells, scaled like
+    `scaled_cells` (the same pixels), that redraws only the cells whose kind changed since the last
+    `draw`: a step of a grid game changes a few cells of each world, so a batch step writes a few small
+    blocks per world instead of whole images.
+
+    A cell covers a block of `floor` or `ceil` of `size / h` pixel rows (and columns), so cells come in
+    at most four block shapes. For each shape a strided view of the images has one `(bh, bw, 3)` block
+    starting at every pixel, and a batch of changed cells is one indexed assignment of colour blocks.
+    `image` is the canvas itself, overwritten by the next `draw`: copy it to keep it."""
+
+    def __init__(self, n_images: int, shape: tuple[int, int], colors: np.ndarray, size: int) -> None:
+        h, w = shape
+        self.shape = (h, w)
+        self.image = np.zeros((n_images, size, size, 3), dtype=np.uint8)
+        self._drawn = np.full(n_images * h * w, -1, dtype=np.int16)  # nothing drawn yet
+        starts, heights = [], []
+        for n_cells in (h, w):
+            index = _nearest_index(n_cells, size)
+            starts.append(np.searchsorted(index, np.arange(n_cells)))
+            heights.append(np.bincount(index, minlength=n_cells))
+        self._row_start, self._col_start = starts
+        block_shapes = sorted({(int(bh), int(bw)) for bh in heights[0] for bw in heights[1]})
+        cell_shape = np.add.outer(heights[0] * (size + 1), heights[1]).ravel()  # one code per block shape
+        self._groups = [(bh, bw, cell_shape == bh * (size + 1) + bw) for bh, bw in block_shapes]
+        colors = np.asarray(colors, dtype=np.uint8)
+        self._blocks = [np.ascontiguousarray(np.broadcast_to(colors[:, None, None], (len(colors), bh, bw, 3)))
+                        for bh, bw, _ in self._groups]  # fmt: skip
+
+    def draw(self, kinds: np.ndarray) -> np.ndarray:
+        """Bring `image` up to date with `(n, h, w)` cell kinds and return it (not a copy)."""
+        flat = kinds.reshape(-1)
+        changed = np.flatnonzero(flat != self._drawn)
+        if changed.size:
+            new = flat[changed]
+            self._drawn[changed] = new
+            images, cells = np.divmod(changed, self.shape[0] * self.shape[1])
+            for (bh, bw, in_group), blocks in zip(self._groups, self._blocks):
+                if len(self._groups) > 1:
+                    chosen = in_group[cells]
+                    self._paint(bh, bw, blocks, images[chosen], cells[chosen], new[chosen])
+                else:
+                    self._paint(bh, bw, blocks, images, cells, new)
+        return self.image
+
+    def _paint(
+        self, bh: int, bw: int, blocks: np.ndarray, images: np.ndarray, cells: np.ndarray, kinds: np.ndarray
+    ) -> None:
+        _, size, _, _ = self.image.shape
+        strides = self.image.strides
+        # made here rather than kept, so that pickled or copied canvases still draw into their own image
+        shape = (len(self.image), size - bh + 1, size - bw + 1, bh, bw, 3)
+        at_pixel = np.ndarray(shape, np.uint8, buffer=self.image, strides=strides[:3] + strides[1:])
+        rows, cols = np.divmod(cells, self.shape[1])
+        at_pixel[images, self._row_start[rows], self._col_start[cols]] = blocks[kinds]
+
+
 def tile_sprites(kinds: np.ndarray, sprites: np.ndarray) -> np.ndarray:
     """Draw `(h, w)` cell kinds with one `(s, s, 3)` uint8 sprite per kind: a `(h*s, w*s, 3)` image."""
     h, w = kinds.shape

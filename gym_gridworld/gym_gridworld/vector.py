@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_gridworld.core import N_ACTIONS, check_actions, check_int
-from gym_gridworld.gridworld import build_game, render_frame
+from gym_gridworld.gridworld import MAX_NUM_ENVS, build_game, render_frame
 from gym_gridworld.render import check_render_mode
 
 
@@ -34,9 +34,21 @@ class GridworldVectorEnv(VectorEnv):
     its action and returns its first observation with reward 0 and both flags False, exactly as
     `SyncVectorEnv` over single envs does.
 
+    ## Image observations and `copy`
+    With `obs_type="rgb"` the worlds are drawn on one persistent `(num_envs, 84, 84, 3)` canvas where
+    a step redraws only the cells that changed (the agent's old and new cell, collected objects,
+    whole worlds that reset). By default (`copy=True`) `reset` and `step` return a fresh copy of it,
+    which costs more than the drawing at large batches (partial views, where a move changes nearly
+    every cell, are redrawn whole into a fresh array instead). `copy=False` returns a read-only view of the
+    canvas instead: the next `step` or `reset` overwrites it in place, so copy what you keep (a
+    replay buffer that stores observations copies them anyway). Grid observations are always fresh.
+
     ## Arguments
-    `num_envs`, `max_episode_steps` (None), `render_mode` (None or "rgb_array": `render()` returns a
-    tuple of one frame per world), and `GridworldEnv`'s keyword arguments.
+    `num_envs` (1..`MAX_NUM_ENVS` = 65536, and `num_envs` x one observation's bytes at most
+    `MAX_BATCH_BYTES` = 1 GiB: 50,724 worlds of 84x84x3 images), `max_episode_steps` (None), `copy`
+    (True, see above), `render_mode` (None or "rgb_array": `render()` returns a tuple of one frame per
+    world), and `GridworldEnv`'s keyword arguments (with their bounds). Bad values raise a ValueError
+    naming the argument, its value and the limit, before anything is allocated.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -54,12 +66,20 @@ class GridworldVectorEnv(VectorEnv):
         step_penalty: float = 0.0,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
+        copy: bool = True,
     ) -> None:
-        self.num_envs = check_int("num_envs", num_envs, 1)
-        self.max_episode_steps = None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
-        self.game = build_game(self.num_envs, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty)
-        self.obs_type, self.partial = self.game.obs_type, self.game.partial
+        self.num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1)
+        self.max_episode_steps = max_episode_steps
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be True or False, got {copy!r}")
+        self.copy = bool(copy)
         self.render_mode = check_render_mode(render_mode, self.metadata)
+        self.game = build_game(
+            self.num_envs, size, n_goals, n_fires, partial, obs_type, goal_reward, fire_reward, step_penalty
+        )
+        self.obs_type, self.partial = self.game.obs_type, self.game.partial
         self.single_observation_space = self.game.observation_space
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
@@ -118,7 +138,12 @@ class GridworldVectorEnv(VectorEnv):
         return self._observations(), rewards, terminated, truncated, {}
 
     def _observations(self) -> np.ndarray:
-        return self.game.observations()
+        observations = self.game.observations(fresh=self.copy)
+        if self.copy or self.obs_type != "rgb":  # new arrays
+            return observations
+        view = observations.view()  # the game's canvas, read-only for the caller
+        view.flags.writeable = False
+        return view
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         if self.render_mode is None:

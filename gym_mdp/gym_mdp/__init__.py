@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from gym_mdp.tabular_mdp import TabularMDP
+from gym_mdp.tabular_mdp import InvalidMDPError, TabularMDP
 from gym_mdp.three_state import ThreeStateMDP
 
-__all__ = ["TabularMDP", "ThreeStateMDP", "register_envs", "ENV_IDS"]
+__all__ = ["TabularMDP", "ThreeStateMDP", "InvalidMDPError", "register_envs", "ENV_IDS"]
 __version__ = "0.1.0"
 
 ENV_IDS = ("mdp-v0",)

@@ -12,6 +12,17 @@ from gym_mdp import render
 
 INVALID_ACTION_MODES = ("raise", "stay")
 PROBABILITY_TOLERANCE = 1e-8
+RESET_OPTIONS = ("state",)
+# Bounds of the tables, checked before the dense (states, actions, states) arrays are allocated.
+MAX_STATES = 1024
+MAX_ACTIONS = 256
+MAX_TABLE_ENTRIES = 2**20  # states x actions x next states
+
+
+class InvalidMDPError(ValueError):
+    """A malformed table or argument of `TabularMDP`: the message names the argument (with the index
+    of the entry, e.g. `transitions[2][0]`), the value and what is allowed. A ValueError, so code that
+    catches ValueError keeps working."""
 
 
 class TabularMDP(gym.Env[int, int]):
@@ -64,6 +75,16 @@ class TabularMDP(gym.Env[int, int]):
     - `invalid_action`: `"stay"` (default) or `"raise"`, see above.
     - `render_mode`: `"ansi"`, `"rgb_array"`, `"human"` or `None`.
 
+    ## Bounds and errors
+    Tables are lists, tuples or numpy arrays (of lists...) of numbers (no strings or bools), with at
+    most `MAX_STATES` (1024) states, `MAX_ACTIONS` (256) actions and `MAX_TABLE_ENTRIES` (2**20)
+    entries `n_states * n_actions * n_states`, checked before the dense tables are allocated. Any
+    malformed argument (wrong type, ragged table, negative, NaN or infinite entry, a row not summing
+    to 1, an index out of range, a size over its bound) raises `InvalidMDPError`, a `ValueError`
+    subclass whose message names the argument and entry, the value and what is allowed.
+    `reset(options=...)` takes only `{"state": s}`; unknown options and bad states raise a ValueError
+    naming them, as every env of this suite does.
+
     ## Version History
     - v0: initial version.
     """
@@ -87,11 +108,15 @@ class TabularMDP(gym.Env[int, int]):
         self.start_distribution = _validate_start(start_state, n_states)
         self.terminal_mask = _validate_terminal(terminal_states, n_states)
         for s in np.flatnonzero(~self.terminal_mask & ~self.allowed_mask.any(axis=1)):
-            raise ValueError(f"state {s} is not terminal but has no allowed action")
-        if invalid_action not in INVALID_ACTION_MODES:
-            raise ValueError(f"invalid_action must be one of {INVALID_ACTION_MODES}, got {invalid_action!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+            raise InvalidMDPError(f"state {s} is not terminal but has no allowed action")
+        if not isinstance(invalid_action, str) or invalid_action not in INVALID_ACTION_MODES:
+            raise InvalidMDPError(f"invalid_action must be one of {INVALID_ACTION_MODES}, got {invalid_action!r}")
+        if render_mode is not None and (
+            not isinstance(render_mode, str) or render_mode not in self.metadata["render_modes"]
+        ):
+            raise InvalidMDPError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
 
         self.invalid_action = invalid_action
         self.render_mode = render_mode
@@ -112,11 +137,21 @@ class TabularMDP(gym.Env[int, int]):
     # ----------------------------------------------------------------- Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict]:
         super().reset(seed=seed)
-        options = options or {}
+        options = {} if options is None else options
+        if not isinstance(options, dict):
+            raise ValueError(f"reset options must be a dict, got {options!r:.80}")
+        unknown = sorted(set(options) - set(RESET_OPTIONS), key=repr)
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; allowed: {list(RESET_OPTIONS)}")
         if "state" in options:
             state = options["state"]
-            if not (isinstance(state, (int, np.integer)) and 0 <= state < self.observation_space.n):
-                raise ValueError(f"options['state'] must be a state in 0..{self.observation_space.n - 1}, got {state!r}")
+            if not (
+                isinstance(state, (int, np.integer))
+                and not isinstance(state, (bool, np.bool_))
+                and 0 <= state < self.observation_space.n
+            ):
+                last = self.observation_space.n - 1
+                raise ValueError(f"options['state'] must be a state in 0..{last}, got {state!r}")
             self.state = int(state)
         else:
             self.state = _sample(self._start_cdf, self.np_random)
@@ -199,34 +234,60 @@ class TabularMDP(gym.Env[int, int]):
             model[s] = {}
             for a in np.flatnonzero(self.allowed_mask[s]):
                 model[s][int(a)] = [
-                    (float(p), int(s2), float(self.reward_table[s, a, s2]), bool(self.terminal_mask[s2]))
-                    for s2, p in enumerate(row[a])
-                    if p > 0
+                    (float(row[a, s2]), int(s2), float(self.reward_table[s, a, s2]), bool(self.terminal_mask[s2]))
+                    for s2 in np.flatnonzero(row[a] > 0)
                 ]
         return model
 
 
 # --------------------------------------------------------------------- validation
+def _check_sequence(value: Any, name: str) -> Any:
+    """`value` if it is a list, tuple or numpy array (not a string), else an InvalidMDPError."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        got = f"{type(value).__name__} {value!r:.80}" if value is not None else "None"
+        raise InvalidMDPError(f"{name} must be a list (or tuple, or numpy array), got {got}")
+    return value
+
+
+def _check_index(value: Any, n: int, name: str, what: str) -> int:
+    """`value` as an int in 0..n-1 (bools refused), else an InvalidMDPError naming `name`."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or not 0 <= value < n:
+        raise InvalidMDPError(f"{name} contains {value!r}; {what} are 0..{n - 1} (integers)")
+    return int(value)
+
+
 def _validate_tables(
     transitions: Sequence, rewards: Sequence, allowed_actions: Sequence | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check the nested tables and return dense (T, R, allowed) arrays, zeros where disallowed."""
-    if len(transitions) == 0:
-        raise ValueError("transitions must describe at least one state")
+    """Check the nested tables and return dense (T, R, allowed) arrays, zeros where disallowed.
+    Sizes are checked against the bounds before the dense arrays are allocated."""
+    _check_sequence(transitions, "transitions")
+    _check_sequence(rewards, "rewards")
     n_states = len(transitions)
-    n_actions = len(transitions[0])
+    if n_states == 0:
+        raise InvalidMDPError("transitions must describe at least one state")
+    if n_states > MAX_STATES:
+        raise InvalidMDPError(f"transitions has {n_states} states, more than the limit of {MAX_STATES}")
+    n_actions = len(_check_sequence(transitions[0], "transitions[0]"))
     if n_actions == 0:
-        raise ValueError("transitions[0] lists no actions; every state needs the same number of actions (>= 1)")
+        raise InvalidMDPError("transitions[0] lists no actions; every state needs the same number of actions (>= 1)")
+    if n_actions > MAX_ACTIONS:
+        raise InvalidMDPError(f"transitions[0] has {n_actions} actions, more than the limit of {MAX_ACTIONS}")
+    if n_states * n_actions * n_states > MAX_TABLE_ENTRIES:
+        raise InvalidMDPError(
+            f"{n_states} states x {n_actions} actions x {n_states} next states = {n_states * n_actions * n_states} "
+            f"table entries, more than the limit of {MAX_TABLE_ENTRIES}"
+        )
     if len(rewards) != n_states:
-        raise ValueError(f"rewards has {len(rewards)} states but transitions has {n_states}")
+        raise InvalidMDPError(f"rewards has {len(rewards)} states but transitions has {n_states}")
 
     T = np.zeros((n_states, n_actions, n_states))
     R = np.zeros((n_states, n_actions, n_states))
     has_row = np.zeros((n_states, n_actions), dtype=bool)
     for s in range(n_states):
         for name, table in (("transitions", transitions), ("rewards", rewards)):
-            if len(table[s]) != n_actions:
-                raise ValueError(
+            if len(_check_sequence(table[s], f"{name}[{s}]")) != n_actions:
+                raise InvalidMDPError(
                     f"{name}[{s}] has {len(table[s])} actions, expected {n_actions} (ragged table; use None "
                     "for an action that is not allowed)"
                 )
@@ -237,57 +298,73 @@ def _validate_tables(
             has_row[s, a] = True
             T[s, a] = _probability_row(row, n_states, f"transitions[{s}][{a}]")
             if reward_row is None:
-                raise ValueError(f"rewards[{s}][{a}] is None but transitions[{s}][{a}] is a transition row")
-            if len(reward_row) != n_states:
-                raise ValueError(f"rewards[{s}][{a}] has {len(reward_row)} entries, expected {n_states} (one per next state)")
-            R[s, a] = np.asarray(reward_row, dtype=np.float64)
+                raise InvalidMDPError(f"rewards[{s}][{a}] is None but transitions[{s}][{a}] is a transition row")
+            R[s, a] = _number_row(reward_row, n_states, f"rewards[{s}][{a}]", "one reward per next state")
             if not np.all(np.isfinite(R[s, a])):
-                raise ValueError(f"rewards[{s}][{a}] contains a non-finite value: {list(reward_row)}")
+                raise InvalidMDPError(f"rewards[{s}][{a}] contains a non-finite value: {list(reward_row)}")
 
     if allowed_actions is None:
         allowed = has_row
     else:
-        if len(allowed_actions) != n_states:
-            raise ValueError(f"allowed_actions has {len(allowed_actions)} states, expected {n_states}")
+        if len(_check_sequence(allowed_actions, "allowed_actions")) != n_states:
+            raise InvalidMDPError(f"allowed_actions has {len(allowed_actions)} states, expected {n_states}")
         allowed = np.zeros_like(has_row)
         for s, actions in enumerate(allowed_actions):
-            for a in actions:
-                if not (isinstance(a, (int, np.integer)) and 0 <= a < n_actions):
-                    raise ValueError(f"allowed_actions[{s}] contains {a!r}; actions are 0..{n_actions - 1}")
+            for a in _check_sequence(actions, f"allowed_actions[{s}]"):
+                a = _check_index(a, n_actions, f"allowed_actions[{s}]", "actions")
                 if not has_row[s, a]:
-                    raise ValueError(f"action {a} is allowed in state {s} but transitions[{s}][{a}] has no transition row")
+                    raise InvalidMDPError(
+                        f"action {a} is allowed in state {s} but transitions[{s}][{a}] has no transition row"
+                    )
                 allowed[s, a] = True
     T[~allowed] = 0.0
     R[~allowed] = 0.0
     return T, R, allowed
 
 
-def _probability_row(row: Sequence[float], n: int, name: str) -> np.ndarray:
-    probs = np.asarray(row, dtype=np.float64)
-    if probs.shape != (n,):
-        raise ValueError(f"{name} has shape {probs.shape}, expected ({n},): one probability per state")
+def _number_row(row: Any, n: int, name: str, meaning: str) -> np.ndarray:
+    """`row` as a float array of shape (n,), else an InvalidMDPError (no strings, bools or nesting)."""
+    try:
+        values = np.asarray(_check_sequence(row, name))
+    except ValueError as error:  # a ragged nested sequence
+        raise InvalidMDPError(f"{name} is not a flat list of numbers ({error})") from None
+    if values.shape != (n,):
+        raise InvalidMDPError(f"{name} has shape {values.shape}, expected ({n},): {meaning}")
+    if values.dtype.kind not in "iuf":
+        raise InvalidMDPError(f"{name} must hold numbers, got {values.dtype} values: {list(row)!r:.80}")
+    return values.astype(np.float64)
+
+
+def _probability_row(row: Any, n: int, name: str) -> np.ndarray:
+    probs = _number_row(row, n, name, "one probability per state")
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):
-        raise ValueError(f"{name} has a negative or non-finite probability: {list(row)}")
+        raise InvalidMDPError(f"{name} has a negative or non-finite probability: {list(row)}")
     if abs(probs.sum() - 1.0) > PROBABILITY_TOLERANCE:
-        raise ValueError(f"{name} sums to {float(probs.sum())!r}, expected 1 within {PROBABILITY_TOLERANCE}")
+        raise InvalidMDPError(f"{name} sums to {float(probs.sum())!r}, expected 1 within {PROBABILITY_TOLERANCE}")
     return probs
 
 
 def _validate_start(start_state: int | Sequence[float], n_states: int) -> np.ndarray:
-    if isinstance(start_state, (int, np.integer)) and not isinstance(start_state, bool):
+    if isinstance(start_state, (int, np.integer)) and not isinstance(start_state, (bool, np.bool_)):
         if not 0 <= start_state < n_states:
-            raise ValueError(f"unknown start state {start_state}; states are 0..{n_states - 1}")
+            raise InvalidMDPError(f"unknown start state {start_state}; states are 0..{n_states - 1}")
         distribution = np.zeros(n_states)
         distribution[start_state] = 1.0
         return distribution
+    if not isinstance(start_state, (Sequence, np.ndarray)) or isinstance(start_state, (str, bytes)):
+        raise InvalidMDPError(
+            f"start_state must be a state index or a list of {n_states} probabilities, got {start_state!r:.80}"
+        )
     return _probability_row(start_state, n_states, "start_state distribution")
 
 
-def _validate_terminal(terminal_states: Sequence[int], n_states: int) -> np.ndarray:
+def _validate_terminal(terminal_states: Any, n_states: int) -> np.ndarray:
+    if isinstance(terminal_states, (set, frozenset)):
+        terminal_states = sorted(terminal_states, key=repr)
     mask = np.zeros(n_states, dtype=bool)
-    for s in terminal_states:
-        if not (isinstance(s, (int, np.integer)) and 0 <= s < n_states):
-            raise ValueError(f"unknown terminal state {s!r}; states are 0..{n_states - 1}")
+    for s in _check_sequence(terminal_states, "terminal_states"):
+        if not (isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and 0 <= s < n_states):
+            raise InvalidMDPError(f"unknown terminal state {s!r}; states are 0..{n_states - 1}")
         mask[s] = True
     return mask
 
