@@ -1,7 +1,8 @@
 """The rules of snake, in one place, and the batched numpy engine that plays N games at once.
 
-Everything that decides what happens in a game lives here and is shared by the single env
-(`gym_snake.env.SnakeEnv`) and the vector env (`gym_snake.vector.SnakeVectorEnv`):
+Everything that decides what happens in a game lives here and is shared by the scalar engine of
+the single env (`gym_snake.single.SnakeGame`, played by `gym_snake.env.SnakeEnv`) and the vector env
+(`gym_snake.vector.SnakeVectorEnv`):
 
 - the constants: cell codes, directions, actions;
 - `SnakeConfig`: every option, validated once;
@@ -184,17 +185,16 @@ class SnakeConfig:
 class SnakeTables:
     """Lookup tables for one configuration, read-only and shared by every game that uses it.
 
-    Cells are numbered row-major (`cell = row * width + column`); `wall_cell` (= area) stands for
-    "outside the board" and `scratch_cell` (= area + 1) is where the batched engine writes what a
-    game that does not move would otherwise write.
+    Cells are numbered row-major (`cell = row * width + column`); cell `area` stands for "outside
+    the board" (a WALL cell in both engines' boards).
     """
 
     config: SnakeConfig
-    next_cell: np.ndarray  # (4, area) the cell a move in each heading leads to, or wall_cell
+    next_cell: np.ndarray  # (4, area) the cell a move in each heading leads to, or area (the wall)
     turn: np.ndarray  # (4, n_actions) the heading after an action, given the current heading
     start_cells: np.ndarray  # (n_starts, initial_length) cells of each possible start, head first
     start_heading: np.ndarray  # (n_starts,)
-    cell_row: np.ndarray  # (area + 1,) row of each cell (wall_cell: 0, unused)
+    cell_row: np.ndarray  # (area + 1,) row of each cell (the wall cell: 0, unused)
     cell_col: np.ndarray
     row_sign: np.ndarray  # (2 * height - 1,) sign code of a row offset (food row - head row + height - 1)
     col_sign: np.ndarray
@@ -204,14 +204,6 @@ class SnakeTables:
     turn_list: tuple[list[int], ...]
     start_list: tuple[tuple[tuple[int, ...], int, tuple[int, ...], tuple[int, ...]], ...]  # cells head first,
     # heading, cells tail first, cells sorted: what the single env needs to set up each start
-
-    @property
-    def wall_cell(self) -> int:
-        return self.config.area
-
-    @property
-    def scratch_cell(self) -> int:
-        return self.config.area + 1
 
 
 def _next_cells(config: SnakeConfig) -> np.ndarray:

@@ -16,7 +16,8 @@ from gymnasium.vector.utils import batch_space
 
 from gym_snake import render
 from gym_snake.core import Outcome, SnakeBatch, SnakeConfig
-from gym_snake.env import action_meaning, action_space_for, check_render_mode, observation_space_for
+from gym_snake.env import action_space_for, check_render_mode, observation_space_for
+from gym_snake.single import action_meaning
 
 INFO_KEYS = ("score", "length", "death", "win", "starved")
 
