@@ -138,7 +138,7 @@ def test_invalid_vector_actions_raise(actions, message: str) -> None:
 def test_vector_bad_input_raises() -> None:
     with pytest.raises(gym.error.ResetNeeded):
         SnakeVectorEnv(2).step(np.zeros(2, dtype=np.int64))
-    with pytest.raises(ValueError, match="num_envs must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1 and <= 1048576, got 0"):
         SnakeVectorEnv(0)
     with pytest.raises(ValueError, match="max_episode_steps must be an integer >= 1 or None, got 0"):
         SnakeVectorEnv(2, max_episode_steps=0)

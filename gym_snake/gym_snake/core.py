@@ -53,6 +53,14 @@ ACTION_MODES = ("absolute", "relative")
 
 UNIFORM_BLOCK = 64  # uniforms drawn from a game's generator at a time
 
+# Size bounds, checked before anything is allocated (a bigger value raises ValueError naming it).
+MAX_SIDE = 256  # width and height, in cells
+MAX_CELL_SIZE = 64  # cell_size, pixels per cell of the "rgb" observation
+MAX_RENDER_CELL_SIZE = 256  # render_cell_size, pixels per cell of rendered frames
+MAX_IMAGE_PIXELS = 2**24  # pixels of one "rgb" observation or rendered frame (48 MiB of uint8 RGB)
+MAX_NUM_ENVS = 2**20  # games in one vector env
+MAX_BATCH_CELLS = 2**26  # board cells, and observation bytes, of all the games of a vector env
+
 
 class Outcome:
     """What a step did to a game; indexes `SnakeTables.rewards`."""
@@ -101,29 +109,49 @@ def feature_index(danger_bits: Index, heading: Index, row_sign: Index, col_sign:
 
 
 # ----------------------------------------------------------------------------- configuration
-def _require_int(name: str, value: object, minimum: int) -> int:
+def require_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """`value` as an int, or a ValueError naming `name`, the value and the allowed range."""
+    allowed = f">= {minimum}" if maximum is None else f">= {minimum} and <= {maximum}"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r} of type {type(value).__name__}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value}")
     return int(value)
 
 
+def _require_pixels(what: str, names: str, height: int, width: int) -> None:
+    pixels = height * width
+    if pixels > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"{what} would be {height}x{width} = {pixels} pixels, more than the limit of {MAX_IMAGE_PIXELS} "
+            f"(MAX_IMAGE_PIXELS); lower {names}"
+        )
+
+
 def _require_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a finite number, got {value!r} of type {type(value).__name__}")
+    if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
 def _require_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return str(value)
 
 
 @dataclass(frozen=True)
 class SnakeConfig:
-    """Every option of a snake game, validated on construction (see `SnakeEnv` for their meaning)."""
+    """Every option of a snake game, validated on construction (see `SnakeEnv` for their meaning).
+
+    A wrong type or a value out of range raises `ValueError` naming the option, the value and what
+    is allowed, before anything is allocated: `width` and `height` are at most `MAX_SIDE` (256),
+    `cell_size` at most `MAX_CELL_SIZE` (64), `render_cell_size` at most `MAX_RENDER_CELL_SIZE`
+    (256), and an "rgb" observation (and a rendered frame, checked by `check_frame_size` when the env
+    renders images) has at most `MAX_IMAGE_PIXELS` (2**24) pixels.
+    """
 
     width: int = 10
     height: int = 10
@@ -142,9 +170,10 @@ class SnakeConfig:
     def __post_init__(self) -> None:
         set_field = object.__setattr__  # the dataclass is frozen; store the normalised values
         for name in ("width", "height"):
-            set_field(self, name, _require_int(name, getattr(self, name), 2))
-        for name in ("initial_length", "cell_size", "render_cell_size"):
-            set_field(self, name, _require_int(name, getattr(self, name), 1))
+            set_field(self, name, require_int(name, getattr(self, name), 2, MAX_SIDE))
+        set_field(self, "initial_length", require_int("initial_length", self.initial_length, 1))
+        set_field(self, "cell_size", require_int("cell_size", self.cell_size, 1, MAX_CELL_SIZE))
+        set_field(self, "render_cell_size", require_int("render_cell_size", self.render_cell_size, 1, MAX_RENDER_CELL_SIZE))
         for name in ("food_reward", "death_reward", "step_reward", "win_reward"):
             set_field(self, name, _require_real(name, getattr(self, name)))
         if not isinstance(self.wrap_walls, (bool, np.bool_)):
@@ -153,7 +182,10 @@ class SnakeConfig:
         _require_choice("obs_type", self.obs_type, OBS_TYPES)
         _require_choice("action_mode", self.action_mode, ACTION_MODES)
         if self.max_steps_without_food is not None:
-            set_field(self, "max_steps_without_food", _require_int("max_steps_without_food", self.max_steps_without_food, 0))
+            set_field(self, "max_steps_without_food", require_int("max_steps_without_food", self.max_steps_without_food, 0))
+        if self.obs_type == "rgb":
+            c = self.cell_size
+            _require_pixels("the rgb observation", "width, height or cell_size", self.height * c, self.width * c)
         longest_line = max(self.width, self.height)
         if self.initial_length + 1 > longest_line:
             raise ValueError(
@@ -161,6 +193,13 @@ class SnakeConfig:
                 f"starts straight with a free cell ahead, so it needs a row or column of {self.initial_length + 1} "
                 f"cells; use initial_length <= {longest_line - 1} or a larger grid"
             )
+
+    def check_frame_size(self) -> None:
+        """Raise ValueError if a rendered frame (`render_cell_size` pixels a cell plus the border
+        `gym_snake.render.frame` draws) would have more than `MAX_IMAGE_PIXELS` pixels."""
+        c = self.render_cell_size
+        border = 2 * max(2, c // 8)
+        _require_pixels("a rendered frame", "width, height or render_cell_size", self.height * c + border, self.width * c + border)
 
     @property
     def area(self) -> int:
@@ -178,6 +217,27 @@ class SnakeConfig:
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+def observation_bytes(config: SnakeConfig) -> int:
+    """Bytes of one game's observation."""
+    if config.obs_type == "grid":
+        return config.area
+    if config.obs_type == "features":
+        return len(FEATURE_NAMES) * 4
+    return config.area * config.cell_size**2 * 3
+
+
+def check_batch_size(config: SnakeConfig, num_games: int) -> None:
+    """Raise ValueError if `num_games` games of `config` exceed `MAX_BATCH_CELLS` board cells or
+    observation bytes (checked before the batched engine allocates its arrays)."""
+    for what, per_game in (("board cells", config.area + 2), ("observation bytes", observation_bytes(config))):
+        if num_games * per_game > MAX_BATCH_CELLS:
+            raise ValueError(
+                f"num_envs={num_games} games of {per_game} {what} each make {num_games * per_game} {what}, more "
+                f"than the limit of {MAX_BATCH_CELLS} (MAX_BATCH_CELLS); lower num_envs (at most "
+                f"{MAX_BATCH_CELLS // per_game} here) or the board or observation size"
+            )
 
 
 # ----------------------------------------------------------------------------- tables

@@ -98,14 +98,18 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     one draw picks the start, one each food cell. The same seed and actions give the same game.
 
     ## Arguments
-    - `width`, `height` (default 10, at least 2), `initial_length` (default 3; needs a row or column
-      of `initial_length + 1` cells), `wrap_walls` (default False)
+    - `width`, `height` (default 10, 2 to `MAX_SIDE` = 256), `initial_length` (default 3; needs a
+      row or column of `initial_length + 1` cells), `wrap_walls` (default False)
     - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"` or `"features"`
-    - `cell_size`: pixels per cell of the "rgb" observation (default 4); `render_cell_size`: of
-      rendered frames (default 32)
+    - `cell_size`: pixels per cell of the "rgb" observation (default 4, at most 64);
+      `render_cell_size`: of rendered frames (default 32, at most 256); an rgb observation or a
+      rendered frame has at most `MAX_IMAGE_PIXELS` (2**24) pixels
     - `food_reward`, `death_reward`, `step_reward`, `win_reward`, `max_steps_without_food`
     - `render_mode`: `"human"` (pygame window at `metadata["render_fps"]`), `"rgb_array"` (numpy
       only, no pygame), `"ansi"` (text board) or None
+
+    A wrong type or an out-of-range value raises `ValueError` naming the argument, the value and
+    the allowed range, before anything is allocated.
 
     ## Version History
     - v0: initial version.
@@ -146,6 +150,8 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
             max_steps_without_food=max_steps_without_food,
         )
         check_render_mode(render_mode, self.metadata["render_modes"])
+        if render_mode in ("rgb_array", "human"):
+            config.check_frame_size()
         self.config = config
         self.render_mode = render_mode
         self.action_space = action_space_for(config)

@@ -15,7 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_snake import render
-from gym_snake.core import Outcome, SnakeBatch, SnakeConfig
+from gym_snake.core import MAX_NUM_ENVS, Outcome, SnakeBatch, SnakeConfig, check_batch_size, require_int
 from gym_snake.env import action_space_for, check_render_mode, observation_space_for
 from gym_snake.single import action_meaning
 
@@ -48,7 +48,10 @@ class SnakeVectorEnv(VectorEnv):
     `sub_env_rngs[i]`, made like a single env's `np_random`.
 
     ## Arguments
-    - `num_envs`: number of games (>= 1)
+    - `num_envs`: number of games, 1 to `MAX_NUM_ENVS` (2**20); the batch's state
+      (`num_envs * (width * height + 2)` cells) and its observations (`num_envs` times one game's
+      observation bytes) are each limited to `MAX_BATCH_CELLS` (2**26); a bigger batch raises
+      `ValueError` before anything is allocated
     - `max_episode_steps`: truncate an episode after this many steps (None: never); `gym.make_vec`
       passes the registered limit, as `TimeLimit` does for a single env
     - `render_mode`: `"rgb_array"` (a tuple of frames) or `"ansi"` (a tuple of texts) or None
@@ -71,13 +74,15 @@ class SnakeVectorEnv(VectorEnv):
         if unknown:
             raise ValueError(f"unknown option(s) {unknown}; allowed: {list(SnakeConfig.option_names())}")
         config = SnakeConfig(**options)
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = require_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         if max_episode_steps is not None and (
             isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer)) or max_episode_steps < 1
         ):
             raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
         check_render_mode(render_mode, self.metadata["render_modes"])
+        if render_mode == "rgb_array":
+            config.check_frame_size()
+        check_batch_size(config, num_envs)
 
         self.config = config
         self.num_envs = int(num_envs)
