@@ -89,7 +89,7 @@ def test_gymnasium_plugin_entry_point_registers_ids() -> None:
         ({"height": True}, "height must be an integer"),
         ({"initial_length": 0}, "initial_length must be an integer >= 1, got 0"),
         ({"width": 4, "height": 3, "initial_length": 4}, r"needs a row or column of 5 cells.*initial_length <= 3"),
-        ({"obs_type": "pixels"}, r"obs_type must be one of \('rgb', 'grid', 'features'\), got 'pixels'"),
+        ({"obs_type": "pixels"}, r"obs_type must be one of \('rgb', 'grid', 'features', 'view'\), got 'pixels'"),
         ({"action_mode": "diagonal"}, r"action_mode must be one of \('absolute', 'relative'\)"),
         ({"cell_size": 0}, "cell_size must be an integer >= 1 and <= 64, got 0"),
         ({"render_cell_size": -1}, "render_cell_size must be an integer >= 1"),

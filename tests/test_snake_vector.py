@@ -25,6 +25,10 @@ CROSS_CHECKS = [
     ({"obs_type": "grid", "width": 3, "height": 2, "initial_length": 1}, 8, 2500, 10_000),
     ({"obs_type": "rgb", "width": 2, "height": 2, "initial_length": 1, "cell_size": 1}, 8, 2000, 10_000),
     ({"obs_type": "features", "width": 4, "height": 3, "initial_length": 2, "max_steps_without_food": 6}, 8, 2500, 10_000),
+    ({"obs_type": "view"}, 8, 1500, 10_000),
+    ({"obs_type": "view", "action_mode": "relative", "view_radius": 3, "width": 7, "height": 5, "copy": False}, 8, 1500, 10_000),
+    ({"obs_type": "view", "action_mode": "relative", "wrap_walls": True, "view_radius": 4, "width": 6, "height": 5}, 6, 1500, 80),
+    ({"obs_type": "grid", "copy": False, "width": 5, "height": 4}, 6, 1500, 10_000),
 ]
 
 

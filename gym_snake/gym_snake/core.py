@@ -36,7 +36,8 @@ from typing import TypeVar
 import numpy as np
 
 # ----------------------------------------------------------------------------- constants
-# Cell codes of the board ("grid" observation). WALL appears only in the engines' padding cell.
+# Cell codes of the board ("grid" observation). WALL appears in the engines' padding cell and in
+# the "view" observation, for cells outside the board.
 EMPTY, BODY, HEAD, FOOD, WALL = 0, 1, 2, 3, 4
 
 # Headings, clockwise; also the absolute actions (action_mode="absolute", Discrete(4)).
@@ -48,7 +49,7 @@ DIRECTION_DELTAS = ((-1, 0), (0, 1), (1, 0), (0, -1))  # (row, column) step of e
 TURN_LEFT, STRAIGHT, TURN_RIGHT = 0, 1, 2
 RELATIVE_ACTION_NAMES = ("turn left", "straight", "turn right")
 
-OBS_TYPES = ("rgb", "grid", "features")
+OBS_TYPES = ("rgb", "grid", "features", "view")
 ACTION_MODES = ("absolute", "relative")
 
 UNIFORM_BLOCK = 64  # uniforms drawn from a game's generator at a time
@@ -58,6 +59,8 @@ MAX_SIDE = 256  # width and height, in cells
 MAX_CELL_SIZE = 64  # cell_size, pixels per cell of the "rgb" observation
 MAX_RENDER_CELL_SIZE = 256  # render_cell_size, pixels per cell of rendered frames
 MAX_IMAGE_PIXELS = 2**24  # pixels of one "rgb" observation or rendered frame (48 MiB of uint8 RGB)
+MAX_VIEW_RADIUS = 32  # view_radius of the "view" observation
+MAX_VIEW_TABLE = 2**24  # entries of the "view" lookup table: area x (2r+1)**2, x 4 headings when rotated
 MAX_NUM_ENVS = 2**20  # games in one vector env
 MAX_BATCH_CELLS = 2**26  # board cells, and observation bytes, of all the games of a vector env
 
@@ -149,7 +152,8 @@ class SnakeConfig:
     A wrong type or a value out of range raises `ValueError` naming the option, the value and what
     is allowed, before anything is allocated: `width` and `height` are at most `MAX_SIDE` (256),
     `cell_size` at most `MAX_CELL_SIZE` (64), `render_cell_size` at most `MAX_RENDER_CELL_SIZE`
-    (256), and an "rgb" observation (and a rendered frame, checked by `check_frame_size` when the env
+    (256), `view_radius` at most `MAX_VIEW_RADIUS` (32) with a view lookup table of at most
+    `MAX_VIEW_TABLE` (2**24) entries (see `view_table_entries`), and an "rgb" observation (and a rendered frame, checked by `check_frame_size` when the env
     renders images) has at most `MAX_IMAGE_PIXELS` (2**24) pixels.
     """
 
@@ -159,6 +163,7 @@ class SnakeConfig:
     wrap_walls: bool = False
     action_mode: str = "absolute"
     obs_type: str = "rgb"
+    view_radius: int = 5
     cell_size: int = 4
     render_cell_size: int = 32
     food_reward: float = 1.0
@@ -183,6 +188,13 @@ class SnakeConfig:
         _require_choice("action_mode", self.action_mode, ACTION_MODES)
         if self.max_steps_without_food is not None:
             set_field(self, "max_steps_without_food", require_int("max_steps_without_food", self.max_steps_without_food, 0))
+        set_field(self, "view_radius", require_int("view_radius", self.view_radius, 1, MAX_VIEW_RADIUS))
+        if self.obs_type == "view" and self.view_table_entries > MAX_VIEW_TABLE:
+            raise ValueError(
+                f"obs_type='view' with view_radius={self.view_radius} on a {self.width}x{self.height} board needs a "
+                f"lookup table of {self.view_table_entries} entries, more than the limit of {MAX_VIEW_TABLE} "
+                f"(MAX_VIEW_TABLE); lower view_radius, width or height"
+            )
         if self.obs_type == "rgb":
             c = self.cell_size
             _require_pixels("the rgb observation", "width, height or cell_size", self.height * c, self.width * c)
@@ -206,6 +218,20 @@ class SnakeConfig:
         return self.width * self.height
 
     @property
+    def view_side(self) -> int:
+        """Rows and columns of the "view" window: 2 * view_radius + 1."""
+        return 2 * self.view_radius + 1
+
+    @property
+    def view_headings(self) -> int:
+        """Orientations of the "view" window: 4 when it turns with the snake (relative actions)."""
+        return 4 if self.action_mode == "relative" else 1
+
+    @property
+    def view_table_entries(self) -> int:
+        return self.view_headings * self.area * self.view_side**2
+
+    @property
     def n_actions(self) -> int:
         return 4 if self.action_mode == "absolute" else 3
 
@@ -225,6 +251,8 @@ def observation_bytes(config: SnakeConfig) -> int:
         return config.area
     if config.obs_type == "features":
         return len(FEATURE_NAMES) * 4
+    if config.obs_type == "view":
+        return config.view_side**2
     return config.area * config.cell_size**2 * 3
 
 
@@ -259,6 +287,7 @@ class SnakeTables:
     row_sign: np.ndarray  # (2 * height - 1,) sign code of a row offset (food row - head row + height - 1)
     col_sign: np.ndarray
     rewards: tuple[float, float, float, float]  # by Outcome
+    view_cells: np.ndarray | None  # (view_headings, area, view_side**2): the "view" window's cells (or area)
     # the same tables as Python lists, for the single env's scalar engine
     next_cell_list: tuple[list[int], ...]
     turn_list: tuple[list[int], ...]
@@ -303,6 +332,27 @@ def _starts(config: SnakeConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.array(cells, dtype=np.int64).reshape(-1, length), np.array(headings, dtype=np.int64)
 
 
+def _view_cells(config: SnakeConfig) -> np.ndarray:
+    """Row `[k, head]` lists, row-major, the cells of the view window around `head` (`area` where it
+    leaves the board; on a torus it wraps). Window row a, column b (offsets -r..r from the centre)
+    is the cell a rows behind and b columns right of the head as the snake sees it: for relative
+    actions k is the heading and the window turns with it (ahead is up); otherwise k = 0, north up."""
+    r, width, height = config.view_radius, config.width, config.height
+    a, b = (offset.ravel() for offset in np.mgrid[-r : r + 1, -r : r + 1])
+    rows, cols = np.divmod(np.arange(config.area), width)
+    table = np.empty((config.view_headings, config.area, a.size), dtype=np.int32)
+    for heading in range(config.view_headings):
+        (ahead_r, ahead_c), (right_r, right_c) = DIRECTION_DELTAS[heading], DIRECTION_DELTAS[(heading + 1) % 4]
+        r_ = rows[:, None] - a * ahead_r + b * right_r
+        c_ = cols[:, None] - a * ahead_c + b * right_c
+        if config.wrap_walls:
+            table[heading] = (r_ % height) * width + c_ % width
+        else:
+            inside = (r_ >= 0) & (r_ < height) & (c_ >= 0) & (c_ < width)
+            table[heading] = np.where(inside, r_ * width + c_, config.area)
+    return table
+
+
 def _sign_codes(size: int, wrap: bool) -> np.ndarray:
     offsets = np.arange(-(size - 1), size)
     if wrap:  # the shortest way round the torus; half-way counts as negative
@@ -326,6 +376,9 @@ def tables_for(config: SnakeConfig) -> SnakeTables:
     row_sign = _sign_codes(config.height, config.wrap_walls)
     col_sign = _sign_codes(config.width, config.wrap_walls)
     _readonly(next_cell, turn, start_cells, start_heading, cell_row, cell_col, row_sign, col_sign)
+    view_cells = _view_cells(config) if config.obs_type == "view" else None
+    if view_cells is not None:
+        _readonly(view_cells)
     rewards = (config.step_reward, config.food_reward, config.food_reward + config.win_reward, config.death_reward)
     return SnakeTables(
         config=config,
@@ -338,6 +391,7 @@ def tables_for(config: SnakeConfig) -> SnakeTables:
         row_sign=row_sign,
         col_sign=col_sign,
         rewards=rewards,
+        view_cells=view_cells,
         next_cell_list=tuple(row.tolist() for row in next_cell),
         turn_list=tuple(row.tolist() for row in turn),
         start_list=tuple(
@@ -515,6 +569,15 @@ class SnakeBatch:
     def grid(self) -> np.ndarray:
         """(N, area) uint8 copy of the boards."""
         return self.cells[:, : self.config.area].copy()
+
+    def view(self, out: np.ndarray | None = None) -> np.ndarray:
+        """(N, view_side**2) uint8: each game's view window (see `_view_cells`), written into `out`
+        when given."""
+        table = self.tables.view_cells
+        heads = self.heads()
+        cells = table[self.heading, heads] if table.shape[0] == 4 else table[0][heads]
+        cells += self._cell_offset[:, None]  # a fresh int32 array (the batch has < 2**31 cells): to each game's row
+        return np.take(self._cells_flat, cells, out=out)
 
     def features(self) -> np.ndarray:
         """(N, 11) float32 feature vectors (see FEATURE_NAMES)."""

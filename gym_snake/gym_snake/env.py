@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gym_snake import render
-from gym_snake.core import FEATURE_NAMES, FOOD, SnakeConfig
+from gym_snake.core import FEATURE_NAMES, FOOD, WALL, SnakeConfig
 from gym_snake.single import DERIVED_STATE, SnakeGame, action_meaning
 
 RENDER_MODES = ["human", "rgb_array", "ansi"]
@@ -26,6 +26,8 @@ def observation_space_for(config: SnakeConfig) -> spaces.Box:
         return spaces.Box(0, FOOD, shape=(config.area,), dtype=np.uint8)
     if config.obs_type == "features":
         return spaces.Box(0.0, 1.0, shape=(len(FEATURE_NAMES),), dtype=np.float32)
+    if config.obs_type == "view":
+        return spaces.Box(0, WALL, shape=(config.view_side**2,), dtype=np.uint8)
     shape = (config.height * config.cell_size, config.width * config.cell_size, 3)
     return spaces.Box(0, 255, shape=shape, dtype=np.uint8)
 
@@ -69,6 +71,16 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
       right (that move would end the game now: a wall, or body other than the leaving tail), the
       heading (one-hot up, right, down, left) and whether the food lies up, right, down, left of
       the head (on a torus: along the shorter way round). Names in `gym_snake.FEATURE_NAMES`.
+    - `obs_type="view"`: `Box(0, 4, ((2r + 1) ** 2,), uint8)`, r = `view_radius` (default 5, as in
+      PufferLib's snake): the cell codes of the (2r + 1) x (2r + 1) window centred on the head,
+      row-major, with 4 (`gym_snake.WALL`) for cells outside the board (on a torus the window wraps
+      round). With `action_mode="relative"` the window turns with the snake, so that its heading
+      points up (row 0 lies ahead, the last column to its right); otherwise north is up.
+      `obs.reshape(2r + 1, 2r + 1)` gives the window.
+
+    With `copy=False` the "grid" observation is a read-only view of the env's board, not a copy: it
+    changes on the next `step` or `reset` (as PufferLib's and `SyncVectorEnv(copy=False)`'s buffers
+    do); copy it to keep it. Other observation types are fresh arrays either way.
 
     ## Rewards
     `food_reward` (default +1) for eating, plus `win_reward` (default 0) when that fills the board;
@@ -100,7 +112,10 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     ## Arguments
     - `width`, `height` (default 10, 2 to `MAX_SIDE` = 256), `initial_length` (default 3; needs a
       row or column of `initial_length + 1` cells), `wrap_walls` (default False)
-    - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"` or `"features"`
+    - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"`, `"features"` or
+      `"view"`; `view_radius`: of the "view" window (default 5, 1 to 32; its lookup table of
+      `area * (2r + 1) ** 2` entries, 4x that with relative actions, must stay within 2**24)
+    - `copy`: return a fresh observation every step (default True); False: see Observation Space
     - `cell_size`: pixels per cell of the "rgb" observation (default 4, at most 64);
       `render_cell_size`: of rendered frames (default 32, at most 256); an rgb observation or a
       rendered frame has at most `MAX_IMAGE_PIXELS` (2**24) pixels
@@ -112,7 +127,8 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     the allowed range, before anything is allocated.
 
     ## Version History
-    - v0: initial version.
+    - v0: initial version. Additions that change no existing behaviour: `obs_type="view"` and
+      `view_radius`; `copy=False`; size bounds on every size-like argument.
     """
 
     metadata = {"render_modes": RENDER_MODES, "render_fps": 10}
@@ -125,6 +141,7 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
         wrap_walls: bool = False,
         action_mode: str = "absolute",
         obs_type: str = "rgb",
+        view_radius: int = 5,
         cell_size: int = 4,
         render_cell_size: int = 32,
         food_reward: float = 1.0,
@@ -133,6 +150,7 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
         win_reward: float = 0.0,
         max_steps_without_food: int | None = None,
         render_mode: str | None = None,
+        copy: bool = True,
     ) -> None:
         config = SnakeConfig(
             width=width,
@@ -141,6 +159,7 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
             wrap_walls=wrap_walls,
             action_mode=action_mode,
             obs_type=obs_type,
+            view_radius=view_radius,
             cell_size=cell_size,
             render_cell_size=render_cell_size,
             food_reward=food_reward,
@@ -158,7 +177,9 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
         self.observation_space = observation_space_for(config)
         self._window: render.Window | None = None
 
-        self._init_game(config)
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be True or False, got {copy!r}")
+        self._init_game(config, bool(copy))
         self._link()
 
     # ------------------------------------------------------------------ Gymnasium API
@@ -270,7 +291,7 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
         state = self.__dict__.copy()
         state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
         for derived in DERIVED_STATE:
-            del state[derived]
+            state.pop(derived, None)
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -10,6 +10,7 @@ class, so a step is one Python call.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections import deque
 from typing import Any, Sequence
@@ -57,8 +58,10 @@ class SnakeGame:
     render_mode: str | None
 
     def _init_game(self, config: SnakeConfig, copy: bool = True) -> None:
+        """Set up the tables and an empty state; `copy=False` makes the "grid" observation a
+        read-only view of the board instead of a copy."""
         tables = tables_for(config)
-        self._copy = bool(copy)
+        self._copy = copy
         self._next = tables.next_cell_list
         self._turn = tables.turn_list
         self._starts = tables.start_list
@@ -177,6 +180,9 @@ class SnakeGame:
             col_sign = self._col_sign[self._cell_col[food] - self._cell_col[head] + self.config.width - 1]
         return self._feature_rows[feature_index(danger_bits, heading, row_sign, col_sign)].copy()
 
+    def _view_obs(self) -> np.ndarray:
+        return self._cells_array[self._view_cells[self._heading][self._body[-1]]]
+
     def _rgb_obs(self) -> np.ndarray:
         return render.observation_image(self._board.reshape(self.config.height, self.config.width), self.config.cell_size)
 
@@ -228,8 +234,19 @@ class SnakeGame:
     # ------------------------------------------------------------------ derived state
     def _link(self) -> None:
         """(Re)build what is derived from the state: the board view, the observer and the moves."""
-        self._board = np.frombuffer(self._cells, dtype=np.uint8)[: self._area]
-        observe = {"grid": self._board.copy, "features": self._features_obs, "rgb": self._rgb_obs}[self.config.obs_type]
+        self._cells_array = np.frombuffer(self._cells, dtype=np.uint8)  # the board and its wall cell
+        self._board = self._cells_array[: self._area]
+        if self._copy:
+            grid = self._board.copy
+        else:  # the same read-only view of the board every time, from a C-level callable
+            board_view = self._board.view()
+            board_view.flags.writeable = False
+            grid = itertools.repeat(board_view).__next__
+        view_cells = tables_for(self.config).view_cells
+        if view_cells is not None:  # the (area, view_side**2) table of each heading
+            self._view_cells = [view_cells[h % len(view_cells)] for h in range(4)]
+        observers = {"grid": grid, "features": self._features_obs, "rgb": self._rgb_obs, "view": self._view_obs}
+        observe = observers[self.config.obs_type]
         # every reset and step ends by observing; in "human" mode that is also when the window updates
         self._observe = self._render_and_observe if self.render_mode == "human" else observe
         self._observe_board = observe
@@ -246,4 +263,4 @@ class SnakeGame:
 
 
 
-DERIVED_STATE = ("_board", "_observe", "_observe_board", "_moves_by_heading", "_moves")  # rebuilt by _link
+DERIVED_STATE = ("_cells_array", "_board", "_view_cells", "_observe", "_observe_board", "_moves_by_heading", "_moves")  # rebuilt by _link

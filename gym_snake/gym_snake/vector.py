@@ -55,10 +55,14 @@ class SnakeVectorEnv(VectorEnv):
     - `max_episode_steps`: truncate an episode after this many steps (None: never); `gym.make_vec`
       passes the registered limit, as `TimeLimit` does for a single env
     - `render_mode`: `"rgb_array"` (a tuple of frames) or `"ansi"` (a tuple of texts) or None
+    - `copy` (default True): False returns the "grid" and "view" observations as read-only views of
+      buffers the env overwrites on the next `step` or `reset` (the "grid" one is a strided view of
+      the boards), saving a copy per step; copy them to keep them
     - every keyword argument of `SnakeEnv` (`width`, `height`, `obs_type`, ...)
 
     ## Version History
-    - v0: initial version.
+    - v0: initial version. Later additions that change no existing behaviour: `obs_type="view"`,
+      `copy=False`, size bounds.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 10, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -68,6 +72,7 @@ class SnakeVectorEnv(VectorEnv):
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
+        copy: bool = True,
         **options: Any,
     ) -> None:
         unknown = sorted(set(options) - set(SnakeConfig.option_names()))
@@ -83,6 +88,8 @@ class SnakeVectorEnv(VectorEnv):
         if render_mode == "rgb_array":
             config.check_frame_size()
         check_batch_size(config, num_envs)
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be True or False, got {copy!r}")
 
         self.config = config
         self.num_envs = int(num_envs)
@@ -99,7 +106,37 @@ class SnakeVectorEnv(VectorEnv):
         self._ended = np.zeros(self.num_envs, dtype=bool)  # ended last step: reset on this one (NEXT_STEP)
         self._started = False
         self._all = np.ones(self.num_envs, dtype=bool)
-        self._observe = {"grid": self._games.grid, "features": self._games.features, "rgb": self._rgb_obs}[config.obs_type]
+        self.copy = bool(copy)
+        self._link()
+
+    def _link(self) -> None:
+        """The observer, and with copy=False the read-only views it returns (rebuilt after unpickling)."""
+        games = self._games
+        if self.copy:
+            grid, view = games.grid, games.view
+        else:
+            board = games.cells[:, : self.config.area]
+            self._view_buffer = np.zeros(self.observation_space.shape, dtype=np.uint8)
+            board.flags.writeable = False
+            view_buffer = self._view_buffer.view()
+            view_buffer.flags.writeable = False
+
+            def grid() -> np.ndarray:
+                return board
+
+            def view() -> np.ndarray:
+                games.view(out=self._view_buffer)
+                return view_buffer
+
+        observers = {"grid": grid, "features": games.features, "rgb": self._rgb_obs, "view": view}
+        self._observe = observers[self.config.obs_type]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_observe", "_view_buffer")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._link()
 
     @property
     def sub_env_rngs(self) -> list[np.random.Generator | None]:
