@@ -29,6 +29,7 @@ CROSS_CHECKS = [
     ({"obs_type": "view", "action_mode": "relative", "view_radius": 3, "width": 7, "height": 5, "copy": False}, 8, 1500, 10_000),
     ({"obs_type": "view", "action_mode": "relative", "wrap_walls": True, "view_radius": 4, "width": 6, "height": 5}, 6, 1500, 80),
     ({"obs_type": "grid", "copy": False, "width": 5, "height": 4}, 6, 1500, 10_000),
+    ({"obs_type": "grid", "width": 48, "height": 40}, 4, 600, 10_000),  # too big for precomputed start boards
 ]
 
 

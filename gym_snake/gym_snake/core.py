@@ -402,18 +402,35 @@ def tables_for(config: SnakeConfig) -> SnakeTables:
 
 
 # ----------------------------------------------------------------------------- batched engine
+STATE_ROWS = ("head", "head_ptr", "tail_ptr", "length", "heading", "score", "since_food")  # rows of SnakeBatch.state
+MAX_START_BOARDS = 2**22  # bytes of the board of every start, precomputed when at most this
+
+
+def _start_boards(tables: SnakeTables, empty_row: np.ndarray) -> np.ndarray | None:
+    """(n_starts, area + 2) uint8: the board of each start (no food), or None when too big."""
+    starts = tables.start_cells
+    if len(starts) * empty_row.size > MAX_START_BOARDS:
+        return None
+    boards = np.repeat(empty_row[None, :], len(starts), axis=0)
+    np.put_along_axis(boards, starts, BODY, axis=1)
+    boards[np.arange(len(starts)), starts[:, 0]] = HEAD
+    boards.flags.writeable = False
+    return boards
 class SnakeBatch:
     """N snake games as numpy arrays, stepped together without a Python loop over games.
 
     State (game i in row i): `cells` (N, area + 2) uint8 board codes plus the wall and scratch
-    cells; `body` (N, area) a ring buffer of the snake's cells from `tail_ptr` to `head_ptr`;
-    `length`, `heading`, `food` (cell, -1 once the board is full), `score`, `since_food`.
+    cells; `body` (N, ring) a ring buffer (ring: the power of two >= area) of the snake's cells
+    from `tail_ptr` to `head_ptr`; `head` (the head's cell), `length`, `heading`, `food` (cell, -1
+    once the board is full), `score`, `since_food`.
     Game i draws its randomness from `rngs[i]` through a block of uniforms, exactly as a single
     env seeded like `rngs[i]` does. The only per-game Python loop refills those blocks, once every
     `UNIFORM_BLOCK` draws of a game.
 
-    The hot path indexes flat views of `cells` and `body` with precomputed row offsets: one 1-D
-    fancy index is several times cheaper than a 2-D one.
+    The hot path indexes flat views of `cells` and `body` with precomputed row offsets (one 1-D
+    fancy index is several times cheaper than a 2-D one), looks the new heading and the target
+    cell up in tables indexed by (heading, action), and keeps the common step (nobody eats) to a
+    few dozen numpy operations on (N,) arrays; resets scan the sorted start cells to place food.
     """
 
     def __init__(self, config: SnakeConfig, num_games: int) -> None:
@@ -423,14 +440,12 @@ class SnakeBatch:
         area = config.area
         self.cells = np.zeros((n, area + 2), dtype=np.uint8)
         self.cells[:, area] = WALL
-        self.body = np.zeros((n, area), dtype=np.int64)
-        self.head_ptr = np.zeros(n, dtype=np.int64)
-        self.tail_ptr = np.zeros(n, dtype=np.int64)
-        self.length = np.zeros(n, dtype=np.int64)
-        self.heading = np.zeros(n, dtype=np.int64)
+        self.ring = 1 << (area - 1).bit_length()  # ring buffer size: a power of two, so wrapping is a mask
+        self.body = np.zeros((n, self.ring), dtype=np.int64)
+        # the per-game numbers, one row each (`head`, `head_ptr`, ... are views of the rows), so
+        # that a reset sets them all with one fancy assignment from `_start_state`
+        self.state = np.zeros((len(STATE_ROWS), n), dtype=np.int64)
         self.food = np.full(n, -1, dtype=np.int64)
-        self.score = np.zeros(n, dtype=np.int64)
-        self.since_food = np.zeros(n, dtype=np.int64)
         self.rngs: list[np.random.Generator | None] = [None] * n
         self.uniforms = np.zeros((n, UNIFORM_BLOCK), dtype=np.float64)
         self.uniform_pos = np.full(n, UNIFORM_BLOCK, dtype=np.int64)
@@ -442,17 +457,32 @@ class SnakeBatch:
     def _link(self) -> None:
         """Flat views and offsets of the state arrays (rebuilt after unpickling)."""
         n, area = self.num_games, self.config.area
+        for name, row in zip(STATE_ROWS, self.state):
+            setattr(self, name, row)
         self._cells_flat = self.cells.reshape(-1)
         self._body_flat = self.body.reshape(-1)
         self._uniforms_flat = self.uniforms.reshape(-1)
         self._cell_offset = np.arange(n, dtype=np.int64) * (area + 2)
         self._scratch = self._cell_offset + area + 1
-        self._body_offset = np.arange(n, dtype=np.int64) * area
+        self._body_offset = np.arange(n, dtype=np.int64) * self.ring
         self._next_flat = self.tables.next_cell.reshape(-1)
         self._turn_flat = self.tables.turn.reshape(-1)
+        # the cell each (heading, action) pair leads to from each cell: next_cell of the new heading
+        self._target_flat = self.tables.next_cell[self.tables.turn.reshape(-1)].reshape(-1)
+        tables = self.tables
+        self._start_boards = _start_boards(tables, self._empty_row)
+        self._start_sorted = np.sort(tables.start_cells, axis=1)
+        self._start_tail_first = np.ascontiguousarray(tables.start_cells[:, ::-1])
+        length, n_starts = tables.start_cells.shape[1], len(tables.start_cells)
+        self._start_state = np.zeros((len(STATE_ROWS), n_starts), dtype=np.int64)
+        start_values = {"head": tables.start_cells[:, 0], "head_ptr": length - 1, "length": length, "heading": tables.start_heading}
+        for name, value in start_values.items():
+            self._start_state[STATE_ROWS.index(name)] = value
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_cells_flat", "_body_flat", "_uniforms_flat")}
+        derived = ("_cells_flat", "_body_flat", "_uniforms_flat", "_target_flat", "_start_sorted", "_start_tail_first",
+                   "_start_state", "_start_boards", *STATE_ROWS)
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -483,23 +513,29 @@ class SnakeBatch:
             return
         tables = self.tables
         choice = (self._draw(games) * len(tables.start_cells)).astype(np.int64)
-        snake = tables.start_cells[choice]  # (m, length), head first
-        length = snake.shape[1]
-        self.cells[games] = self._empty_row
+        length = tables.start_cells.shape[1]
         rows = self._cell_offset[games]
-        self._cells_flat[(rows[:, None] + snake).ravel()] = BODY
-        self._cells_flat[rows + snake[:, 0]] = HEAD
-        self._body_flat[(self._body_offset[games, None] + np.arange(length)).ravel()] = snake[:, ::-1].ravel()
-        self.tail_ptr[games] = 0
-        self.head_ptr[games] = length - 1
-        self.length[games] = length
-        self.heading[games] = tables.start_heading[choice]
-        self.score[games] = 0
-        self.since_food[games] = 0
-        self._place_food(games)
+        if self._start_boards is not None:
+            self.cells[games] = self._start_boards[choice]
+        else:
+            snake = tables.start_cells[choice]  # (m, length), head first
+            self.cells[games] = self._empty_row
+            self._cells_flat[(rows[:, None] + snake).ravel()] = BODY
+            self._cells_flat[rows + snake[:, 0]] = HEAD
+        self.body[games, :length] = self._start_tail_first[choice]
+        self.state[:, games] = self._start_state[:, choice]
+        # the food: the k-th empty cell, k drawn as in _place_food; on a fresh board that is k plus
+        # the number of snake cells at or before it (scanned in increasing order)
+        food = (self._draw(games) * (self.config.area - length)).astype(np.int64)
+        for occupied in self._start_sorted[choice].T:
+            food += occupied <= food
+        self.food[games] = food
+        self._cells_flat[rows + food] = FOOD
 
     def _place_food(self, games: np.ndarray) -> None:
         """Put food on a uniformly drawn empty cell (the k-th in row-major order) of each game."""
+        if games.size == 0:
+            return
         area = self.config.area
         free_count = area - self.length[games]
         k = (self._draw(games) * free_count).astype(np.int64)
@@ -510,60 +546,78 @@ class SnakeBatch:
         self._cells_flat[self._cell_offset[games] + position] = FOOD
 
     # --------------------------------------------------------------- step
-    def step(self, actions: np.ndarray, moving: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self, actions: np.ndarray, moving: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Advance the games where `moving` is True by one move (the others are left untouched).
 
-        Returns (reward, outcome, starved, terminated) arrays; `outcome` holds `Outcome` codes and is
-        meaningful only where `moving`.
+        Returns (reward, dead, win, starved, terminated) arrays, each False where not `moving`.
         """
         area = self.config.area
         cells, body, rows, body_rows = self._cells_flat, self._body_flat, self._cell_offset, self._body_offset
 
-        heading = self._turn_flat[self.heading * self.config.n_actions + actions]
-        head = body[body_rows + self.head_ptr]
+        pair = self.heading * self.config.n_actions
+        pair += actions
+        heading = self._turn_flat[pair]
+        pair *= area
+        pair += self.head
+        target = self._target_flat[pair]
         tail = body[body_rows + self.tail_ptr]
-        target = self._next_flat[heading * area + head]
-        code = cells[rows + target]
-        eat = (code == FOOD) & moving
-        plain = ((code == EMPTY) | ((code == BODY) & (target == tail))) & moving
+        target_at = rows + target
+        code = cells[target_at]
+        eat = code == FOOD
+        eat &= moving
+        plain = code == BODY
+        plain &= target == tail
+        plain |= code == EMPTY
+        plain &= moving
         move = plain | eat
         dead = moving ^ move
 
         # the order of these writes makes a length-1 snake and tail-chasing come out right
         scratch = self._scratch
-        cells[np.where(move, rows + head, scratch)] = BODY
-        cells[np.where(plain, rows + tail, scratch)] = EMPTY
-        cells[np.where(move, rows + target, scratch)] = HEAD
-        head_ptr = self.head_ptr + move
-        head_ptr[head_ptr == area] = 0
-        body[body_rows + head_ptr] = np.where(move, target, head)
-        self.head_ptr = head_ptr
-        tail_ptr = self.tail_ptr + plain
-        tail_ptr[tail_ptr == area] = 0
-        self.tail_ptr = tail_ptr
-        self.heading = np.where(moving, heading, self.heading)
-        self.length += eat
-        self.score += eat
-        self.since_food = np.where(eat, 0, self.since_food + plain)
-
-        win = eat & (self.length == area)
-        grow = eat ^ win
-        if grow.any():
-            self._place_food(np.flatnonzero(grow))
-        if win.any():
-            self.food[win] = -1
-        outcome = eat.astype(np.int64) + win + Outcome.DEATH * dead
-        starved = plain & (self.since_food >= self._starve_at)
-        return self._rewards[outcome], outcome, starved, dead | win
+        cells[np.where(move, rows + self.head, scratch)] = BODY
+        tail += rows
+        cells[np.where(plain, tail, scratch)] = EMPTY
+        cells[np.where(move, target_at, scratch)] = HEAD
+        mask = self.ring - 1
+        self.head_ptr += move
+        self.head_ptr &= mask
+        np.copyto(self.head, target, where=move)
+        body[body_rows + self.head_ptr] = self.head
+        self.tail_ptr += plain
+        self.tail_ptr &= mask
+        np.copyto(self.heading, heading, where=moving)
+        self.since_food += plain
+        starved = self.since_food >= self._starve_at
+        starved &= plain
+        outcome = dead.view(np.uint8) * np.uint8(Outcome.DEATH)
+        terminated = dead.copy()  # not the same array as `dead`: both are returned to the user
+        win = np.zeros_like(dead)
+        eaters = np.flatnonzero(eat)
+        if eaters.size:  # small index arrays from here on: few games eat in one step
+            self.since_food[eaters] = 0
+            self.length[eaters] += 1
+            self.score[eaters] += 1
+            outcome[eaters] = Outcome.EAT
+            full = self.length[eaters] == area
+            if full.any():
+                winners = eaters[full]
+                win[winners] = terminated[winners] = True
+                outcome[winners] = Outcome.WIN
+                self.food[winners] = -1
+                eaters = eaters[~full]
+            self._place_food(eaters)
+        return self._rewards[outcome], dead, win, starved, terminated
 
     # --------------------------------------------------------------- observations
     def heads(self) -> np.ndarray:
         """(N,) the head cell of each game."""
-        return self._body_flat[self._body_offset + self.head_ptr]
+        return self.head
 
     def snake(self, game: int) -> list[int]:
         """The cells of game `game`'s snake, head first."""
-        order = (self.head_ptr[game] - np.arange(self.length[game])) % self.config.area
+        order = (self.head_ptr[game] - np.arange(self.length[game])) % self.ring
         return self.body[game, order].tolist()
 
     def grid(self) -> np.ndarray:

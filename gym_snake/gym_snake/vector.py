@@ -15,7 +15,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_snake import render
-from gym_snake.core import MAX_NUM_ENVS, Outcome, SnakeBatch, SnakeConfig, check_batch_size, require_int
+from gym_snake.core import MAX_NUM_ENVS, SnakeBatch, SnakeConfig, check_batch_size, require_int
 from gym_snake.env import action_space_for, check_render_mode, observation_space_for
 from gym_snake.single import action_meaning
 
@@ -170,7 +170,7 @@ class SnakeVectorEnv(VectorEnv):
         games = self._games
         resetting = self._ended
         moving = ~resetting
-        reward, outcome, starved, terminated = games.step(actions, moving)
+        reward, death, win, starved, terminated = games.step(actions, moving)
         self._elapsed += moving
         if resetting.any():
             chosen = np.flatnonzero(resetting)
@@ -179,8 +179,6 @@ class SnakeVectorEnv(VectorEnv):
             reward[chosen] = 0.0
         truncated = starved | (self._elapsed >= self._time_limit)
         self._ended = terminated | truncated
-        death = (outcome == Outcome.DEATH) & moving
-        win = (outcome == Outcome.WIN) & moving
         return self._observe(), reward, terminated, truncated, self._info(death, win, starved, self._all)
 
     def render(self) -> tuple[np.ndarray, ...] | tuple[str, ...] | None:
