@@ -470,6 +470,15 @@ class SnakeBatch:
         # the cell each (heading, action) pair leads to from each cell: next_cell of the new heading
         self._target_flat = self.tables.next_cell[self.tables.turn.reshape(-1)].reshape(-1)
         tables = self.tables
+        self._view_windows = None
+        config = self.config
+        if config.obs_type == "view" and not config.wrap_walls and config.view_headings == 1:
+            # the boards inside a WALL border of view_radius cells, and every window of it as a view
+            r, side = config.view_radius, config.view_side
+            padded = np.full((n, config.height + 2 * r, config.width + 2 * r), WALL, dtype=np.uint8)
+            self._view_inside = padded[:, r : r + config.height, r : r + config.width]
+            self._view_windows = np.lib.stride_tricks.sliding_window_view(padded, (side, side), axis=(1, 2))
+            self._games_range = np.arange(n)
         self._start_boards = _start_boards(tables, self._empty_row)
         self._start_sorted = np.sort(tables.start_cells, axis=1)
         self._start_tail_first = np.ascontiguousarray(tables.start_cells[:, ::-1])
@@ -481,7 +490,7 @@ class SnakeBatch:
 
     def __getstate__(self) -> dict:
         derived = ("_cells_flat", "_body_flat", "_uniforms_flat", "_target_flat", "_start_sorted", "_start_tail_first",
-                   "_start_state", "_start_boards", *STATE_ROWS)
+                   "_start_state", "_start_boards", "_view_windows", "_view_inside", "_games_range", *STATE_ROWS)
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
@@ -627,6 +636,14 @@ class SnakeBatch:
     def view(self, out: np.ndarray | None = None) -> np.ndarray:
         """(N, view_side**2) uint8: each game's view window (see `_view_cells`), written into `out`
         when given."""
+        if self._view_windows is not None:  # north-up, walls outside: a window of the padded boards
+            np.copyto(self._view_inside, self.cells[:, : self.config.area].reshape(self._view_inside.shape))
+            rows, cols = np.divmod(self.head, self.config.width)
+            windows = self._view_windows[self._games_range, rows, cols]  # (N, side, side), a copy
+            if out is None:
+                return windows.reshape(self.num_games, -1)
+            out[...] = windows.reshape(self.num_games, -1)
+            return out
         table = self.tables.view_cells
         heads = self.heads()
         cells = table[self.heading, heads] if table.shape[0] == 4 else table[0][heads]
