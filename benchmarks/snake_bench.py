@@ -319,26 +319,29 @@ def puffer_python() -> tuple[Path, Path]:
     print(f"making {PUFFER_VENV}: numpy<2, gymnasium 0.29.1, gym 0.23.0, PufferLib 3.0.0's C snake ...", flush=True)
     if not python.exists():
         subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", str(PUFFER_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "numpy<2", "gymnasium==0.29.1", "gym==0.23.0"], check=True)
+        pins = ["numpy<2", "gymnasium==0.29.1", "gym==0.23.0"]
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins], check=True)
     sdist = PUFFER_VENV / PUFFER_SDIST
     if not sdist.exists():
         download_puffer_sdist(sdist)
     with tarfile.open(sdist) as tar:
         root = "pufferlib-3.0.0/"
-        wanted = [m for m in tar.getmembers() if m.name.startswith((root + "pufferlib/", root + "raylib-5.5_linux_amd64/"))]
+        keep = (root + "pufferlib/", root + "raylib-5.5_linux_amd64/")
+        wanted = [m for m in tar.getmembers() if m.name.startswith(keep)]
         for member in wanted:
             member.name = member.name[len(root):]
         tar.extractall(src, members=wanted, filter="data")
     paths = subprocess.run(
-        [str(python), "-c", "import numpy, sysconfig; print(numpy.get_include()); print(sysconfig.get_paths()['include']);"
-         "print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        [str(python), "-c", "import numpy, sysconfig; print(numpy.get_include());"
+         "print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
         check=True, capture_output=True, text=True,
     ).stdout.split()  # fmt: skip
     numpy_include, python_include, suffix = paths
     raylib = src / "raylib-5.5_linux_amd64"
     subprocess.run(
         ["gcc", "-shared", "-fPIC", "-O2", "-flto", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION", "-DPLATFORM_DESKTOP",
-         "-Wno-alloc-size-larger-than", "-Wno-implicit-function-declaration", f"-I{numpy_include}", f"-I{python_include}",
+         "-Wno-alloc-size-larger-than", "-Wno-implicit-function-declaration",
+         f"-I{numpy_include}", f"-I{python_include}",
          f"-I{raylib / 'include'}", str(binding_dir / "binding.c"), str(raylib / "lib" / "libraylib.a"),
          "-fwrapv", "-Bsymbolic-functions", "-lm", "-o", str(binding_dir / f"binding{suffix}")],
         check=True,
@@ -383,7 +386,8 @@ for line in sys.stdin:
     wall, cpu = time.perf_counter(), time.process_time()
     for k in range(batches):
         step(actions[k & 1023])
-    print(json.dumps([batches * n / (time.perf_counter() - wall), batches * n / (time.process_time() - cpu)]), flush=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps([batches * n / wall, batches * n / cpu]), flush=True)
 """
 
 
@@ -470,7 +474,7 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true", help="skip every peer that needs a venv or a download")
     parser.add_argument("--only-pufferlib", action="store_true", help="only the PufferLib comparison")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the PufferLib comparison")
-    parser.add_argument("--puffer-steps", type=int, default=1_000_000, help="game steps per timing, PufferLib comparison")
+    parser.add_argument("--puffer-steps", type=int, default=1_000_000, help="game steps a timing (PufferLib comparison)")
     args = parser.parse_args()
     if args.quick:
         args.steps, args.game_steps, args.repeats, args.rounds, args.puffer_steps = 20_000, 100_000, 1, 1, 200_000
@@ -486,7 +490,8 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()}")
     puffer: dict[str, Rates] | str = "skipped"
     if not args.no_peers:
-        print(f"PufferLib 3.0 comparison, {PUFFER_BOARD}x{PUFFER_BOARD} board, {args.rounds} interleaved rounds, best of them:")
+        board = f"{PUFFER_BOARD}x{PUFFER_BOARD}"
+        print(f"PufferLib 3.0 comparison, {board} board, {args.rounds} interleaved rounds, best of them:")
         puffer = compare_with_pufferlib(args.rounds, args.puffer_steps, lambda name, rates: None)
         if isinstance(puffer, str):
             print("  " + puffer)
@@ -503,7 +508,8 @@ def main() -> None:
             for name, target in targets:
                 peer = puffer[f"pufferlib {name.rsplit(' ', 1)[1]}"]
                 got = puffer[name][0] / peer[0]
-                print(f"  target {name} / pufferlib >= {target}: {got:.2f}x wall ({'met' if got >= target else 'NOT met'})")
+                verdict = "met" if got >= target else "NOT met"
+                print(f"  target {name} / pufferlib >= {target}: {got:.2f}x wall ({verdict})")
     print(f"load average now: {os.getloadavg()}")
     if args.only_pufferlib:
         write_report(args, results, {}, {}, puffer)

@@ -11,7 +11,14 @@ import pytest
 
 import gym_snake  # noqa: F401  (registers snake-v0)
 from gym_snake import SnakeEnv, SnakeVectorEnv
-from gym_snake.core import MAX_BATCH_CELLS, MAX_CELL_SIZE, MAX_IMAGE_PIXELS, MAX_NUM_ENVS, MAX_RENDER_CELL_SIZE, MAX_SIDE
+from gym_snake.core import (
+    MAX_BATCH_CELLS,
+    MAX_CELL_SIZE,
+    MAX_IMAGE_PIXELS,
+    MAX_NUM_ENVS,
+    MAX_RENDER_CELL_SIZE,
+    MAX_SIDE,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,8 +26,8 @@ from gym_snake.core import MAX_BATCH_CELLS, MAX_CELL_SIZE, MAX_IMAGE_PIXELS, MAX
     [
         ({"width": 10**6, "height": 10**6}, rf"width must be an integer >= 2 and <= {MAX_SIDE}, got 1000000"),
         ({"height": MAX_SIDE + 1}, rf"height must be an integer >= 2 and <= {MAX_SIDE}, got {MAX_SIDE + 1}"),
-        ({"cell_size": MAX_CELL_SIZE + 1}, rf"cell_size must be an integer >= 1 and <= {MAX_CELL_SIZE}, got {MAX_CELL_SIZE + 1}"),
-        ({"render_cell_size": 10**9}, rf"render_cell_size must be an integer >= 1 and <= {MAX_RENDER_CELL_SIZE}, got 10+"),
+        ({"cell_size": 65}, rf"cell_size must be an integer >= 1 and <= {MAX_CELL_SIZE}, got 65"),
+        ({"render_cell_size": 10**9}, rf"render_cell_size must be .* <= {MAX_RENDER_CELL_SIZE}, got 1000000000"),
         (
             {"width": MAX_SIDE, "height": MAX_SIDE, "cell_size": 32},
             rf"rgb observation would be 8192x8192 = 67108864 pixels, more than the limit of {MAX_IMAGE_PIXELS}",
@@ -54,7 +61,8 @@ def test_largest_allowed_board_works() -> None:
 
 def test_rendered_frame_size_is_checked_only_when_rendering_images() -> None:
     big = {"width": MAX_SIDE, "height": MAX_SIDE, "obs_type": "grid", "render_cell_size": 32}
-    with pytest.raises(ValueError, match=r"rendered frame would be 8200x8200 = 67240000 pixels.*lower width, height or render_cell_size"):
+    message = r"rendered frame would be 8200x8200 = 67240000 pixels.*lower width, height or render_cell_size"
+    with pytest.raises(ValueError, match=message):
         SnakeEnv(render_mode="rgb_array", **big)
     SnakeEnv(render_mode="ansi", **big)  # text frames have no pixels
     SnakeEnv(**big)
@@ -65,10 +73,15 @@ def test_rendered_frame_size_is_checked_only_when_rendering_images() -> None:
 @pytest.mark.parametrize(
     ("num_envs", "kwargs", "message"),
     [
-        (MAX_NUM_ENVS + 1, {"width": 2, "height": 2, "initial_length": 1}, rf"num_envs must be an integer >= 1 and <= {MAX_NUM_ENVS}"),
+        (MAX_NUM_ENVS + 1, {"width": 2, "height": 2, "initial_length": 1}, rf"num_envs must be .* <= {MAX_NUM_ENVS}"),
         ("8", {}, r"num_envs must be an integer .* got '8' of type str"),
-        (2**16, {"width": 64, "height": 64, "obs_type": "grid"}, rf"num_envs=65536 games of 4098 board cells each make 268566528 board cells, more than the limit of {MAX_BATCH_CELLS}.*at most 16376"),
-        (2**10, {"cell_size": 64}, rf"num_envs=1024 games of 1228800 observation bytes each .* more than the limit of {MAX_BATCH_CELLS}"),
+        (
+            2**16,
+            {"width": 64, "height": 64, "obs_type": "grid"},
+            rf"num_envs=65536 games of 4098 board cells each make 268566528 board cells, more than the limit of "
+            rf"{MAX_BATCH_CELLS}.*at most 16376",
+        ),
+        (2**10, {"cell_size": 64}, rf"1024 games of 1228800 observation bytes each .* limit of {MAX_BATCH_CELLS}"),
     ],
 )
 def test_vector_env_rejects_oversized_batches_before_allocating(num_envs: object, kwargs: dict, message: str) -> None:

@@ -23,7 +23,7 @@ def window(env: SnakeEnv, obs: np.ndarray) -> np.ndarray:
 def test_default_view_is_11x11_north_up_with_walls_outside_the_board() -> None:
     env = gym.make("snake-v0", obs_type="view", width=12, height=12)
     assert env.observation_space == gym.spaces.Box(0, WALL, (121,), np.uint8)
-    obs, _ = env.reset(options={"snake": [(0, 2), (0, 1), (0, 0)], "food": (3, 5)})  # head in the top row, heading right
+    obs, _ = env.reset(options={"snake": [(0, 2), (0, 1), (0, 0)], "food": (3, 5)})  # top row, heading right
     assert env.observation_space.contains(obs)
     view = window(env.unwrapped, obs)
     assert view[5, 5] == HEAD and view[5, 4] == BODY and view[5, 3] == BODY
@@ -76,7 +76,8 @@ def test_view_radius_is_validated() -> None:
         SnakeEnv(obs_type="view", view_radius=0)
     with pytest.raises(ValueError, match=r"view_radius must be an integer .* got '5' of type str"):
         SnakeEnv(obs_type="view", view_radius="5")
-    with pytest.raises(ValueError, match=rf"needs a lookup table of 58982400 entries, more than the limit of {MAX_VIEW_TABLE}"):
+    message = rf"needs a lookup table of 58982400 entries, more than the limit of {MAX_VIEW_TABLE}"
+    with pytest.raises(ValueError, match=message):
         SnakeEnv(obs_type="view", action_mode="relative", width=256, height=256, view_radius=7)
     SnakeEnv(obs_type="grid", width=256, height=256, view_radius=7)  # no table without the view
 

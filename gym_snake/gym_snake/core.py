@@ -153,8 +153,9 @@ class SnakeConfig:
     is allowed, before anything is allocated: `width` and `height` are at most `MAX_SIDE` (256),
     `cell_size` at most `MAX_CELL_SIZE` (64), `render_cell_size` at most `MAX_RENDER_CELL_SIZE`
     (256), `view_radius` at most `MAX_VIEW_RADIUS` (32) with a view lookup table of at most
-    `MAX_VIEW_TABLE` (2**24) entries (see `view_table_entries`), and an "rgb" observation (and a rendered frame, checked by `check_frame_size` when the env
-    renders images) has at most `MAX_IMAGE_PIXELS` (2**24) pixels.
+    `MAX_VIEW_TABLE` (2**24) entries (see `view_table_entries`), and an "rgb" observation (and a
+    rendered frame, checked by `check_frame_size` when the env renders images) has at most
+    `MAX_IMAGE_PIXELS` (2**24) pixels.
     """
 
     width: int = 10
@@ -178,7 +179,8 @@ class SnakeConfig:
             set_field(self, name, require_int(name, getattr(self, name), 2, MAX_SIDE))
         set_field(self, "initial_length", require_int("initial_length", self.initial_length, 1))
         set_field(self, "cell_size", require_int("cell_size", self.cell_size, 1, MAX_CELL_SIZE))
-        set_field(self, "render_cell_size", require_int("render_cell_size", self.render_cell_size, 1, MAX_RENDER_CELL_SIZE))
+        render_cell_size = require_int("render_cell_size", self.render_cell_size, 1, MAX_RENDER_CELL_SIZE)
+        set_field(self, "render_cell_size", render_cell_size)
         for name in ("food_reward", "death_reward", "step_reward", "win_reward"):
             set_field(self, name, _require_real(name, getattr(self, name)))
         if not isinstance(self.wrap_walls, (bool, np.bool_)):
@@ -187,7 +189,8 @@ class SnakeConfig:
         _require_choice("obs_type", self.obs_type, OBS_TYPES)
         _require_choice("action_mode", self.action_mode, ACTION_MODES)
         if self.max_steps_without_food is not None:
-            set_field(self, "max_steps_without_food", require_int("max_steps_without_food", self.max_steps_without_food, 0))
+            limit = require_int("max_steps_without_food", self.max_steps_without_food, 0)
+            set_field(self, "max_steps_without_food", limit)
         set_field(self, "view_radius", require_int("view_radius", self.view_radius, 1, MAX_VIEW_RADIUS))
         if self.obs_type == "view" and self.view_table_entries > MAX_VIEW_TABLE:
             raise ValueError(
@@ -211,7 +214,8 @@ class SnakeConfig:
         `gym_snake.render.frame` draws) would have more than `MAX_IMAGE_PIXELS` pixels."""
         c = self.render_cell_size
         border = 2 * max(2, c // 8)
-        _require_pixels("a rendered frame", "width, height or render_cell_size", self.height * c + border, self.width * c + border)
+        height, width = self.height * c + border, self.width * c + border
+        _require_pixels("a rendered frame", "width, height or render_cell_size", height, width)
 
     @property
     def area(self) -> int:
@@ -484,7 +488,9 @@ class SnakeBatch:
         self._start_tail_first = np.ascontiguousarray(tables.start_cells[:, ::-1])
         length, n_starts = tables.start_cells.shape[1], len(tables.start_cells)
         self._start_state = np.zeros((len(STATE_ROWS), n_starts), dtype=np.int64)
-        start_values = {"head": tables.start_cells[:, 0], "head_ptr": length - 1, "length": length, "heading": tables.start_heading}
+        start_values = {
+            "head": tables.start_cells[:, 0], "head_ptr": length - 1, "length": length, "heading": tables.start_heading
+        }
         for name, value in start_values.items():
             self._start_state[STATE_ROWS.index(name)] = value
 

@@ -263,4 +263,5 @@ class SnakeGame:
 
 
 
-DERIVED_STATE = ("_cells_array", "_board", "_view_cells", "_observe", "_observe_board", "_moves_by_heading", "_moves")  # rebuilt by _link
+# rebuilt by _link, not pickled
+DERIVED_STATE = ("_cells_array", "_board", "_view_cells", "_observe", "_observe_board", "_moves_by_heading", "_moves")
