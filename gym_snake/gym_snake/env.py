@@ -80,7 +80,8 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
 
     With `copy=False` the "grid" observation is a read-only view of the env's board, not a copy: it
     changes on the next `step` or `reset` (as PufferLib's and `SyncVectorEnv(copy=False)`'s buffers
-    do); copy it to keep it. Other observation types are fresh arrays either way.
+    do); copy it to keep it. Gymnasium's and SB3's env checkers keep observations across calls and
+    so reject `copy=False`. Other observation types are fresh arrays either way.
 
     ## Rewards
     `food_reward` (default +1) for eating, plus `win_reward` (default 0) when that fills the board;
