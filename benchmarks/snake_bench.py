@@ -1,6 +1,18 @@
 """Speed of gym_snake against its peers, all measured in one run: random-action steps per second.
 
-    python benchmarks/snake_bench.py            # about two minutes; --quick for a short smoke run
+    python benchmarks/snake_bench.py            # about four minutes; --quick for a short smoke run
+    python benchmarks/snake_bench.py --only-pufferlib   # just the PufferLib comparison (about two minutes)
+
+PufferLib 3.0's C snake (the fastest peer) is measured side by side with ours, in interleaved
+rounds (ours, PufferLib, ours, ...) so that a load change on a shared machine hits both: single
+game, 1024 and 4096 games on a 12x12 board (PufferLib: width = height = 22, its 5-cell wall border
+of vision 5 included; one food, no corpses, 11x11 int8 view observations written in place), ours
+with grid and view observations, each with the default copy and with `copy=False`. PufferLib
+cannot be pip-installed here (its setup.py downloads raylib and imports torch), so on first use
+this script makes benchmarks/.venv-pufferlib/ (numpy<2, gymnasium 0.29.1, gym 0.23.0), downloads
+the pufferlib 3.0.0 sdist from the package index (sha256 checked), and compiles only
+`pufferlib/ocean/snake/binding.c` with gcc (-O2 -flto, as its setup.py does) against the sdist's
+bundled raylib-5.5_linux_amd64; the timing loop runs in that venv's python, in a worker process.
 
 Measured (each the best of `--repeats` timings, because the machines are shared and noisy):
 - ours, single env: unwrapped and through `gym.make` (its wrappers), with grid, rgb and features
@@ -24,15 +36,20 @@ targets are stated in; writes benchmarks/out/snake_bench.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import json
+import os
 import platform
 import random
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import urllib.request
 import zipfile
 from collections import deque
 from pathlib import Path
@@ -46,6 +63,12 @@ from gym_snake import SnakeEnv
 
 HERE = Path(__file__).resolve().parent
 PEER_VENV = HERE / ".venv-gym-snake"
+PUFFER_VENV = HERE / ".venv-pufferlib"
+PUFFER_SDIST = "pufferlib-3.0.0.tar.gz"
+PUFFER_SHA256 = "7df3a3e3f5f894d78d2a1f5374097890aec01473183e748abefe4f3faa10eaa9"
+PUFFER_INDEX = "https://pypi.org/simple/pufferlib/"
+PUFFER_BOARD = 12  # playable cells a side; PufferLib's width/height add 2 * vision cells of wall
+PUFFER_VISION = 5
 OUT = HERE / "out"
 GYM_SNAKE = "gym-snake 0.1.7 (20x20, 4-int obs)"
 DELTAS = ((-1, 0), (0, 1), (1, 0), (0, -1))
@@ -285,6 +308,162 @@ def inspect_snake_gym() -> dict:
     }
 
 
+# ----------------------------------------------------------------------------- PufferLib 3.0 (C snake)
+def puffer_python() -> tuple[Path, Path]:
+    """(python, source dir) of the PufferLib venv, made on first use: the venv, the sdist, and the
+    snake binding compiled as its setup.py would, nothing else of PufferLib."""
+    python, src = PUFFER_VENV / "bin" / "python", PUFFER_VENV / "src"
+    binding_dir = src / "pufferlib" / "ocean" / "snake"
+    if python.exists() and list(binding_dir.glob("binding*.so")):
+        return python, src
+    print(f"making {PUFFER_VENV}: numpy<2, gymnasium 0.29.1, gym 0.23.0, PufferLib 3.0.0's C snake ...", flush=True)
+    if not python.exists():
+        subprocess.run([shutil.which("python3") or sys.executable, "-m", "venv", str(PUFFER_VENV)], check=True)
+        pins = ["numpy<2", "gymnasium==0.29.1", "gym==0.23.0"]
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *pins], check=True)
+    sdist = PUFFER_VENV / PUFFER_SDIST
+    if not sdist.exists():
+        download_puffer_sdist(sdist)
+    with tarfile.open(sdist) as tar:
+        root = "pufferlib-3.0.0/"
+        keep = (root + "pufferlib/", root + "raylib-5.5_linux_amd64/")
+        wanted = [m for m in tar.getmembers() if m.name.startswith(keep)]
+        for member in wanted:
+            member.name = member.name[len(root):]
+        tar.extractall(src, members=wanted, filter="data")
+    paths = subprocess.run(
+        [str(python), "-c", "import numpy, sysconfig; print(numpy.get_include());"
+         "print(sysconfig.get_paths()['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    numpy_include, python_include, suffix = paths
+    raylib = src / "raylib-5.5_linux_amd64"
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-O2", "-flto", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION", "-DPLATFORM_DESKTOP",
+         "-Wno-alloc-size-larger-than", "-Wno-implicit-function-declaration",
+         f"-I{numpy_include}", f"-I{python_include}",
+         f"-I{raylib / 'include'}", str(binding_dir / "binding.c"), str(raylib / "lib" / "libraylib.a"),
+         "-fwrapv", "-Bsymbolic-functions", "-lm", "-o", str(binding_dir / f"binding{suffix}")],
+        check=True,
+    )  # fmt: skip
+    return python, src
+
+
+def download_puffer_sdist(dest: Path) -> None:
+    """pip download cannot fetch it (pip builds its metadata, which needs torch): read the link off
+    the package index's simple page and check the file's sha256."""
+    page = urllib.request.urlopen(PUFFER_INDEX, timeout=60).read().decode()
+    match = re.search(r'href="([^"#]*/' + re.escape(PUFFER_SDIST) + r')[#"]', page)
+    if not match:
+        raise OSError(f"{PUFFER_SDIST} not listed on {PUFFER_INDEX}")
+    data = urllib.request.urlopen(match.group(1), timeout=300).read()
+    if hashlib.sha256(data).hexdigest() != PUFFER_SHA256:
+        raise OSError(f"{PUFFER_SDIST}: sha256 mismatch")
+    dest.write_bytes(data)
+
+
+# the worker, run by the PufferLib venv's python: one JSON request per line ({"games": n, "steps": s}),
+# one JSON line back ([wall rate, cpu rate]); envs are made once per size and kept
+PUFFER_WORKER = """
+import contextlib, io, json, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    from pufferlib.ocean.snake.snake import Snake
+board, vision = int(sys.argv[1]), int(sys.argv[2])
+envs = {}
+for line in sys.stdin:
+    request = json.loads(line)
+    n, steps = request["games"], request["steps"]
+    if n not in envs:
+        env = Snake(num_envs=n, width=board + 2 * vision, height=board + 2 * vision, num_snakes=1, num_food=1,
+                    vision=vision, leave_corpse_on_death=False, report_interval=10**9, seed=0)
+        env.reset(seed=0)
+        envs[n] = (env, np.random.default_rng(0).integers(4, size=(1024, n)).astype(np.int32))
+    env, actions = envs[n]
+    batches = max(1, steps // n)
+    step = env.step
+    wall, cpu = time.perf_counter(), time.process_time()
+    for k in range(batches):
+        step(actions[k & 1023])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps([batches * n / wall, batches * n / cpu]), flush=True)
+"""
+
+
+class PufferWorker:
+    """A running PufferLib timing worker."""
+
+    def __init__(self) -> None:
+        python, src = puffer_python()
+        self.tmp = tempfile.TemporaryDirectory()  # pufferlib's import drops a `resources` link in its cwd
+        self.process = subprocess.Popen(
+            [str(python), "-I", "-c", PUFFER_WORKER, str(PUFFER_BOARD), str(PUFFER_VISION), str(src)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=self.tmp.name,
+        )  # fmt: skip
+
+    def rates(self, games: int, steps: int) -> Rates:
+        self.process.stdin.write(json.dumps({"games": games, "steps": steps}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise OSError(f"the PufferLib worker stopped (exit code {self.process.wait()})")
+        wall, cpu = json.loads(line)
+        return wall, cpu
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+        self.tmp.cleanup()
+
+
+def time_ours_batched(num_envs: int, steps: int, **options: object) -> Rates:
+    venv = gym.make_vec("snake-v0", num_envs=num_envs, width=PUFFER_BOARD, height=PUFFER_BOARD, **options)
+    venv.reset(seed=0)
+    venv.step(np.zeros(num_envs, dtype=np.int64))  # warm
+    rates = time_batched(venv.step, num_envs, steps)
+    venv.close()
+    return rates
+
+
+def time_ours_single(steps: int, **options: object) -> Rates:
+    return time_single_env(lambda: SnakeEnv(width=PUFFER_BOARD, height=PUFFER_BOARD, **options), steps)
+
+
+def compare_with_pufferlib(rounds: int, steps: int, record: Callable[[str, Rates], None]) -> dict[str, Rates] | str:
+    """Ours and PufferLib in interleaved rounds; the best rate of each over the rounds."""
+    try:
+        worker = PufferWorker()
+        worker.rates(1, 1000)  # import and warm
+    except (subprocess.CalledProcessError, OSError, ValueError, tarfile.TarError) as error:
+        return f"PufferLib could not be measured: {error}"
+    cases: dict[str, Callable[[], Rates]] = {}
+    for games in (1, 1024, 4096):
+        n_steps = steps // 10 if games == 1 else steps  # a single game is ~10x slower per step
+        cases[f"pufferlib {games}"] = lambda g=games, s=n_steps: worker.rates(g, s)
+        for obs in ("grid", "view"):
+            for copy in (True, False):
+                name = f"ours {obs}{'' if copy else ' copy=False'} {games}"
+                if games == 1:
+                    cases[name] = lambda s=n_steps, o=obs, c=copy: time_ours_single(s, obs_type=o, copy=c)
+                else:
+                    cases[name] = lambda g=games, s=n_steps, o=obs, c=copy: time_ours_batched(g, s, obs_type=o, copy=c)
+    best_rates: dict[str, Rates] = {}
+    try:
+        for round_ in range(rounds):
+            for name, run in cases.items():
+                wall, cpu = run()
+                old = best_rates.get(name, (0.0, 0.0))
+                best_rates[name] = (max(old[0], wall), max(old[1], cpu))
+            print(f"  round {round_ + 1}/{rounds} done (load {os.getloadavg()[0]:.2f})", flush=True)
+    finally:
+        worker.close()
+    for name, rates in best_rates.items():
+        record(name, rates)
+    return best_rates
+
+
+
 # ----------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -292,10 +471,13 @@ def main() -> None:
     parser.add_argument("--game-steps", type=int, default=2_000_000, help="game steps per vector-env timing")
     parser.add_argument("--repeats", type=int, default=3, help="timings per measurement (the best counts)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run (noisier figures)")
-    parser.add_argument("--no-peers", action="store_true", help="skip gym-snake and snake-gym (no venv, no download)")
+    parser.add_argument("--no-peers", action="store_true", help="skip every peer that needs a venv or a download")
+    parser.add_argument("--only-pufferlib", action="store_true", help="only the PufferLib comparison")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the PufferLib comparison")
+    parser.add_argument("--puffer-steps", type=int, default=1_000_000, help="game steps a timing (PufferLib comparison)")
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.game_steps, args.repeats = 20_000, 100_000, 1
+        args.steps, args.game_steps, args.repeats, args.rounds, args.puffer_steps = 20_000, 100_000, 1, 1, 200_000
     steps, game_steps, repeats = args.steps, args.game_steps, args.repeats
 
     results: dict[str, Rates] = {}
@@ -305,6 +487,34 @@ def main() -> None:
         print(f"  {name:40s} {rates[0] / 1e6:8.3f} {rates[1] / 1e6:8.3f}", flush=True)
 
     print(f"snake_bench: {platform.python_version()}, numpy {np.__version__}, gymnasium {gym.__version__}")
+    print(f"load average at start: {os.getloadavg()}")
+    puffer: dict[str, Rates] | str = "skipped"
+    if not args.no_peers:
+        board = f"{PUFFER_BOARD}x{PUFFER_BOARD}"
+        print(f"PufferLib 3.0 comparison, {board} board, {args.rounds} interleaved rounds, best of them:")
+        puffer = compare_with_pufferlib(args.rounds, args.puffer_steps, lambda name, rates: None)
+        if isinstance(puffer, str):
+            print("  " + puffer)
+        else:
+            print(f"  {'agent steps/s, millions':40s} {'wall':>8s} {'cpu':>8s}   ours/PufferLib wall [cpu]")
+            for name, rates in puffer.items():
+                results[name] = rates
+                games = name.rsplit(" ", 1)[1]
+                peer = puffer[f"pufferlib {games}"]
+                ratio_text = "" if name.startswith("pufferlib") else (
+                    f"   {rates[0] / peer[0]:5.2f}x [{rates[1] / peer[1]:5.2f}x]")
+                print(f"  {name:40s} {rates[0] / 1e6:8.3f} {rates[1] / 1e6:8.3f}{ratio_text}", flush=True)
+            targets = (("ours grid 1", 1.0), ("ours grid 1024", 1.5), ("ours grid 4096", 2.0))
+            for name, target in targets:
+                peer = puffer[f"pufferlib {name.rsplit(' ', 1)[1]}"]
+                got = puffer[name][0] / peer[0]
+                verdict = "met" if got >= target else "NOT met"
+                print(f"  target {name} / pufferlib >= {target}: {got:.2f}x wall ({verdict})")
+    print(f"load average now: {os.getloadavg()}")
+    if args.only_pufferlib:
+        write_report(args, results, {}, {}, puffer)
+        return
+
     print(f"random-action steps per second, best of {repeats}, in millions:  {'wall':>8s} {'cpu':>8s}")
     print("single env:")
     single = {
@@ -351,9 +561,14 @@ def main() -> None:
     if snake_gym:
         print(f"snake-gym==1.8: {snake_gym.get('note') or snake_gym.get('error')} ({snake_gym.get('top_level', '')})")
 
+    write_report(args, results, ratios, snake_gym, puffer)
+
+
+def write_report(args: argparse.Namespace, results: dict, ratios: dict, snake_gym: dict, puffer: dict | str) -> None:
     OUT.mkdir(exist_ok=True)
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "argv": sys.argv[1:], "steps_per_s_wall_cpu": results, "ratios": ratios,
-              "snake_gym_1_8": snake_gym, "python": platform.python_version(), "numpy": np.__version__}  # fmt: skip
+              "snake_gym_1_8": snake_gym, "pufferlib": puffer if isinstance(puffer, str) else "measured",
+              "load_average_end": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__}  # fmt: skip
     (OUT / "snake_bench.json").write_text(json.dumps(report, indent=2))
     print(f"wrote {OUT / 'snake_bench.json'}")
 

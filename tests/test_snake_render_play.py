@@ -130,4 +130,4 @@ def test_play_main_runs_until_quit() -> None:
 def test_play_rejects_bad_arguments(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         main(["--width", "1"])
-    assert "width must be an integer >= 2, got 1" in capsys.readouterr().err
+    assert "width must be an integer >= 2 and <= 256, got 1" in capsys.readouterr().err

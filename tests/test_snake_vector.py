@@ -25,6 +25,11 @@ CROSS_CHECKS = [
     ({"obs_type": "grid", "width": 3, "height": 2, "initial_length": 1}, 8, 2500, 10_000),
     ({"obs_type": "rgb", "width": 2, "height": 2, "initial_length": 1, "cell_size": 1}, 8, 2000, 10_000),
     ({"obs_type": "features", "width": 4, "height": 3, "initial_length": 2, "max_steps_without_food": 6}, 8, 2500, 10_000),
+    ({"obs_type": "view"}, 8, 1500, 10_000),
+    ({"obs_type": "view", "action_mode": "relative", "view_radius": 3, "width": 7, "height": 5, "copy": False}, 8, 1500, 10_000),
+    ({"obs_type": "view", "action_mode": "relative", "wrap_walls": True, "view_radius": 4, "width": 6, "height": 5}, 6, 1500, 80),
+    ({"obs_type": "grid", "copy": False, "width": 5, "height": 4}, 6, 1500, 10_000),
+    ({"obs_type": "grid", "width": 48, "height": 40}, 4, 600, 10_000),  # too big for precomputed start boards
 ]
 
 
@@ -138,7 +143,7 @@ def test_invalid_vector_actions_raise(actions, message: str) -> None:
 def test_vector_bad_input_raises() -> None:
     with pytest.raises(gym.error.ResetNeeded):
         SnakeVectorEnv(2).step(np.zeros(2, dtype=np.int64))
-    with pytest.raises(ValueError, match="num_envs must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1 and <= 1048576, got 0"):
         SnakeVectorEnv(0)
     with pytest.raises(ValueError, match="max_episode_steps must be an integer >= 1 or None, got 0"):
         SnakeVectorEnv(2, max_episode_steps=0)

@@ -1,43 +1,23 @@
-"""`SnakeEnv`: one game of snake as a Gymnasium env, stepped by a lean scalar engine.
+"""`SnakeEnv`: the Gymnasium adapter of one game of snake (spaces, options, seeding, rendering).
 
-The rules and tables come from `gym_snake.core`; this module plays them for one game with Python
-ints, a `bytearray` board (the "grid" observation is a copy of it) and a `deque` of body cells, so
-a step costs about a microsecond. `gym_snake.vector.SnakeVectorEnv` plays the same rules for N
-games in numpy; the tests check that both give the same games, bit for bit.
+The game itself is played by the scalar engine `gym_snake.single.SnakeGame`, which this class
+inherits (so a step is one Python call); the rules and tables come from `gym_snake.core`.
 """
 
 from __future__ import annotations
 
-import sys
-from collections import deque
-from typing import Any, Sequence, SupportsFloat
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from gym_snake import render
-from gym_snake.core import (
-    BODY,
-    DIRECTION_NAMES,
-    EMPTY,
-    FEATURE_NAMES,
-    FEATURE_TABLE,
-    FOOD,
-    HEAD,
-    RELATIVE_ACTION_NAMES,
-    SIGN_ZERO,
-    UNIFORM_BLOCK,
-    WALL,
-    SnakeConfig,
-    feature_index,
-    tables_for,
-)
+from gym_snake.core import FEATURE_NAMES, FOOD, WALL, SnakeConfig
+from gym_snake.single import DERIVED_STATE, SnakeGame, action_meaning
 
 RENDER_MODES = ["human", "rgb_array", "ansi"]
 RESET_OPTIONS = ("snake", "heading", "food")
-END_FLAGS = {"death": "death", "win": "win", "starvation": "starved"}  # info key set on the last step
-SHORT_SNAKE = 24  # up to this length, food placement scans the sorted body instead of the board
 
 
 def observation_space_for(config: SnakeConfig) -> spaces.Box:
@@ -46,6 +26,8 @@ def observation_space_for(config: SnakeConfig) -> spaces.Box:
         return spaces.Box(0, FOOD, shape=(config.area,), dtype=np.uint8)
     if config.obs_type == "features":
         return spaces.Box(0.0, 1.0, shape=(len(FEATURE_NAMES),), dtype=np.float32)
+    if config.obs_type == "view":
+        return spaces.Box(0, WALL, shape=(config.view_side**2,), dtype=np.uint8)
     shape = (config.height * config.cell_size, config.width * config.cell_size, 3)
     return spaces.Box(0, 255, shape=shape, dtype=np.uint8)
 
@@ -59,13 +41,7 @@ def check_render_mode(render_mode: str | None, modes: Sequence[str]) -> None:
         raise ValueError(f"render_mode must be one of {list(modes)} or None, got {render_mode!r}")
 
 
-def action_meaning(n_actions: int, action_mode: str) -> str:
-    """'0..n-1 (0 up, 1 right, ...)': the allowed actions and what they do, for error messages."""
-    names = DIRECTION_NAMES if action_mode == "absolute" else RELATIVE_ACTION_NAMES
-    return f"0..{n_actions - 1} (" + ", ".join(f"{i} {name}" for i, name in enumerate(names)) + ")"
-
-
-class SnakeEnv(gym.Env[np.ndarray, int]):
+class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     """The classic snake game on a grid.
 
     ## Description
@@ -95,6 +71,17 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
       right (that move would end the game now: a wall, or body other than the leaving tail), the
       heading (one-hot up, right, down, left) and whether the food lies up, right, down, left of
       the head (on a torus: along the shorter way round). Names in `gym_snake.FEATURE_NAMES`.
+    - `obs_type="view"`: `Box(0, 4, ((2r + 1) ** 2,), uint8)`, r = `view_radius` (default 5, as in
+      PufferLib's snake): the cell codes of the (2r + 1) x (2r + 1) window centred on the head,
+      row-major, with 4 (`gym_snake.WALL`) for cells outside the board (on a torus the window wraps
+      round). With `action_mode="relative"` the window turns with the snake, so that its heading
+      points up (row 0 lies ahead, the last column to its right); otherwise north is up.
+      `obs.reshape(2r + 1, 2r + 1)` gives the window.
+
+    With `copy=False` the "grid" observation is a read-only view of the env's board, not a copy: it
+    changes on the next `step` or `reset` (as PufferLib's and `SyncVectorEnv(copy=False)`'s buffers
+    do); copy it to keep it. Gymnasium's and SB3's env checkers keep observations across calls and
+    so reject `copy=False`. Other observation types are fresh arrays either way.
 
     ## Rewards
     `food_reward` (default +1) for eating, plus `win_reward` (default 0) when that fills the board;
@@ -124,17 +111,25 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
     one draw picks the start, one each food cell. The same seed and actions give the same game.
 
     ## Arguments
-    - `width`, `height` (default 10, at least 2), `initial_length` (default 3; needs a row or column
-      of `initial_length + 1` cells), `wrap_walls` (default False)
-    - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"` or `"features"`
-    - `cell_size`: pixels per cell of the "rgb" observation (default 4); `render_cell_size`: of
-      rendered frames (default 32)
+    - `width`, `height` (default 10, 2 to `MAX_SIDE` = 256), `initial_length` (default 3; needs a
+      row or column of `initial_length + 1` cells), `wrap_walls` (default False)
+    - `action_mode`: `"absolute"` or `"relative"`; `obs_type`: `"rgb"`, `"grid"`, `"features"` or
+      `"view"`; `view_radius`: of the "view" window (default 5, 1 to 32; its lookup table of
+      `area * (2r + 1) ** 2` entries, 4x that with relative actions, must stay within 2**24)
+    - `copy`: return a fresh observation every step (default True); False: see Observation Space
+    - `cell_size`: pixels per cell of the "rgb" observation (default 4, at most 64);
+      `render_cell_size`: of rendered frames (default 32, at most 256); an rgb observation or a
+      rendered frame has at most `MAX_IMAGE_PIXELS` (2**24) pixels
     - `food_reward`, `death_reward`, `step_reward`, `win_reward`, `max_steps_without_food`
     - `render_mode`: `"human"` (pygame window at `metadata["render_fps"]`), `"rgb_array"` (numpy
       only, no pygame), `"ansi"` (text board) or None
 
+    A wrong type or an out-of-range value raises `ValueError` naming the argument, the value and
+    the allowed range, before anything is allocated.
+
     ## Version History
-    - v0: initial version.
+    - v0: initial version. Additions that change no existing behaviour: `obs_type="view"` and
+      `view_radius`; `copy=False`; size bounds on every size-like argument.
     """
 
     metadata = {"render_modes": RENDER_MODES, "render_fps": 10}
@@ -147,6 +142,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         wrap_walls: bool = False,
         action_mode: str = "absolute",
         obs_type: str = "rgb",
+        view_radius: int = 5,
         cell_size: int = 4,
         render_cell_size: int = 32,
         food_reward: float = 1.0,
@@ -155,6 +151,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         win_reward: float = 0.0,
         max_steps_without_food: int | None = None,
         render_mode: str | None = None,
+        copy: bool = True,
     ) -> None:
         config = SnakeConfig(
             width=width,
@@ -163,6 +160,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
             wrap_walls=wrap_walls,
             action_mode=action_mode,
             obs_type=obs_type,
+            view_radius=view_radius,
             cell_size=cell_size,
             render_cell_size=render_cell_size,
             food_reward=food_reward,
@@ -172,116 +170,28 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
             max_steps_without_food=max_steps_without_food,
         )
         check_render_mode(render_mode, self.metadata["render_modes"])
+        if render_mode in ("rgb_array", "human"):
+            config.check_frame_size()
         self.config = config
         self.render_mode = render_mode
         self.action_space = action_space_for(config)
         self.observation_space = observation_space_for(config)
         self._window: render.Window | None = None
 
-        tables = tables_for(config)
-        self._next = tables.next_cell_list
-        self._turn = tables.turn_list
-        self._starts = tables.start_list
-        self._cell_row, self._cell_col = tables.cell_row.tolist(), tables.cell_col.tolist()
-        self._row_sign, self._col_sign = tables.row_sign.tolist(), tables.col_sign.tolist()
-        self._reward_move, self._reward_eat, self._reward_win, self._reward_death = tables.rewards
-        self._feature_rows = list(FEATURE_TABLE)
-        self._area = config.area
-        self._starvation_limit = config.starvation_limit or sys.maxsize
-
-        # Game state: the board codes (plus one WALL cell that moves off the board lead to), the
-        # body cells tail..head, the heading, the food cell (-1 once the board is full), the score
-        # and the steps left before starvation. `_moves` (built in `_link`) maps the current
-        # heading's valid actions to (new heading, next-cell table, moves of the new heading); it
-        # is empty while stepping is refused, which folds the action range check and the
-        # "episode over" check into one dict lookup.
-        self._cells = bytearray(config.area + 1)
-        self._cells[config.area] = WALL
-        self._empty_board = bytes(config.area)
-        self._body: deque[int] = deque()
-        self._heading = 0
-        self._food = -1
-        self._score = 0
-        self._hunger = self._starvation_limit
-        self._info: dict[str, Any] = {}
-        self._end = "reset"  # why stepping is refused: "reset" (never reset), "death", "win", "starvation"; "" while playing
-        self._uniforms: list[float] = []
-        self._uniform_pos = UNIFORM_BLOCK
-        self._uniform_source: np.random.Generator | None = None
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be True or False, got {copy!r}")
+        self._init_game(config, bool(copy))
         self._link()
 
     # ------------------------------------------------------------------ Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         if seed is not None:
             super().reset(seed=seed)
-        cells = self._cells
-        cells[: self._area] = self._empty_board
         if options:
-            snake, heading, food = self._start_from_options(options)
-            tail_first, sorted_snake = snake[::-1], sorted(snake)
+            obs = self._start(*self._start_from_options(options))
         else:
-            snake, heading, tail_first, sorted_snake = self._starts[int(self._uniform() * len(self._starts))]
-            food = None
-        for cell in snake:
-            cells[cell] = BODY
-        cells[snake[0]] = HEAD
-        self._body = deque(tail_first)
-        self._heading = heading
-        if food is None:
-            self._place_food(sorted_snake)
-        else:
-            self._food = food
-            cells[food] = FOOD
-        self._score = 0
-        self._hunger = self._starvation_limit
-        self._end = ""
-        self._moves = self._moves_by_heading[heading]
-        self._info = {"score": 0, "length": len(snake), "death": False, "win": False, "starved": False}
-        return self._observe(), self._info.copy()
-
-    def step(self, action: int) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict]:
-        if type(action) is not int:
-            action = self._checked_action(action)
-        move = self._moves.get(action)
-        if move is None:
-            raise self._refusal(action)
-        self._heading, next_cell, self._moves = move
-        body, cells = self._body, self._cells
-        head = body[-1]
-        target = next_cell[head]
-        code = cells[target]
-        if code == EMPTY or (code == BODY and target == body[0]):  # a move (into the leaving tail is fine)
-            cells[head] = BODY
-            cells[body.popleft()] = EMPTY
-            cells[target] = HEAD
-            body.append(target)
-            self._hunger -= 1
-            if self._hunger:
-                return self._observe(), self._reward_move, False, False, self._info.copy()
-            return self._finish("starvation", self._reward_move)
-        if code == FOOD:
-            cells[head] = BODY
-            cells[target] = HEAD
-            body.append(target)
-            self._score += 1
-            self._hunger = self._starvation_limit
-            # `_info` is what every step returns (as a copy) until the score or length changes again
-            self._info = {"score": self._score, "length": len(body), "death": False, "win": False, "starved": False}
-            if len(body) == self._area:
-                self._food = -1
-                return self._finish("win", self._reward_win)
-            self._place_food()
-            return self._observe(), self._reward_eat, False, False, self._info.copy()
-        # a wall or the body: the snake stays where it was, facing the way it tried to go
-        return self._finish("death", self._reward_death)
-
-    def _finish(self, end: str, reward: float) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """End the episode (death, win or starvation) and return the step's results."""
-        self._end = end
-        self._moves = {}
-        info = self._info.copy()
-        info[END_FLAGS[end]] = True
-        return self._observe(), reward, end != "starvation", end == "starvation", info
+            obs = self._start(None, 0, None)
+        return obs, self._info.copy()
 
     def render(self) -> np.ndarray | str | None:
         if self.render_mode is None:
@@ -332,75 +242,7 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
         """A (height, width) uint8 copy of the board codes."""
         return self._board.reshape(self.config.height, self.config.width).copy()
 
-    # ------------------------------------------------------------------ observations
-    def _render_and_observe(self) -> np.ndarray:
-        self.render()
-        return self._observe_board()
-
-    def _features_obs(self) -> np.ndarray:
-        body, cells, next_cell = self._body, self._cells, self._next
-        head, tail, heading = body[-1], body[0], self._heading
-        danger_bits = 0
-        for turn in (0, 3, 1):  # straight, left, right
-            target = next_cell[(heading + turn) % 4][head]
-            code = cells[target]
-            danger_bits = danger_bits * 2 + (code == WALL or (code == BODY and target != tail))
-        food = self._food
-        if food < 0:
-            row_sign = col_sign = SIGN_ZERO
-        else:
-            row_sign = self._row_sign[self._cell_row[food] - self._cell_row[head] + self.config.height - 1]
-            col_sign = self._col_sign[self._cell_col[food] - self._cell_col[head] + self.config.width - 1]
-        return self._feature_rows[feature_index(danger_bits, heading, row_sign, col_sign)].copy()
-
-    def _rgb_obs(self) -> np.ndarray:
-        return render.observation_image(self._board.reshape(self.config.height, self.config.width), self.config.cell_size)
-
-    # ------------------------------------------------------------------ randomness and food
-    def _uniform(self) -> float:
-        """The next uniform of this env's stream (drawn from np_random in blocks, see core)."""
-        rng = self._np_random if self._np_random is not None else self.np_random
-        if self._uniform_pos == UNIFORM_BLOCK or self._uniform_source is not rng:
-            self._uniforms = rng.random(UNIFORM_BLOCK).tolist()
-            self._uniform_pos = 0
-            self._uniform_source = rng
-        u = self._uniforms[self._uniform_pos]
-        self._uniform_pos += 1
-        return u
-
-    def _place_food(self, sorted_body: Sequence[int] | None = None) -> None:
-        """Food on the k-th empty cell (row-major), k drawn uniformly: the rule of core.SnakeBatch.
-        `sorted_body`, when the caller knows it, is the snake's cells in increasing order."""
-        body = self._body
-        k = int(self._uniform() * (self._area - len(body)))  # the draw rule of core
-        if sorted_body is not None or len(body) <= SHORT_SNAKE:
-            for occupied in sorted_body or sorted(body):  # skip the occupied cells at or before k
-                if occupied > k:
-                    break
-                k += 1
-            self._food = k
-        else:
-            self._food = int((self._board == EMPTY).nonzero()[0][k])
-        self._cells[self._food] = FOOD
-
-    # ------------------------------------------------------------------ checks
-    def _checked_action(self, action: Any) -> int:
-        """A Python int for any integer the action space contains; a ValueError otherwise."""
-        if isinstance(action, np.integer) or self.action_space.contains(action):
-            return int(action)  # its range is checked by the lookup in step()
-        raise self._refusal(action)
-
-    def _refusal(self, action: Any) -> Exception:
-        if self._end == "reset":
-            return gym.error.ResetNeeded("Call reset() before step().")
-        if self._end:
-            return gym.error.ResetNeeded(f"The episode is over ({self._end}); call reset() before step().")
-        n = self.action_space.n
-        return ValueError(
-            f"action {action!r} is not in the action space Discrete({n}): expected an integer in "
-            f"{action_meaning(n, self.config.action_mode)}"
-        )
-
+    # ------------------------------------------------------------------ reset options
     def _start_from_options(self, options: dict[str, Any]) -> tuple[tuple[int, ...], int, int | None]:
         """The snake cells (head first), heading and food cell asked for by reset options."""
         unknown = sorted(set(options) - set(RESET_OPTIONS))
@@ -445,26 +287,12 @@ class SnakeEnv(gym.Env[np.ndarray, int]):
             raise ValueError(f"{what} {position!r} is outside the {height}x{width} (rows x columns) board")
         return row * width + col
 
-    # ------------------------------------------------------------------ derived state
-    def _link(self) -> None:
-        """(Re)build what is derived from the state: the board view, the observer and the moves."""
-        self._board = np.frombuffer(self._cells, dtype=np.uint8)[: self._area]
-        observe = {"grid": self._board.copy, "features": self._features_obs, "rgb": self._rgb_obs}[self.config.obs_type]
-        # every reset and step ends by observing; in "human" mode that is also when the window updates
-        self._observe = self._render_and_observe if self.render_mode == "human" else observe
-        self._observe_board = observe
-        moves: list[dict[int, tuple]] = [{} for _ in range(4)]
-        for heading in range(4):
-            for action, new_heading in enumerate(self._turn[heading]):
-                moves[heading][action] = (new_heading, self._next[new_heading], moves[new_heading])
-        self._moves_by_heading = moves
-        self._moves = {} if self._end else moves[self._heading]
-
+    # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_window"] = None  # a pygame window cannot be pickled; a copy opens its own
-        for derived in ("_board", "_observe", "_observe_board", "_moves_by_heading", "_moves"):
-            del state[derived]
+        for derived in DERIVED_STATE:
+            state.pop(derived, None)
         return state
 
     def __setstate__(self, state: dict) -> None:

@@ -100,7 +100,7 @@ def frame(board: np.ndarray, snake: Sequence[int], heading: int, cell_size: int,
         elif ca == cb and abs(ra - rb) == 1:
             y = max(ra, rb) * c
             image[y - m : y + m, ca * c + m : (ca + 1) * c - m] = color
-    border = max(2, cell_size // 8)
+    border = max(2, cell_size // 8)  # SnakeConfig.check_frame_size counts it
     padded = np.empty((image.shape[0] + 2 * border, image.shape[1] + 2 * border, 3), dtype=np.uint8)
     padded[:] = BORDER_WRAPPED if wrap_walls else BORDER
     padded[border:-border, border:-border] = image

@@ -15,8 +15,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_snake import render
-from gym_snake.core import Outcome, SnakeBatch, SnakeConfig
-from gym_snake.env import action_meaning, action_space_for, check_render_mode, observation_space_for
+from gym_snake.core import MAX_NUM_ENVS, SnakeBatch, SnakeConfig, check_batch_size, require_int
+from gym_snake.env import action_space_for, check_render_mode, observation_space_for
+from gym_snake.single import action_meaning
 
 INFO_KEYS = ("score", "length", "death", "win", "starved")
 
@@ -47,14 +48,21 @@ class SnakeVectorEnv(VectorEnv):
     `sub_env_rngs[i]`, made like a single env's `np_random`.
 
     ## Arguments
-    - `num_envs`: number of games (>= 1)
+    - `num_envs`: number of games, 1 to `MAX_NUM_ENVS` (2**20); the batch's state
+      (`num_envs * (width * height + 2)` cells) and its observations (`num_envs` times one game's
+      observation bytes) are each limited to `MAX_BATCH_CELLS` (2**26); a bigger batch raises
+      `ValueError` before anything is allocated
     - `max_episode_steps`: truncate an episode after this many steps (None: never); `gym.make_vec`
       passes the registered limit, as `TimeLimit` does for a single env
     - `render_mode`: `"rgb_array"` (a tuple of frames) or `"ansi"` (a tuple of texts) or None
+    - `copy` (default True): False returns the "grid" and "view" observations as read-only views of
+      buffers the env overwrites on the next `step` or `reset` (the "grid" one is a strided view of
+      the boards), saving a copy per step; copy them to keep them
     - every keyword argument of `SnakeEnv` (`width`, `height`, `obs_type`, ...)
 
     ## Version History
-    - v0: initial version.
+    - v0: initial version. Later additions that change no existing behaviour: `obs_type="view"`,
+      `copy=False`, size bounds.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 10, "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -64,19 +72,24 @@ class SnakeVectorEnv(VectorEnv):
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
+        copy: bool = True,
         **options: Any,
     ) -> None:
         unknown = sorted(set(options) - set(SnakeConfig.option_names()))
         if unknown:
             raise ValueError(f"unknown option(s) {unknown}; allowed: {list(SnakeConfig.option_names())}")
         config = SnakeConfig(**options)
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = require_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         if max_episode_steps is not None and (
             isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer)) or max_episode_steps < 1
         ):
             raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
         check_render_mode(render_mode, self.metadata["render_modes"])
+        if render_mode == "rgb_array":
+            config.check_frame_size()
+        check_batch_size(config, num_envs)
+        if not isinstance(copy, (bool, np.bool_)):
+            raise ValueError(f"copy must be True or False, got {copy!r}")
 
         self.config = config
         self.num_envs = int(num_envs)
@@ -93,7 +106,37 @@ class SnakeVectorEnv(VectorEnv):
         self._ended = np.zeros(self.num_envs, dtype=bool)  # ended last step: reset on this one (NEXT_STEP)
         self._started = False
         self._all = np.ones(self.num_envs, dtype=bool)
-        self._observe = {"grid": self._games.grid, "features": self._games.features, "rgb": self._rgb_obs}[config.obs_type]
+        self.copy = bool(copy)
+        self._link()
+
+    def _link(self) -> None:
+        """The observer, and with copy=False the read-only views it returns (rebuilt after unpickling)."""
+        games = self._games
+        if self.copy:
+            grid, view = games.grid, games.view
+        else:
+            board = games.cells[:, : self.config.area]
+            self._view_buffer = np.zeros(self.observation_space.shape, dtype=np.uint8)
+            board.flags.writeable = False
+            view_buffer = self._view_buffer.view()
+            view_buffer.flags.writeable = False
+
+            def grid() -> np.ndarray:
+                return board
+
+            def view() -> np.ndarray:
+                games.view(out=self._view_buffer)
+                return view_buffer
+
+        observers = {"grid": grid, "features": games.features, "rgb": self._rgb_obs, "view": view}
+        self._observe = observers[self.config.obs_type]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_observe", "_view_buffer")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._link()
 
     @property
     def sub_env_rngs(self) -> list[np.random.Generator | None]:
@@ -127,7 +170,7 @@ class SnakeVectorEnv(VectorEnv):
         games = self._games
         resetting = self._ended
         moving = ~resetting
-        reward, outcome, starved, terminated = games.step(actions, moving)
+        reward, death, win, starved, terminated = games.step(actions, moving)
         self._elapsed += moving
         if resetting.any():
             chosen = np.flatnonzero(resetting)
@@ -136,8 +179,6 @@ class SnakeVectorEnv(VectorEnv):
             reward[chosen] = 0.0
         truncated = starved | (self._elapsed >= self._time_limit)
         self._ended = terminated | truncated
-        death = (outcome == Outcome.DEATH) & moving
-        win = (outcome == Outcome.WIN) & moving
         return self._observe(), reward, terminated, truncated, self._info(death, win, starved, self._all)
 
     def render(self) -> tuple[np.ndarray, ...] | tuple[str, ...] | None:
