@@ -2,7 +2,7 @@
 
 Cells are numbered row-major ("flat" indices), so a position is one integer and a batch of positions
 is one integer array. `Grid` holds the static geometry (walls, where each move leads, maze
-distances); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
+distances from one cell); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
 a per-world Python call on the hot path; `choose_unoccupied` draws free cells for a batch of worlds.
 """
 
@@ -47,7 +47,6 @@ class Grid:
             tuple((d, int(self.next_cell[c, d])) for d in range(N_ACTIONS) if self.next_cell[c, d] != c)
             for c in range(self.n_cells)
         )
-        self._distances: np.ndarray | None = None
 
     def _move_table(self) -> np.ndarray:
         rows, cols = np.divmod(np.arange(self.n_cells), self.width)
@@ -65,11 +64,6 @@ class Grid:
         """The flat index of (row, col)."""
         return row * self.width + col
 
-    def row_col(self, cell: int) -> tuple[int, int]:
-        """The (row, col) of a flat index."""
-        row, col = divmod(int(cell), self.width)
-        return row, col
-
     def reachable(self, start: int) -> np.ndarray:
         """Flat bool mask of the cells reachable from `start` through open cells."""
         return self.distances_from(start) != UNREACHABLE
@@ -86,17 +80,6 @@ class Grid:
                     distance[neighbour] = distance[cell] + 1
                     queue.append(neighbour)
         return distance
-
-    @property
-    def distances(self) -> np.ndarray:
-        """`(n_cells, n_cells)` maze distances between all cells, computed once on first use."""
-        if self._distances is None:
-            table = np.full((self.n_cells, self.n_cells), UNREACHABLE, dtype=np.int32)
-            for start in np.flatnonzero(~self.walls):
-                table[start] = self.distances_from(int(start))
-            table.flags.writeable = False
-            self._distances = table
-        return self._distances
 
 
 def check_int(name: str, value: Any, low: int) -> int:
@@ -161,6 +144,10 @@ class WorldDraws:
 
     def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
         """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
+        return (self.uniforms(worlds) * bound).astype(np.intp)
+
+    def uniforms(self, worlds: np.ndarray) -> np.ndarray:
+        """One uniform float in `[0, 1)` (a multiple of 2**-32) for each world of `worlds` (distinct indices)."""
         position = self.used[worlds]
         exhausted = position == self.buffer.shape[1]
         if exhausted.any():
@@ -168,16 +155,20 @@ class WorldDraws:
                 self._refill(world)
             position = self.used[worlds]
         self.used[worlds] = position + 1
-        return (self.buffer[worlds, position] * bound).astype(np.intp)
+        return self.buffer[worlds, position]
 
     def one(self, world: int, bound: int) -> int:
         """`below` for a single world, in plain Python (what the single env draws, just faster)."""
+        return int(self.uniform(world) * bound)
+
+    def uniform(self, world: int) -> float:
+        """`uniforms` for a single world, in plain Python."""
         position = self.used[world]
         if position == self.buffer.shape[1]:
             self._refill(world)
             position = 0
         self.used[world] = position + 1
-        return int(self.buffer[world, position] * bound)
+        return float(self.buffer[world, position])
 
     def _refill(self, world: int) -> None:
         generator = self.generators[world]
