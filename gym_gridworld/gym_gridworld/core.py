@@ -44,8 +44,7 @@ class Grid:
         self.walls.flags.writeable = False
         self.next_cell = self._move_table()
         self.moves: tuple[tuple[tuple[int, int], ...], ...] = tuple(
-            tuple((d, int(self.next_cell[c, d])) for d in range(N_ACTIONS) if self.next_cell[c, d] != c)
-            for c in range(self.n_cells)
+            tuple((d, target) for d, target in enumerate(row) if target != c) for c, row in enumerate(self.next_cell.tolist())
         )
 
     def _move_table(self) -> np.ndarray:

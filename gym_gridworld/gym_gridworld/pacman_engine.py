@@ -92,17 +92,22 @@ def merge_rewards(rewards: Any) -> dict[str, float]:
 # ----------------------------------------------------------------------------- the maze
 def bfs_distances(next_cell: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """`(len(sources), n_cells)` int32 maze distances from each source to every cell (UNREACHABLE for
-    walls and sealed cells): a breadth-first search from all sources at once, one array step per ring."""
+    walls and sealed cells): a breadth-first search from all sources at once, one array step per ring,
+    each step linear in the ring's size."""
     n_cells = next_cell.shape[0]
-    distances = np.full(len(sources) * n_cells, UNREACHABLE, dtype=np.int32)
+    size = len(sources) * n_cells
+    distances = np.full(size, UNREACHABLE, dtype=np.int32)
+    writer = np.empty(size, dtype=np.intp)  # which candidate of a ring wrote a cell: keeps one of duplicates
     front = np.arange(len(sources)) * n_cells + np.asarray(sources, dtype=np.intp)
     distances[front] = 0
     ring = 0
     while front.size:
         ring += 1
-        rows, cells = np.divmod(front, n_cells)
-        reached = (next_cell[cells] + (rows * n_cells)[:, None]).ravel()
-        front = np.unique(reached[distances[reached] == UNREACHABLE])
+        offsets = front - front % n_cells
+        reached = (next_cell[front % n_cells] + offsets[:, None]).ravel()
+        reached = reached[distances[reached] == UNREACHABLE]
+        writer[reached] = np.arange(len(reached))
+        front = reached[writer[reached] == np.arange(len(reached))]
         distances[front] = ring
     return distances.reshape(len(sources), n_cells)
 
