@@ -133,13 +133,14 @@ class WorldDraws:
 
     def __init__(self, n_worlds: int, buffer_size: int = 256) -> None:
         self.generators: list[np.random.Generator | None] = [None] * n_worlds
-        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.float64)
+        # position-major: worlds draw at similar rates, so a batch's draws lie close together in memory
+        self.buffer = np.zeros((buffer_size, n_worlds), dtype=np.float64)
         self.used = np.full(n_worlds, buffer_size, dtype=np.intp)  # all used: refill before the first draw
 
     def set_generator(self, world: int, generator: np.random.Generator) -> None:
         """Draw world `world`'s values from `generator` from now on (buffered values are dropped)."""
         self.generators[world] = generator
-        self.used[world] = self.buffer.shape[1]
+        self.used[world] = self.buffer.shape[0]
 
     def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
         """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
@@ -148,13 +149,13 @@ class WorldDraws:
     def uniforms(self, worlds: np.ndarray) -> np.ndarray:
         """One uniform float in `[0, 1)` (a multiple of 2**-32) for each world of `worlds` (distinct indices)."""
         position = self.used[worlds]
-        exhausted = position == self.buffer.shape[1]
+        exhausted = position == self.buffer.shape[0]
         if exhausted.any():
             for world in worlds[exhausted].tolist():
                 self._refill(world)
             position = self.used[worlds]
         self.used[worlds] = position + 1
-        return self.buffer[worlds, position]
+        return self.buffer[position, worlds]
 
     def one(self, world: int, bound: int) -> int:
         """`below` for a single world, in plain Python (what the single env draws, just faster)."""
@@ -163,18 +164,18 @@ class WorldDraws:
     def uniform(self, world: int) -> float:
         """`uniforms` for a single world, in plain Python."""
         position = self.used[world]
-        if position == self.buffer.shape[1]:
+        if position == self.buffer.shape[0]:
             self._refill(world)
             position = 0
         self.used[world] = position + 1
-        return float(self.buffer[world, position])
+        return float(self.buffer[position, world])
 
     def _refill(self, world: int) -> None:
         generator = self.generators[world]
         if generator is None:
             raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
-        integers = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
-        self.buffer[world] = integers * 2.0**-32
+        integers = generator.integers(0, 2**32, size=self.buffer.shape[0], dtype=np.uint64)
+        self.buffer[:, world] = integers * 2.0**-32
         self.used[world] = 0
 
 
