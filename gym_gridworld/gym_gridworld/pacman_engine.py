@@ -180,6 +180,7 @@ class Maze:
         cells = np.arange(grid.n_cells)
         options = next_cell != cells[:, None]
         self.n_moves = options.sum(axis=1)
+        self.walled_in_home = any(self.n_moves[grid.cell(*g)] == 0 for g in layout.ghosts)  # a ghost that never moves
         self.pacman_start = grid.cell(*layout.player)
         self.homes = np.array([grid.cell(*g) for g in layout.ghosts], dtype=np.intp)
         self.corners = corner_cells(grid)
@@ -281,6 +282,7 @@ class PacmanBatch:
         self.draws = WorldDraws(n, buffer_size=draw_buffer)  # an even size: the same stream as PacmanGame's
         self._rewards = dict(rules.rewards)
         self._all = np.arange(n)
+        self._board_offsets = self._all * maze.n_cells
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -321,11 +323,13 @@ class PacmanBatch:
         self.heading = np.where(active & (moved != self.pacman), actions, self.heading)
         self.pacman = np.where(active, moved, self.pacman)
 
-        kind = self.board[self._all, self.pacman]
+        on_board = self._board_offsets + self.pacman  # flat indices into board: faster than board[games, cells]
+        board = self.board.reshape(-1)
+        kind = board[on_board]
         pellet, power = active & (kind == PELLET), active & (kind == POWER)
         eaten = pellet | power
         reward += pellet * rewards["pellet"] + power * rewards["power_pellet"]
-        self.board[self._all, self.pacman] = np.where(eaten, EMPTY, kind)
+        board[on_board] = np.where(eaten, EMPTY, kind)
         self.pellets_left -= eaten
         if power.any():
             self._frighten(power)
@@ -394,7 +398,9 @@ class PacmanBatch:
         maze, home = self.maze, self.maze.homes[g]
         state, cell, heading = self.ghost_states[g], self.ghost_cells[g], self.ghost_headings[g]
         scared = state == SCARED
-        going = games & (maze.n_moves[cell] > 0) & ~(scared & self._slow)
+        going = games & (maze.n_moves[cell] > 0) if maze.walled_in_home else games.copy()
+        if self._slow.any():
+            going &= ~(scared & self._slow)
         eyes = going & (state == EATEN)
         any_eyes = eyes.any()
         if any_eyes:
@@ -418,8 +424,8 @@ class PacmanBatch:
             k = self.draws.below(turning, maze.n_forward[at, facing])
             direction[turning] = maze.kth_forward[at, facing, k]
         arrived = maze.next_cell[cell, direction]
-        cell[going] = arrived[going]
-        heading[going] = direction[going]
+        np.copyto(cell, arrived, where=going)
+        np.copyto(heading, direction, where=going)
         if any_eyes:
             state[eyes & (arrived == home)] = NORMAL
         return going

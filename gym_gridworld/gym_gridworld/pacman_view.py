@@ -45,9 +45,10 @@ def grid_planes(board: np.ndarray, pacman: np.ndarray, ghost_cells: np.ndarray, 
     as_bool = planes.view(bool)
     for channel, code in enumerate(_BOARD_CODES):
         np.equal(board, code, out=as_bool[:, channel])
-    rows = np.arange(n)
-    planes[rows, 3, pacman] = 1
-    planes[rows, 4 + ghost_states, ghost_cells] = 1
+    flat = planes.reshape(-1)  # flat indices: faster than planes[games, channel, cells]
+    offsets = np.arange(n) * (len(GRID_CHANNELS) * n_cells)
+    flat[offsets + 3 * n_cells + pacman] = 1
+    flat[offsets + (4 + ghost_states) * n_cells + ghost_cells] = 1
     return planes.reshape(n, len(GRID_CHANNELS), *shape)
 
 
