@@ -28,3 +28,11 @@ def pytest_addoption(parser) -> None:
         action="store_true",
         help="the --env-id env has no randomness: skip the check that different seeds give different trajectories",
     )
+
+
+try:  # property-based tests: the profile named by HYPOTHESIS_PROFILE (default "ci")
+    from hypothesis_profiles import load_profile
+except ImportError:  # hypothesis not installed: the tests that need it skip themselves
+    pass
+else:
+    load_profile()

@@ -1,0 +1,18 @@
+"""Hypothesis profiles: `ci` (the default: fast enough for every run) and `nightly` (many more examples).
+
+Chosen with the HYPOTHESIS_PROFILE environment variable, e.g. `HYPOTHESIS_PROFILE=nightly pytest ...`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def load_profile() -> None:
+    """Load the profile named by HYPOTHESIS_PROFILE (default `ci`)."""
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
