@@ -283,6 +283,8 @@ class PacmanBatch:
         self._rewards = dict(rules.rewards)
         self._all = np.arange(n)
         self._board_offsets = self._all * maze.n_cells
+        self._no_game = np.zeros(n, dtype=bool)
+        self._no_game.flags.writeable = False
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -370,11 +372,14 @@ class PacmanBatch:
         """Resolve pac-man meeting each of `ghosts` (in order) on its cell in `games` (bool mask):
         a frightened ghost is eaten, a normal one costs a life (and ends the check for that game).
         Adds to `reward`; returns the bool mask of games that lost a life."""
-        died = np.zeros(self.n_games, dtype=bool)
+        died = self._no_game
         checking = games
         for g in ghosts:
+            met = self.ghost_cells[g] == self.pacman
+            if not met.any():  # the common case: nobody met, two array operations
+                continue
             state = self.ghost_states[g]
-            met = checking & (self.ghost_cells[g] == self.pacman) & (state != EATEN)
+            met &= checking & (state != EATEN)
             if not met.any():
                 continue
             eats = met & (state == SCARED)
@@ -388,7 +393,7 @@ class PacmanBatch:
                 self.lives -= hit
                 self.over |= hit & (self.lives == 0)
                 self._start_life(np.flatnonzero(hit & (self.lives > 0)))
-                died |= hit
+                died = died | hit
                 checking = checking & ~hit
         return died
 
@@ -398,8 +403,9 @@ class PacmanBatch:
         maze, home = self.maze, self.maze.homes[g]
         state, cell, heading = self.ghost_states[g], self.ghost_cells[g], self.ghost_headings[g]
         scared = state == SCARED
+        any_scared = scared.any()
         going = games & (maze.n_moves[cell] > 0) if maze.walled_in_home else games.copy()
-        if self._slow.any():
+        if any_scared:
             going &= ~(scared & self._slow)
         eyes = going & (state == EATEN)
         any_eyes = eyes.any()
@@ -409,15 +415,19 @@ class PacmanBatch:
             going &= ~revived
             eyes &= ~revived
         h = heading + 1
-        target = np.where(scared, -1, self._target(g, cell))
+        target = self._target(g, cell)
+        if any_scared:
+            target[scared] = -1
         if any_eyes:
             h[eyes] = 0  # eyes may turn back
             target[eyes] = home
-        random_turn = going & (target < 0)
+        aimless = target < 0
+        random_turn = going & aimless
         if self.rules.ghost_randomness > 0.0:
-            asks = np.flatnonzero(going & ~random_turn & ~eyes)
+            asks = np.flatnonzero(going & ~random_turn & ~eyes if any_eyes else going & ~random_turn)
             random_turn[asks] = self.draws.uniforms(asks) < self.rules.ghost_randomness
-        direction = maze.steer_towards(np.where(target < 0, home, target), cell, h)
+        target[aimless] = home  # any open cell: these games turn at random
+        direction = maze.steer_towards(target, cell, h)
         if random_turn.any():
             turning = np.flatnonzero(random_turn)
             at, facing = cell[turning], h[turning]
