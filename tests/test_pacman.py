@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
-
-import gymnasium as gym
-import gym_gridworld  # noqa: F401  (registers the ids)
-from gym_gridworld import DOWN, LEFT, RIGHT, UP, LayoutError, builtin_layouts, load_layout, parse_layout
 from gym_gridworld.core import REVERSE
-from gym_gridworld import render
 from gym_gridworld.pacman import GRID_CHANNELS, PacmanEnv
 from gym_gridworld.pacman_engine import EATEN, NORMAL, SCARED
 from gym_gridworld.pacman_view import sprites
+
+import gym_gridworld  # noqa: F401  (registers the ids)
+from gym_gridworld import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    LayoutError,
+    builtin_layouts,
+    load_layout,
+    parse_layout,
+    render,
+)
 
 CORRIDOR = "%%%%%%%%%\n%P.....G%\n%%%%%%%%%\n"
 POWER_CORRIDOR = "%%%%%%%%%\n%Po....G%\n%.%%%%%%%\n%.......%\n%%%%%%%%%\n"
@@ -32,7 +41,10 @@ def make(layout: str = "small", **kwargs) -> gym.Env:
         ("%%%%%\n%P.P%\n%%%%%\n", r"line 2, column 4: a second player \(the first is at line 2, column 2\)"),
         ("%%%%%\n%P..%\n%%%%\n", "line 3 has 4 characters but line 1 has 5.*ragged"),
         ("%%%%%\n%P.x%\n%%%%%\n", r"line 2, column 4: unknown character 'x' \(allowed: '%' wall"),
-        ("%%%%%%\n%P.%.%\n%%%%%%\n", "line 2, column 5: pellet '.' cannot be reached from the player at line 2, column 2"),
+        (
+            "%%%%%%\n%P.%.%\n%%%%%%\n",
+            "line 2, column 5: pellet '.' cannot be reached from the player at line 2, column 2",
+        ),
         ("%%%%\n%PG%\n%%%%\n", "no pellets"),
         ("\n\n", "empty"),
     ],
@@ -75,7 +87,11 @@ def test_ghost_collision_loses_a_life_and_the_last_one_ends_the_game():
         infos.append(info)
     assert len(rewards) == 18
     assert [t + 1 for t, r in enumerate(rewards) if r] == [6, 12, 18] and set(rewards) == {0.0, -20.0}
-    assert [i["lives"] for i in infos[4:7]] == [3, 2, 2] and infos[-1] == {"lives": 0, "pellets_left": 5, "win": False}
+    assert [i["lives"] for i in infos[4:7]] == [3, 2, 2] and infos[-1] == {
+        "lives": 0,
+        "pellets_left": 5,
+        "win": False,
+    }
     with pytest.raises(gym.error.ResetNeeded):
         env.step(LEFT)
 
@@ -119,7 +135,9 @@ def test_clearing_the_level_terminates_with_a_win():
 
 
 def test_walls_block_pacman_and_rewards_are_configurable():
-    env = make("%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5})  # a walled-in ghost
+    env = make(
+        "%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5}
+    )  # a walled-in ghost
     env.reset(seed=0)
     for action, expected in [(UP, -0.5), (DOWN, -0.5), (LEFT, -0.5), (RIGHT, 1.5), (RIGHT, 1.5)]:
         assert env.step(action)[1] == expected
@@ -142,7 +160,12 @@ def test_ghosts_never_turn_back_except_at_dead_ends():
             continue
         for g in range(game.n_ghosts):
             cell, heading, state = before[0][g], before[1][g], before[2][g]
-            if state == NORMAL and game.ghost_states[g] == NORMAL and heading >= 0 and len(game.maze.moves[cell]) > 1:
+            if (
+                state == NORMAL
+                and game.ghost_states[g] == NORMAL
+                and heading >= 0
+                and len(game.maze.moves[cell]) > 1
+            ):
                 assert game.ghost_headings[g] != REVERSE[heading], f"ghost {g} turned back at step {t}"
                 checked += 1
     assert checked > 200

@@ -3,23 +3,25 @@ before allocation, clear errors for wrong argument types and undecodable files."
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
-
-import gymnasium as gym
-import gym_gridworld  # noqa: F401  (registers the ids)
-from gym_gridworld import LayoutError, load_layout, parse_layout
-from gym_gridworld import pacman_engine as engine
 from gym_gridworld.core import Grid
 from gym_gridworld.layout import MAX_FILE_BYTES, MAX_GHOSTS, MAX_SIDE, Layout
 from gym_gridworld.pacman import PacmanEnv
+
+import gym_gridworld  # noqa: F401  (registers the ids)
+from gym_gridworld import LayoutError, load_layout, parse_layout
+from gym_gridworld import pacman_engine as engine
 
 
 def pillar_maze(side: int, ghosts: int = 2) -> str:
     """A `side` x `side` layout: a border, wall pillars on even rows and columns, pellets elsewhere."""
     rows = ["%" * side]
     for r in range(1, side - 1):
-        rows.append("%" + "".join("%" if r % 2 == 0 and c % 2 == 0 else "." for c in range(1, side - 1)) + "%")
+        rows.append(
+            "%" + "".join("%" if r % 2 == 0 and c % 2 == 0 else "." for c in range(1, side - 1)) + "%"
+        )
     rows.append("%" * side)
     rows[1] = "%P" + rows[1][2:]
     rows[side - 2] = rows[side - 2][: side - 1 - ghosts] + "G" * ghosts + "%"
@@ -88,7 +90,10 @@ def test_oversized_layouts_are_refused_before_allocation(rows, cols, tmp_path):
     text = "\n".join(["%" * cols] * rows) + "\n"
     what = "rows" if rows > MAX_SIDE else "columns"
     value = rows if rows > MAX_SIDE else cols
-    with pytest.raises(LayoutError, match=f"huge.txt: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns"):
+    with pytest.raises(
+        LayoutError,
+        match=f"huge.txt: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns",
+    ):
         parse_layout(text, "huge.txt")
     path = tmp_path / "huge.txt"
     path.write_text(text)
@@ -101,7 +106,9 @@ def test_files_and_texts_over_the_byte_limit_and_layouts_built_by_hand_are_refus
     path.write_bytes(b"%" * (MAX_FILE_BYTES + 1))
     with pytest.raises(LayoutError, match=f"{path}: the file has more than {MAX_FILE_BYTES} bytes"):
         load_layout(str(path))
-    with pytest.raises(LayoutError, match=f"text: {MAX_FILE_BYTES + 1} characters: a layout text has at most"):
+    with pytest.raises(
+        LayoutError, match=f"text: {MAX_FILE_BYTES + 1} characters: a layout text has at most"
+    ):
         parse_layout(" " * (MAX_FILE_BYTES + 1), "text")
     walls = np.zeros((MAX_SIDE + 1, 3), dtype=bool)
     by_hand = Layout("by hand", "x", walls, walls, walls, (0, 0), ())
@@ -109,20 +116,24 @@ def test_files_and_texts_over_the_byte_limit_and_layouts_built_by_hand_are_refus
         PacmanEnv(layout=by_hand, obs_type="grid")
     middle = "%P." + "G" * (MAX_GHOSTS + 1) + "%"
     crowded = "\n".join(["%" * len(middle), middle, "%" * len(middle)]) + "\n"
-    with pytest.raises(LayoutError, match=f"crowd: {MAX_GHOSTS + 1} ghosts: a layout has at most {MAX_GHOSTS}"):
+    with pytest.raises(
+        LayoutError, match=f"crowd: {MAX_GHOSTS + 1} ghosts: a layout has at most {MAX_GHOSTS}"
+    ):
         parse_layout(crowded, "crowd")
 
 
 def test_a_non_utf8_layout_file_raises_layout_error(tmp_path):
     path = tmp_path / "latin1.txt"
-    path.write_bytes("%%%%%\n%P.G%\n%%%%%\n".encode() + "% caf\xe9\n".encode("latin-1"))
+    path.write_bytes(b"%%%%%\n%P.G%\n%%%%%\n" + "% caf\xe9\n".encode("latin-1"))
     with pytest.raises(LayoutError, match=rf"{path}: not a UTF-8 text file \(byte 23"):
         gym.make("pacman-v0", layout=str(path))
 
 
 @pytest.mark.parametrize("rewards", [[1, 2], "pellet", 3.0, (("pellet", 1.0),)])
 def test_rewards_of_the_wrong_type_name_the_argument_and_the_keys(rewards):
-    with pytest.raises(ValueError, match=r"rewards must be a dict \(or None\) mapping some of \['clear', 'death', 'ghost'"):
+    with pytest.raises(
+        ValueError, match=r"rewards must be a dict \(or None\) mapping some of \['clear', 'death', 'ghost'"
+    ):
         gym.make("pacman-v0", rewards=rewards)
     with pytest.raises(ValueError, match="rewards must be a dict"):
         gym.make_vec("pacman-v0", num_envs=2, rewards=rewards)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pickle
 
+import gymnasium as gym
 import numpy as np
 import pytest
-
-import gymnasium as gym
-import gym_gridworld  # noqa: F401  (registers the ids)
-from gym_gridworld import builtin_layouts, parse_layout
 from gym_gridworld.pacman import PacmanEnv
 from gym_gridworld.pacman_vector import PacmanVectorEnv
 from pacman_helpers import side_by_side
+
+import gym_gridworld  # noqa: F401  (registers the ids)
+from gym_gridworld import builtin_layouts, parse_layout
 
 POWER_ROOM = parse_layout("%%%%%%%%%\n%Po....G%\n%.%%%.%.%\n%...o...%\n%%%%%%%%%\n", "power room")
 WIN_ROOM = parse_layout("%%%%%%%%%%\n%.Po    G%\n%%%%%%%%%%\n", "win room")
@@ -30,8 +30,15 @@ def test_every_game_equals_a_single_env_on_every_builtin_layout(layout, obs_type
 
 
 def test_equal_through_power_pellets_eaten_ghosts_deaths_and_time_limits():
-    seen = side_by_side(random_actions(300, 8, seed=2), seed=3, max_episode_steps=40, layout=POWER_ROOM,
-                        obs_type="grid", ghost_randomness=0.5, frightened_steps=6)
+    seen = side_by_side(
+        random_actions(300, 8, seed=2),
+        seed=3,
+        max_episode_steps=40,
+        layout=POWER_ROOM,
+        obs_type="grid",
+        ghost_randomness=0.5,
+        frightened_steps=6,
+    )
     assert min(seen["eaten"], seen["died"], seen["truncated"]) > 0, seen
 
 
@@ -82,11 +89,18 @@ def test_bad_calls_raise_clear_errors():
     with pytest.raises(gym.error.ResetNeeded):
         envs.step(np.array([0, 0]))
     envs.reset(seed=0)
-    for actions, pattern in [(np.array([0, 4]), r"invalid actions \[4\]"), (np.array([0.0, 1.0]), "integer array of shape")]:
+    for actions, pattern in [
+        (np.array([0, 4]), r"invalid actions \[4\]"),
+        (np.array([0.0, 1.0]), "integer array of shape"),
+    ]:
         with pytest.raises(ValueError, match=pattern):
             envs.step(actions)
-    for kwargs, pattern in [({"num_envs": 0}, "num_envs must be an integer >= 1"), ({"obs_type": "x"}, "obs_type must be one of"),
-                            ({"lives": 0}, "lives must be"), ({"max_episode_steps": 0}, "max_episode_steps")]:
+    for kwargs, pattern in [
+        ({"num_envs": 0}, "num_envs must be an integer >= 1"),
+        ({"obs_type": "x"}, "obs_type must be one of"),
+        ({"lives": 0}, "lives must be"),
+        ({"max_episode_steps": 0}, "max_episode_steps"),
+    ]:
         with pytest.raises(ValueError, match=pattern):
             PacmanVectorEnv(**kwargs)
     with pytest.raises(ValueError, match="takes no reset options"):

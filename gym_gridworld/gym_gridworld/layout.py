@@ -63,7 +63,9 @@ class Layout:
 def builtin_layouts() -> tuple[str, ...]:
     """The names of the layouts shipped with the package."""
     folder = resources.files("gym_gridworld") / "layouts"
-    return tuple(sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt")))
+    return tuple(
+        sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt"))
+    )
 
 
 def load_layout(layout: str | os.PathLike | Layout) -> Layout:
@@ -71,19 +73,25 @@ def load_layout(layout: str | os.PathLike | Layout) -> Layout:
     if isinstance(layout, Layout):
         return layout
     if not isinstance(layout, (str, os.PathLike)):
-        raise LayoutError(f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}")
+        raise LayoutError(
+            f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}"
+        )
     name = os.fspath(layout)
     if name in builtin_layouts():
         text = (resources.files("gym_gridworld") / "layouts" / f"{name}.txt").read_text(encoding="utf-8")
         return parse_layout(text, name)
     path = Path(name)
     if not path.is_file():
-        raise LayoutError(f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file")
+        raise LayoutError(
+            f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file"
+        )
     with path.open("rb") as file:
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise LayoutError(f"{path}: the file has more than {MAX_FILE_BYTES} bytes (the limit for a layout of at most "
-                          f"{MAX_SIDE}x{MAX_SIDE} cells)")
+        raise LayoutError(
+            f"{path}: the file has more than {MAX_FILE_BYTES} bytes (the limit for a layout of at most "
+            f"{MAX_SIDE}x{MAX_SIDE} cells)"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -95,7 +103,9 @@ def check_layout_shape(shape: tuple[int, int], n_ghosts: int, source: str) -> No
     """A LayoutError unless `shape` (rows, columns) and `n_ghosts` are within the documented limits."""
     for what, value in zip(("rows", "columns"), shape):
         if value > MAX_SIDE:
-            raise LayoutError(f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns")
+            raise LayoutError(
+                f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns"
+            )
     if n_ghosts > MAX_GHOSTS:
         raise LayoutError(f"{source}: {n_ghosts} ghosts: a layout has at most {MAX_GHOSTS}")
 
@@ -124,7 +134,9 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
             )
         for col, char in enumerate(line):
             if char not in CHAR_MEANINGS:
-                raise LayoutError(f"{source}: line {row + 1}, column {col + 1}: unknown character {char!r} (allowed: {allowed})")
+                raise LayoutError(
+                    f"{source}: line {row + 1}, column {col + 1}: unknown character {char!r} (allowed: {allowed})"
+                )
             if char == PLAYER_CHAR:
                 players.append((row, col))
             elif char == GHOST_CHAR:
@@ -141,7 +153,9 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     chars = np.array([list(line) for line in lines])
     walls, pellets, power = chars == WALL_CHAR, chars == PELLET_CHAR, chars == POWER_CHAR
     if not (pellets | power).any():
-        raise LayoutError(f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}")
+        raise LayoutError(
+            f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}"
+        )
     grid = Grid(walls)
     reachable = grid.reachable(grid.cell(*players[0])).reshape(walls.shape)
     stranded = np.argwhere((pellets | power) & ~reachable)

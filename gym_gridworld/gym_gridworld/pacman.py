@@ -1,4 +1,7 @@
-"""pacman-v0: the Gymnasium adapter of one pac-man game (rules in `pacman_engine`, pictures in `pacman_view`)."""
+"""pacman-v0: the Gymnasium adapter of one pac-man game.
+
+Rules and ghost AI live in `pacman_engine`, observations and pictures in `pacman_view`.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,18 @@ from gym_gridworld import render
 from gym_gridworld.core import N_ACTIONS, check_action
 from gym_gridworld.layout import Layout, load_layout
 from gym_gridworld.pacman_engine import DEFAULT_REWARDS, PERSONALITIES, PacmanGame, Rules
-from gym_gridworld.pacman_view import GRID_CHANNELS, IMAGE_SIZE, OBS_TYPES, ansi_text, canvas, cell_pixels, game_planes, rgb_frame
+from gym_gridworld.pacman_view import (
+    GRID_CHANNELS,
+    IMAGE_SIZE,
+    OBS_TYPES,
+    ansi_text,
+    canvas,
+    cell_pixels,
+    game_planes,
+    rgb_frame,
+)
 
-__all__ = ["PacmanEnv", "GRID_CHANNELS", "DEFAULT_REWARDS", "PERSONALITIES", "check_pacman_options"]
+__all__ = ["DEFAULT_REWARDS", "GRID_CHANNELS", "PERSONALITIES", "PacmanEnv", "check_pacman_options"]
 
 
 def check_pacman_options(obs_type: Any, layout: Layout) -> str:
@@ -25,7 +37,8 @@ def check_pacman_options(obs_type: Any, layout: Layout) -> str:
     if obs_type == "rgb" and cell_pixels(layout.shape) < 2:
         height, width = layout.shape
         raise ValueError(
-            f"layout {layout.name!r} is {height}x{width} cells: too big for the {IMAGE_SIZE}x{IMAGE_SIZE} image "
+            f"layout {layout.name!r} is {height}x{width} cells: "
+            f"too big for the {IMAGE_SIZE}x{IMAGE_SIZE} image "
             f"(at most {IMAGE_SIZE // 2} cells per side); use obs_type='grid'"
         )
     return obs_type
@@ -142,7 +155,9 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         self._started = False
 
     # ------------------------------------------------------------------ Gymnasium API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         if options:
             raise ValueError(f"pacman-v0 takes no reset options, got {sorted(options)}")

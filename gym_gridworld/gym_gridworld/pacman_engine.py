@@ -24,7 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from gym_gridworld.core import LEFT, N_ACTIONS, REVERSE, UNREACHABLE, Grid, WorldDraws, check_int, check_number
+from gym_gridworld.core import (
+    LEFT,
+    N_ACTIONS,
+    REVERSE,
+    UNREACHABLE,
+    Grid,
+    WorldDraws,
+    check_int,
+    check_number,
+)
 from gym_gridworld.layout import Layout, check_layout_shape
 
 # Cell kinds of the board (what stays put) and of the drawn picture (what moves, drawn over the board).
@@ -43,7 +52,14 @@ SCATTER_STEPS, CHASE_STEPS = 7, 20  # the mode cycle, counted from the start of 
 AMBUSH_LOOKAHEAD = 4  # cells ahead of pac-man that the ambusher aims for
 SHY_DISTANCE = 4  # the shy ghost chases only while farther than this (maze distance)
 
-DEFAULT_REWARDS = {"pellet": 1.0, "power_pellet": 5.0, "ghost": 10.0, "clear": 50.0, "death": -20.0, "step": 0.0}
+DEFAULT_REWARDS = {
+    "pellet": 1.0,
+    "power_pellet": 5.0,
+    "ghost": 10.0,
+    "clear": 50.0,
+    "death": -20.0,
+    "step": 0.0,
+}
 
 DENSE_MAX_ENTRIES = 2**21  # a maze with n_open * n_cells up to this keeps all its distances (8 MB of int32)
 SPARSE_CACHE_MAPS = 64  # larger mazes keep the distance maps of this many target cells (LRU)
@@ -64,9 +80,12 @@ class Rules:
     @classmethod
     def checked(
         cls, lives: Any = 3, frightened_steps: Any = 20, ghost_randomness: Any = 0.2, rewards: Any = None
-    ) -> "Rules":
+    ) -> Rules:
         """Rules from user arguments, or a ValueError naming the argument, the value and what is allowed."""
-        lives, frightened_steps = check_int("lives", lives, 1), check_int("frightened_steps", frightened_steps, 1)
+        lives, frightened_steps = (
+            check_int("lives", lives, 1),
+            check_int("frightened_steps", frightened_steps, 1),
+        )
         if not 0.0 <= check_number("ghost_randomness", ghost_randomness) <= 1.0:
             raise ValueError(f"ghost_randomness must be a probability in [0, 1], got {ghost_randomness!r}")
         return cls(lives, frightened_steps, float(ghost_randomness), tuple(merge_rewards(rewards).items()))
@@ -180,7 +199,9 @@ class Maze:
         cells = np.arange(grid.n_cells)
         options = next_cell != cells[:, None]
         self.n_moves = options.sum(axis=1)
-        self.walled_in_home = any(self.n_moves[grid.cell(*g)] == 0 for g in layout.ghosts)  # a ghost that never moves
+        self.walled_in_home = any(
+            self.n_moves[grid.cell(*g)] == 0 for g in layout.ghosts
+        )  # a ghost that never moves
         self.pacman_start = grid.cell(*layout.player)
         self.homes = np.array([grid.cell(*g) for g in layout.ghosts], dtype=np.intp)
         self.corners = corner_cells(grid)
@@ -205,10 +226,20 @@ class Maze:
         if self.distances.table is not None:
             to_neighbours = self.distances.table[:, next_cell].astype(np.int64)  # (targets, cells, moves)
             steer = np.empty((len(to_neighbours), grid.n_cells, N_ACTIONS + 1), dtype=np.int8)
-            for h in range(N_ACTIONS + 1):
-                steer[:, :, h] = np.argmin(np.where(self.forward[None, :, h], to_neighbours, _NOT_AN_OPTION), axis=2)
+            for facing in range(N_ACTIONS + 1):
+                steer[:, :, facing] = np.argmin(
+                    np.where(self.forward[None, :, facing], to_neighbours, _NOT_AN_OPTION), axis=2
+                )
             self.steer = steer
-        for table in (self.start_board, self.n_moves, self.forward, self.n_forward, self.kth_forward, self.ahead, self.steer):
+        for table in (
+            self.start_board,
+            self.n_moves,
+            self.forward,
+            self.n_forward,
+            self.kth_forward,
+            self.ahead,
+            self.steer,
+        ):
             if table is not None:
                 table.flags.writeable = False
         # the same tables as Python lists, for the scalar look-ups of `PacmanGame`
@@ -246,7 +277,9 @@ def corner_cells(grid: Grid) -> np.ndarray:
     open_cells = np.flatnonzero(~grid.walls)
     rows, cols = np.divmod(open_cells, grid.width)
     corners = ((0, grid.width - 1), (0, 0), (grid.height - 1, grid.width - 1), (grid.height - 1, 0))
-    return np.array([open_cells[np.argmin(np.abs(rows - r) + np.abs(cols - c))] for r, c in corners], dtype=np.intp)
+    return np.array(
+        [open_cells[np.argmin(np.abs(rows - r) + np.abs(cols - c))] for r, c in corners], dtype=np.intp
+    )
 
 
 # ----------------------------------------------------------------------------- the games
@@ -325,7 +358,9 @@ class PacmanBatch:
         self.heading = np.where(active & (moved != self.pacman), actions, self.heading)
         self.pacman = np.where(active, moved, self.pacman)
 
-        on_board = self._board_offsets + self.pacman  # flat indices into board: faster than board[games, cells]
+        on_board = (
+            self._board_offsets + self.pacman
+        )  # flat indices into board: faster than board[games, cells]
         board = self.board.reshape(-1)
         kind = board[on_board]
         pellet, power = active & (kind == PELLET), active & (kind == POWER)

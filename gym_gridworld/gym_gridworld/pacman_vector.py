@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -62,7 +63,11 @@ class PacmanVectorEnv(VectorEnv):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8, "autoreset_mode": AutoresetMode.NEXT_STEP}
+    metadata = {
+        "render_modes": ["rgb_array", "ansi"],
+        "render_fps": 8,
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
 
     def __init__(
         self,
@@ -77,7 +82,9 @@ class PacmanVectorEnv(VectorEnv):
         render_mode: str | None = None,
     ) -> None:
         self.num_envs = check_int("num_envs", num_envs, 1)
-        self.max_episode_steps = None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
+        self.max_episode_steps = (
+            None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
+        )
         self.layout = load_layout(layout)
         self.obs_type = check_pacman_options(obs_type, self.layout)
         self.rules = Rules.checked(lives, frightened_steps, ghost_randomness, rewards)
@@ -91,7 +98,9 @@ class PacmanVectorEnv(VectorEnv):
         self.needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._all = np.arange(self.num_envs)
         self._every = np.ones(self.num_envs, dtype=bool)
-        self._time_limit = np.iinfo(np.int64).max if self.max_episode_steps is None else self.max_episode_steps
+        self._time_limit = (
+            np.iinfo(np.int64).max if self.max_episode_steps is None else self.max_episode_steps
+        )
         self._started = False
 
     @property
@@ -153,7 +162,11 @@ class PacmanVectorEnv(VectorEnv):
 
     def _info(self) -> dict:
         games = self.games
-        info: dict[str, Any] = {"lives": games.lives.copy(), "pellets_left": games.pellets_left.copy(), "win": games.win.copy()}
+        info: dict[str, Any] = {
+            "lives": games.lives.copy(),
+            "pellets_left": games.pellets_left.copy(),
+            "win": games.win.copy(),
+        }
         for key in INFO_KEYS:
             info["_" + key] = self._every.copy()
         return info

@@ -36,8 +36,13 @@ def cell_pixels(shape: tuple[int, int]) -> int:
     return IMAGE_SIZE // max(shape)
 
 
-def grid_planes(board: np.ndarray, pacman: np.ndarray, ghost_cells: np.ndarray, ghost_states: np.ndarray,
-                shape: tuple[int, int]) -> np.ndarray:
+def grid_planes(
+    board: np.ndarray,
+    pacman: np.ndarray,
+    ghost_cells: np.ndarray,
+    ghost_states: np.ndarray,
+    shape: tuple[int, int],
+) -> np.ndarray:
     """`(n, 7, height, width)` int8 planes in the order of `GRID_CHANNELS` of n games: `board`
     `(n, cells)`, `pacman` `(n,)`, `ghost_cells` and `ghost_states` `(ghosts, n)`."""
     n, n_cells = board.shape
@@ -72,7 +77,9 @@ def images(kinds: np.ndarray) -> np.ndarray:
     s = tiles.shape[1]
     out = np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     top, left = (IMAGE_SIZE - h * s) // 2, (IMAGE_SIZE - w * s) // 2
-    out[:, top : top + h * s, left : left + w * s] = tiles[kinds].transpose(0, 1, 3, 2, 4, 5).reshape(n, h * s, w * s, 3)
+    out[:, top : top + h * s, left : left + w * s] = (
+        tiles[kinds].transpose(0, 1, 3, 2, 4, 5).reshape(n, h * s, w * s, 3)
+    )
     return out
 
 
@@ -100,7 +107,11 @@ def sprites(size: int) -> np.ndarray:
     """`(N_KINDS, size, size, 3)` uint8 sprites of every cell kind."""
     empty = np.zeros((size, size), dtype=bool)
     body, eyes = render.ghost_shape(size)
-    pupils = (render.disc(size, 0.05, (0.42, 0.35)) | render.disc(size, 0.05, (0.42, 0.69))) if size >= 12 else empty
+    pupils = (
+        (render.disc(size, 0.05, (0.42, 0.35)) | render.disc(size, 0.05, (0.42, 0.69)))
+        if size >= 12
+        else empty
+    )
     ghost_eyes = [(eyes, EYE_WHITE), (pupils, PUPIL)]
     tiles = [
         render.sprite(size, BLACK, []),
@@ -110,7 +121,9 @@ def sprites(size: int) -> np.ndarray:
         *(render.sprite(size, BLACK, [(render.pacman_shape(size, d), YELLOW)]) for d in range(N_ACTIONS)),
         *(render.sprite(size, BLACK, [(body, color), *ghost_eyes]) for color in GHOST_COLORS),
         render.sprite(size, BLACK, [(body, FRIGHTENED_COLOR), (eyes, PUPIL)]),
-        render.sprite(size, BLACK, [(eyes if size >= 8 else render.disc(size, 0.2), EYE_WHITE), (pupils, PUPIL)]),
+        render.sprite(
+            size, BLACK, [(eyes if size >= 8 else render.disc(size, 0.2), EYE_WHITE), (pupils, PUPIL)]
+        ),
     ]
     stacked = np.stack(tiles)
     stacked.flags.writeable = False
