@@ -4,6 +4,7 @@ measured in the same run as the peer, printed as ratios against the targets of i
     .venv/bin/python benchmarks/gridworld_bench.py            # full run (about 2 minutes)
     .venv/bin/python benchmarks/gridworld_bench.py --quick    # a smoke run (seconds)
     .venv/bin/python benchmarks/gridworld_bench.py --images   # only the image renderer, old vs new
+    .venv/bin/python benchmarks/gridworld_bench.py --pacman-only   # pac-man's vector env vs SyncVectorEnv only
 
 The image comparison (also part of the full run) times gridworld-v0's rgb observations drawn by the
 old renderer (every image redrawn from scratch, kept below as `OldImages*`) against the current one
@@ -199,6 +200,74 @@ def print_image_comparison(rows: list[tuple[str, float, float]]) -> None:
             line += f"  {wall / old[kind][0]:5.1f}x {cpu / old[kind][1]:5.1f}x"
         print(line)
     sys.stdout.flush()
+def interleaved_rates(runs: dict[str, Callable[[], int]], rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """The best steps/s of each run over `rounds` rounds, the runs taking turns within each round,
+    so a neighbour's load spike hurts every run alike (this machine shares its cores); also the best
+    steps per CPU-second of this process (what the run would do on a core of its own, roughly)."""
+    wall, cpu = dict.fromkeys(runs, 0.0), dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            steps = run()
+            wall[name] = max(wall[name], steps / (time.perf_counter() - start))
+            cpu[name] = max(cpu[name], steps / max(time.process_time() - start_cpu, 1e-9))
+    return wall, cpu
+
+
+JUMANJI_PACMAN_256 = 210_000  # Jumanji's JAX PacMan, 256 games, on this CPU (reference figure, not run here)
+
+
+def measure_pacman_vector(batch: int, vector_steps: int, sync_steps: int, rounds: int) -> dict[str, float]:
+    """Agent steps/s of pacman-v0's native vector env and of SyncVectorEnv over single pacman-v0 envs
+    (the same `batch` of games, grid observations, small layout), measured in interleaved rounds;
+    and the seconds a 100x100 layout takes to construct and reset."""
+    import gymnasium as gym
+
+    import gym_gridworld  # noqa: F401  (registers the ids)
+    from gym_gridworld import parse_layout
+
+    def stepper(envs: object, n_steps: int) -> Callable[[], int]:
+        envs.reset(seed=0)
+        actions = np.random.default_rng(0).integers(0, 4, (n_steps, envs.num_envs))
+
+        def run() -> int:
+            for batch_actions in actions:
+                envs.step(batch_actions)
+            return n_steps * envs.num_envs
+
+        return run
+
+    runs = {
+        f"pacman vector x{batch} grid": stepper(gym.make_vec("pacman-v0", num_envs=batch, obs_type="grid"), vector_steps),
+        f"pacman vector x{batch} rgb": stepper(gym.make_vec("pacman-v0", num_envs=batch), max(vector_steps // 10, 3)),
+        f"pacman sync x{batch} grid": stepper(
+            gym.make_vec("pacman-v0", num_envs=batch, vectorization_mode="sync", obs_type="grid"), sync_steps
+        ),
+        "pacman medium vector x256 grid": stepper(
+            gym.make_vec("pacman-v0", num_envs=256, layout="medium", obs_type="grid"), vector_steps
+        ),
+    }
+    rates, cpu_rates = interleaved_rates(runs, rounds)
+    rates.update({f"{name} (per CPU-s)": rate for name, rate in cpu_rates.items()})
+    side = 100
+    rows = ["%" * side] + ["%" + "." * (side - 2) + "%"] * (side - 2) + ["%" * side]
+    rows[1], rows[-2] = "%P" + rows[1][2:], rows[-2][: side - 3] + "GG%"
+    start = time.perf_counter()
+    gym.make("pacman-v0", layout=parse_layout("\n".join(rows), "100x100"), obs_type="grid").reset(seed=0)
+    rates["pacman 100x100 construct+reset (s)"] = time.perf_counter() - start
+    return rates
+
+
+def report_pacman_vector(rates: dict[str, float], batch: int) -> None:
+    native, sync = rates[f"pacman vector x{batch} grid"], rates[f"pacman sync x{batch} grid"]
+    for name, rate in rates.items():
+        print(f"{name:48s} {rate:12,.2f} s" if name.endswith("(s)") else f"{name:48s} {rate:12,.0f} steps/s")
+    print(f"pacman native / SyncVectorEnv (x{batch} grid): {native / sync:.1f}x  (target >= 10x: "
+          f"{'met' if native / sync >= 10 else 'NOT met'})")
+    for label, rate in (("wall clock", native), ("per CPU-second", rates[f"pacman vector x{batch} grid (per CPU-s)"])):
+        print(f"pacman native x{batch} grid, {label}: {rate / 1e6:.2f}M steps/s (target >= 1M: "
+              f"{'met' if rate >= 1e6 else 'NOT met'}); {rate / JUMANJI_PACMAN_256:.1f}x Jumanji's JAX PacMan at 256 "
+              f"({JUMANJI_PACMAN_256 / 1e6:.2f}M, reference)")
 
 
 # ----------------------------------------------------------------------------- ours
@@ -233,6 +302,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (the best counts)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--images", action="store_true", help="only the image renderer, old vs new (no MiniGrid)")
+    parser.add_argument("--pacman-only", action="store_true", help="only pac-man's vector env vs SyncVectorEnv")
     parser.add_argument("--peer-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
@@ -242,6 +312,11 @@ def main() -> None:
         return
     if args.images:
         print_image_comparison(image_comparison(args.batch, args.vector_steps, args.steps // 4, max(args.repeats, 5)))
+        return
+    pacman_rounds = max(args.repeats, 2) + 1
+    pacman_vector = measure_pacman_vector(args.batch, args.vector_steps, max(args.vector_steps // 30, 3), pacman_rounds)
+    if args.pacman_only:
+        report_pacman_vector(pacman_vector, args.batch)
         return
 
     peer_runs = [run_peer(args.steps, args.repeats)]
@@ -270,6 +345,8 @@ def main() -> None:
         print(line)
     print()
     print_image_comparison(image_comparison(args.batch, args.vector_steps, args.steps // 4, args.repeats))
+    report_pacman_vector(pacman_vector, args.batch)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import hypothesis_profiles  # noqa: E402,F401  (registers and loads the Hypothesis profile)
-
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("conformance", "env conformance suite (tests/conformance)")
@@ -30,3 +28,11 @@ def pytest_addoption(parser) -> None:
         action="store_true",
         help="the --env-id env has no randomness: skip the check that different seeds give different trajectories",
     )
+
+
+try:  # property-based tests: the profile named by HYPOTHESIS_PROFILE (default "ci")
+    from hypothesis_profiles import load_profile
+except ImportError:  # hypothesis not installed: the tests that need it skip themselves
+    pass
+else:
+    load_profile()

@@ -1,13 +1,21 @@
-"""Hypothesis profiles, chosen by the HYPOTHESIS_PROFILE environment variable (default `ci`):
-`ci` runs about 25 examples per property (the suite stays fast), `nightly` 1000. No deadline in
-either: timing on a shared CI box is not a property; tests that bound a time say so themselves."""
+"""Hypothesis profiles: `ci` (the default: about 25 examples per property, fast enough for every run)
+and `nightly` (1000 examples), chosen with the HYPOTHESIS_PROFILE environment variable, e.g.
+`HYPOTHESIS_PROFILE=nightly make test PYTEST_ARGS='tests/test_snake_properties.py'`.
+
+No deadline in either: timing on a shared CI box is not a property; tests that bound a time say so
+themselves.
+"""
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", max_examples=25, deadline=None)
-settings.register_profile("nightly", max_examples=1000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("nightly", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def load_profile() -> None:
+    """Load the profile named by HYPOTHESIS_PROFILE (default `ci`)."""
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

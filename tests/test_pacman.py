@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
-
-import gymnasium as gym
-import gym_gridworld  # noqa: F401  (registers the ids)
-from gym_gridworld import DOWN, LEFT, RIGHT, UP, LayoutError, builtin_layouts, load_layout, parse_layout
 from gym_gridworld.core import REVERSE
-from gym_gridworld import render
-from gym_gridworld.pacman import EATEN, GRID_CHANNELS, NORMAL, SCARED, PacmanEnv, sprites
+from gym_gridworld.pacman import GRID_CHANNELS, PacmanEnv
+from gym_gridworld.pacman_engine import EATEN, NORMAL, SCARED
+from gym_gridworld.pacman_view import sprites
+
+import gym_gridworld  # noqa: F401  (registers the ids)
+from gym_gridworld import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    LayoutError,
+    builtin_layouts,
+    load_layout,
+    parse_layout,
+    render,
+)
 
 CORRIDOR = "%%%%%%%%%\n%P.....G%\n%%%%%%%%%\n"
 POWER_CORRIDOR = "%%%%%%%%%\n%Po....G%\n%.%%%%%%%\n%.......%\n%%%%%%%%%\n"
@@ -30,7 +41,10 @@ def make(layout: str = "small", **kwargs) -> gym.Env:
         ("%%%%%\n%P.P%\n%%%%%\n", r"line 2, column 4: a second player \(the first is at line 2, column 2\)"),
         ("%%%%%\n%P..%\n%%%%\n", "line 3 has 4 characters but line 1 has 5.*ragged"),
         ("%%%%%\n%P.x%\n%%%%%\n", r"line 2, column 4: unknown character 'x' \(allowed: '%' wall"),
-        ("%%%%%%\n%P.%.%\n%%%%%%\n", "line 2, column 5: pellet '.' cannot be reached from the player at line 2, column 2"),
+        (
+            "%%%%%%\n%P.%.%\n%%%%%%\n",
+            "line 2, column 5: pellet '.' cannot be reached from the player at line 2, column 2",
+        ),
         ("%%%%\n%PG%\n%%%%\n", "no pellets"),
         ("\n\n", "empty"),
     ],
@@ -73,7 +87,11 @@ def test_ghost_collision_loses_a_life_and_the_last_one_ends_the_game():
         infos.append(info)
     assert len(rewards) == 18
     assert [t + 1 for t, r in enumerate(rewards) if r] == [6, 12, 18] and set(rewards) == {0.0, -20.0}
-    assert [i["lives"] for i in infos[4:7]] == [3, 2, 2] and infos[-1] == {"lives": 0, "pellets_left": 5, "win": False}
+    assert [i["lives"] for i in infos[4:7]] == [3, 2, 2] and infos[-1] == {
+        "lives": 0,
+        "pellets_left": 5,
+        "win": False,
+    }
     with pytest.raises(gym.error.ResetNeeded):
         env.step(LEFT)
 
@@ -81,8 +99,8 @@ def test_ghost_collision_loses_a_life_and_the_last_one_ends_the_game():
 def test_power_pellet_makes_ghosts_edible_and_eaten_ghosts_go_home():
     env = make(POWER_CORRIDOR, ghost_randomness=0.0, frightened_steps=20)
     env.reset(seed=0)
-    game = env.unwrapped
-    home = game.ghost_homes[0]
+    game = env.unwrapped.game
+    home = game.maze.homes_list[0]
     _, reward, *_ = env.step(RIGHT)  # the power pellet
     assert reward == 5.0 and game.ghost_states == [SCARED] and game.frightened_left == 19
     cells = [game.ghost_cells[0]]
@@ -100,9 +118,9 @@ def test_power_pellet_makes_ghosts_edible_and_eaten_ghosts_go_home():
 def test_ghost_points_double_per_power_pellet():
     env = make("%%%%%%%%%\n%Po oG.G%\n%%%%%%%%%\n", ghost_randomness=0.0)
     env.reset(seed=0)
-    game = env.unwrapped
+    game = env.unwrapped.game
     assert env.step(RIGHT)[1] == 5.0 and game.ghost_states == [SCARED, SCARED]
-    game.ghost_cells = [game.grid.cell(1, 3)] * 2  # both frightened ghosts where pac-man goes next
+    game.ghost_cells = [game.maze.grid.cell(1, 3)] * 2  # both frightened ghosts where pac-man goes next
     assert env.step(RIGHT)[1] == 10.0 + 20.0 and game.ghost_states == [EATEN, EATEN]
     assert env.step(RIGHT)[1] == 5.0 and game.ghost_streak == 0, "a new power pellet restarts the count"
     assert SCARED not in game.ghost_states, "eaten ghosts (eyes, or whole again at home) are not frightened"
@@ -117,17 +135,19 @@ def test_clearing_the_level_terminates_with_a_win():
 
 
 def test_walls_block_pacman_and_rewards_are_configurable():
-    env = make("%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5})  # a walled-in ghost
+    env = make(
+        "%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5}
+    )  # a walled-in ghost
     env.reset(seed=0)
     for action, expected in [(UP, -0.5), (DOWN, -0.5), (LEFT, -0.5), (RIGHT, 1.5), (RIGHT, 1.5)]:
         assert env.step(action)[1] == expected
-    assert env.unwrapped.pacman == env.unwrapped.grid.cell(1, 3)
+    assert env.unwrapped.game.pacman == env.unwrapped.game.maze.grid.cell(1, 3)
 
 
 def test_ghosts_never_turn_back_except_at_dead_ends():
     env = make("medium", ghost_randomness=1.0, obs_type="grid")
     env.reset(seed=1)
-    game = env.unwrapped
+    game = env.unwrapped.game
     checked = 0
     for t in range(300):
         before = (list(game.ghost_cells), list(game.ghost_headings), list(game.ghost_states), game.lives)
@@ -140,7 +160,12 @@ def test_ghosts_never_turn_back_except_at_dead_ends():
             continue
         for g in range(game.n_ghosts):
             cell, heading, state = before[0][g], before[1][g], before[2][g]
-            if state == NORMAL and game.ghost_states[g] == NORMAL and heading >= 0 and len(game.grid.moves[cell]) > 1:
+            if (
+                state == NORMAL
+                and game.ghost_states[g] == NORMAL
+                and heading >= 0
+                and len(game.maze.moves[cell]) > 1
+            ):
                 assert game.ghost_headings[g] != REVERSE[heading], f"ghost {g} turned back at step {t}"
                 checked += 1
     assert checked > 200
@@ -189,7 +214,7 @@ def test_image_observation_is_the_maze_at_7_pixels_per_cell():
     np.testing.assert_array_equal(wall_pixels, layout.walls)
     for action in [LEFT, LEFT, DOWN, DOWN, RIGHT, UP, UP, LEFT]:  # redrawn cell by cell: still the whole maze
         image = env.step(action)[0]
-    np.testing.assert_array_equal(image, render.tile_sprites(env.unwrapped._kinds(), sprites(7)))
+    np.testing.assert_array_equal(image, render.tile_sprites(env.unwrapped.game.kinds(), sprites(7)))
     medium, _ = make("medium").reset(seed=0)  # 4 pixels per cell, centred: black margins
     assert medium.shape == (84, 84, 3) and not medium[:2].any() and medium[40].any()
 

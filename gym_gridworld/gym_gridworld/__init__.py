@@ -48,7 +48,12 @@ def register_envs() -> None:
             max_episode_steps=50,
         )
     if "pacman-v0" not in gym.registry:
-        gym.register(id="pacman-v0", entry_point="gym_gridworld.pacman:PacmanEnv", max_episode_steps=1000)
+        gym.register(
+            id="pacman-v0",
+            entry_point="gym_gridworld.pacman:PacmanEnv",
+            vector_entry_point="gym_gridworld.pacman_vector:PacmanVectorEnv",
+            max_episode_steps=1000,
+        )
 
 
 register_envs()

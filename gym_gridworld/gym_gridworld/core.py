@@ -2,7 +2,7 @@
 
 Cells are numbered row-major ("flat" indices), so a position is one integer and a batch of positions
 is one integer array. `Grid` holds the static geometry (walls, where each move leads, maze
-distances); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
+distances from one cell); `WorldDraws` gives each world of a batch its own seeded stream of random integers without
 a per-world Python call on the hot path; `choose_unoccupied` draws free cells for a batch of worlds.
 """
 
@@ -44,10 +44,8 @@ class Grid:
         self.walls.flags.writeable = False
         self.next_cell = self._move_table()
         self.moves: tuple[tuple[tuple[int, int], ...], ...] = tuple(
-            tuple((d, int(self.next_cell[c, d])) for d in range(N_ACTIONS) if self.next_cell[c, d] != c)
-            for c in range(self.n_cells)
+            tuple((d, target) for d, target in enumerate(row) if target != c) for c, row in enumerate(self.next_cell.tolist())
         )
-        self._distances: np.ndarray | None = None
 
     def _move_table(self) -> np.ndarray:
         rows, cols = np.divmod(np.arange(self.n_cells), self.width)
@@ -65,11 +63,6 @@ class Grid:
         """The flat index of (row, col)."""
         return row * self.width + col
 
-    def row_col(self, cell: int) -> tuple[int, int]:
-        """The (row, col) of a flat index."""
-        row, col = divmod(int(cell), self.width)
-        return row, col
-
     def reachable(self, start: int) -> np.ndarray:
         """Flat bool mask of the cells reachable from `start` through open cells."""
         return self.distances_from(start) != UNREACHABLE
@@ -86,17 +79,6 @@ class Grid:
                     distance[neighbour] = distance[cell] + 1
                     queue.append(neighbour)
         return distance
-
-    @property
-    def distances(self) -> np.ndarray:
-        """`(n_cells, n_cells)` maze distances between all cells, computed once on first use."""
-        if self._distances is None:
-            table = np.full((self.n_cells, self.n_cells), UNREACHABLE, dtype=np.int32)
-            for start in np.flatnonzero(~self.walls):
-                table[start] = self.distances_from(int(start))
-            table.flags.writeable = False
-            self._distances = table
-        return self._distances
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -155,40 +137,49 @@ class WorldDraws:
 
     def __init__(self, n_worlds: int, buffer_size: int = 256) -> None:
         self.generators: list[np.random.Generator | None] = [None] * n_worlds
-        self.buffer = np.zeros((n_worlds, buffer_size), dtype=np.float64)
+        # position-major: worlds draw at similar rates, so a batch's draws lie close together in memory
+        self.buffer = np.zeros((buffer_size, n_worlds), dtype=np.float64)
         self.used = np.full(n_worlds, buffer_size, dtype=np.intp)  # all used: refill before the first draw
 
     def set_generator(self, world: int, generator: np.random.Generator) -> None:
         """Draw world `world`'s values from `generator` from now on (buffered values are dropped)."""
         self.generators[world] = generator
-        self.used[world] = self.buffer.shape[1]
+        self.used[world] = self.buffer.shape[0]
 
     def below(self, worlds: np.ndarray, bound: int | np.ndarray) -> np.ndarray:
         """One uniform integer in `[0, bound)` for each world of `worlds` (distinct indices)."""
+        return (self.uniforms(worlds) * bound).astype(np.intp)
+
+    def uniforms(self, worlds: np.ndarray) -> np.ndarray:
+        """One uniform float in `[0, 1)` (a multiple of 2**-32) for each world of `worlds` (distinct indices)."""
         position = self.used[worlds]
-        exhausted = position == self.buffer.shape[1]
+        exhausted = position == self.buffer.shape[0]
         if exhausted.any():
             for world in worlds[exhausted].tolist():
                 self._refill(world)
             position = self.used[worlds]
         self.used[worlds] = position + 1
-        return (self.buffer[worlds, position] * bound).astype(np.intp)
+        return self.buffer[position, worlds]
 
     def one(self, world: int, bound: int) -> int:
         """`below` for a single world, in plain Python (what the single env draws, just faster)."""
+        return int(self.uniform(world) * bound)
+
+    def uniform(self, world: int) -> float:
+        """`uniforms` for a single world, in plain Python."""
         position = self.used[world]
-        if position == self.buffer.shape[1]:
+        if position == self.buffer.shape[0]:
             self._refill(world)
             position = 0
         self.used[world] = position + 1
-        return int(self.buffer[world, position] * bound)
+        return float(self.buffer[position, world])
 
     def _refill(self, world: int) -> None:
         generator = self.generators[world]
         if generator is None:
             raise RuntimeError(f"world {world} has no random generator; reset with a seed first")
-        integers = generator.integers(0, 2**32, size=self.buffer.shape[1], dtype=np.uint64)
-        self.buffer[world] = integers * 2.0**-32
+        integers = generator.integers(0, 2**32, size=self.buffer.shape[0], dtype=np.uint64)
+        self.buffer[:, world] = integers * 2.0**-32
         self.used[world] = 0
 
 

@@ -6,6 +6,10 @@
 Every row must have the same length; out-of-grid counts as wall. Built-in layouts live in
 `gym_gridworld/layouts/<name>.txt`: `small` (12x12, drawn 7 pixels per cell: exactly 84x84) and
 `medium` (20x17).
+
+Limits, checked before anything of the layout's size is allocated: at most `MAX_SIDE` (256) rows and
+columns, `MAX_GHOSTS` (64) ghosts, and a file of at most `MAX_FILE_BYTES`; files are UTF-8. Whatever
+is wrong with a layout raises `LayoutError` naming the file (or source), the value and the limit.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ CHAR_MEANINGS = {
     GHOST_CHAR: "ghost",
     EMPTY_CHAR: "empty",
 }
+
+
+MAX_SIDE = 256  # rows and columns of a layout
+MAX_GHOSTS = 64
+MAX_FILE_BYTES = 4 * (MAX_SIDE + 2) * MAX_SIDE  # room for CRLF line ends and multi-byte spaces
 
 
 class LayoutError(ValueError):
@@ -54,7 +63,9 @@ class Layout:
 def builtin_layouts() -> tuple[str, ...]:
     """The names of the layouts shipped with the package."""
     folder = resources.files("gym_gridworld") / "layouts"
-    return tuple(sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt")))
+    return tuple(
+        sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt"))
+    )
 
 
 def load_layout(layout: str | os.PathLike | Layout) -> Layout:
@@ -62,25 +73,56 @@ def load_layout(layout: str | os.PathLike | Layout) -> Layout:
     if isinstance(layout, Layout):
         return layout
     if not isinstance(layout, (str, os.PathLike)):
-        raise LayoutError(f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}")
+        raise LayoutError(
+            f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}"
+        )
     name = os.fspath(layout)
     if name in builtin_layouts():
         text = (resources.files("gym_gridworld") / "layouts" / f"{name}.txt").read_text(encoding="utf-8")
         return parse_layout(text, name)
     path = Path(name)
     if not path.is_file():
-        raise LayoutError(f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file")
-    return parse_layout(path.read_text(encoding="utf-8"), str(path))
+        raise LayoutError(
+            f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file"
+        )
+    with path.open("rb") as file:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise LayoutError(
+            f"{path}: the file has more than {MAX_FILE_BYTES} bytes (the limit for a layout of at most "
+            f"{MAX_SIDE}x{MAX_SIDE} cells)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LayoutError(f"{path}: not a UTF-8 text file (byte {error.start}: {error.reason})") from None
+    return parse_layout(text, str(path))
+
+
+def check_layout_shape(shape: tuple[int, int], n_ghosts: int, source: str) -> None:
+    """A LayoutError unless `shape` (rows, columns) and `n_ghosts` are within the documented limits."""
+    for what, value in zip(("rows", "columns"), shape):
+        if value > MAX_SIDE:
+            raise LayoutError(
+                f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns"
+            )
+    if n_ghosts > MAX_GHOSTS:
+        raise LayoutError(f"{source}: {n_ghosts} ghosts: a layout has at most {MAX_GHOSTS}")
 
 
 def parse_layout(text: str, source: str = "<layout>") -> Layout:
     """Parse and validate a layout text; `source` names it in error messages."""
+    if not isinstance(text, str):
+        raise LayoutError(f"{source}: a layout text must be a str, got {type(text).__name__}")
+    if len(text) > MAX_FILE_BYTES:
+        raise LayoutError(f"{source}: {len(text)} characters: a layout text has at most {MAX_FILE_BYTES}")
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()  # trailing blank lines (e.g. the file's final newline) are not rows
     if not lines:
         raise LayoutError(f"{source}: the layout is empty")
     width = len(lines[0])
+    check_layout_shape((len(lines), max(len(line) for line in lines)), 0, source)
     allowed = ", ".join(f"{char!r} {meaning}" for char, meaning in CHAR_MEANINGS.items())
     players: list[tuple[int, int]] = []
     ghosts: list[tuple[int, int]] = []
@@ -92,11 +134,14 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
             )
         for col, char in enumerate(line):
             if char not in CHAR_MEANINGS:
-                raise LayoutError(f"{source}: line {row + 1}, column {col + 1}: unknown character {char!r} (allowed: {allowed})")
+                raise LayoutError(
+                    f"{source}: line {row + 1}, column {col + 1}: unknown character {char!r} (allowed: {allowed})"
+                )
             if char == PLAYER_CHAR:
                 players.append((row, col))
             elif char == GHOST_CHAR:
                 ghosts.append((row, col))
+    check_layout_shape((len(lines), width), len(ghosts), source)
     if not players:
         raise LayoutError(f"{source}: no player: put exactly one {PLAYER_CHAR!r} in the layout")
     if len(players) > 1:
@@ -108,7 +153,9 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     chars = np.array([list(line) for line in lines])
     walls, pellets, power = chars == WALL_CHAR, chars == PELLET_CHAR, chars == POWER_CHAR
     if not (pellets | power).any():
-        raise LayoutError(f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}")
+        raise LayoutError(
+            f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}"
+        )
     grid = Grid(walls)
     reachable = grid.reachable(grid.cell(*players[0])).reshape(walls.shape)
     stranded = np.argwhere((pellets | power) & ~reachable)
