@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-PACKAGES := gym_mdp gym_snake gym_gridworld agents
+PACKAGES := gym_mdp gym_snake gym_gridworld agents conformance
 PYTEST_ARGS ?=
 
 .PHONY: demo test venv clean
