@@ -1,6 +1,7 @@
 # Two commands for a fresh machine (Python 3.10+ only):
 #   make demo   set up .venv and run the quick baseline comparison (table + plots under results/)
 #   make test   set up .venv and run the whole test suite
+#   make docs   build the documentation site into site/ (mkdocs build --strict)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,13 +9,20 @@ STAMP  := $(VENV)/.installed
 PACKAGES := gym_mdp gym_snake gym_gridworld agents conformance
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv clean
+.PHONY: demo test docs clients venv clean
 
 demo: $(STAMP)
 	$(PY) -m agents demo
 
 test: $(STAMP)
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# the third-party RL frameworks (rl-zoo3, tianshou, torchrl) on our envs; also part of `make test`
+clients: $(STAMP)
+	$(PY) -m pytest -m clients $(PYTEST_ARGS)
+
+docs: $(STAMP)
+	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 venv: $(STAMP)
 
@@ -26,4 +34,4 @@ $(STAMP): requirements.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site docs/generated
