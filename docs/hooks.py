@@ -38,7 +38,8 @@ def _hyperparams_page() -> str:
         "",
     ]
     for path in files:
-        lines += [f"## {path.stem}", "", f"`{path.relative_to(ROOT)}`", "", "```yaml", path.read_text().rstrip(), "```", ""]
+        source = path.read_text().rstrip()
+        lines += [f"## {path.stem}", "", f"`{path.relative_to(ROOT)}`", "", "```yaml", source, "```", ""]
     if not files:
         raise RuntimeError(f"no hyperparams/*.yml found under {ROOT / 'agents'}")
     return "\n".join(lines)

@@ -59,7 +59,8 @@ def _run(args: list[str], cwd: Path, python: str = sys.executable, **env: str) -
 
 def test_command_prints_one_line_per_check_and_exits_by_outcome(tmp_path: Path) -> None:
     path = os.pathsep.join(sys.path)
-    good = _run(["-m", "gym_conformance", "FrozenLake-v1", "--env-kwargs", '{"is_slippery": true}'], tmp_path, PYTHONPATH=path)
+    args = ["-m", "gym_conformance", "FrozenLake-v1", "--env-kwargs", '{"is_slippery": true}']
+    good = _run(args, tmp_path, PYTHONPATH=path)
     assert good.returncode == 0, good.stdout + good.stderr
     lines = good.stdout.splitlines()
     assert lines[0].startswith("FrozenLake-v1[is_slippery=True]: 11 passed")

@@ -27,7 +27,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the conformance checks on this env id (repeatable); 'module:Env-v0' imports the module first",
     )
     group.addoption("--env-kwargs", default="{}", help="JSON object of gym.make keyword arguments for --env-id")
-    group.addoption("--env-import", action="append", default=[], help="module to import before making --env-id (repeatable)")
+    group.addoption(
+        "--env-import", action="append", default=[], help="module to import before making --env-id (repeatable)"
+    )
     group.addoption(
         "--env-deterministic",
         action="store_true",
