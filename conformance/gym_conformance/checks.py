@@ -107,16 +107,24 @@ class _MaskedSampling(gym.spaces.Discrete):
         return super().sample(mask=mask, probability=probability)
 
 
-def _sample_with_mask(env: gym.Env) -> None:
-    """If `env` reports an action mask, make its action space sample with it (for external checkers):
-    the unwrapped env's reset/step are wrapped to remember the last info, its space replaced."""
+def _reports_action_mask(case: EnvCase) -> bool:
+    """Whether the env gives an action mask after a reset (asked of a separate instance)."""
+    probe = case.make()
+    try:
+        _, info = probe.reset(seed=SEED)
+        return isinstance(probe.action_space, gym.spaces.Discrete) and action_mask(probe, info) is not None
+    finally:
+        probe.close()
+
+
+def _sample_with_mask(env: gym.Env, case: EnvCase) -> None:
+    """If the env reports an action mask, make `env`'s action space sample with it (for external
+    checkers): the unwrapped env's reset/step are wrapped to remember the last info, its space replaced.
+    An env without a mask is left exactly as made."""
+    if not _reports_action_mask(case):
+        return
     base = env.unwrapped
-    if not isinstance(base.action_space, gym.spaces.Discrete):
-        return
-    _, info = base.reset(seed=SEED)
-    if action_mask(base, info) is None:
-        return
-    last_info = {"info": info}
+    last_info: dict[str, dict] = {"info": {}}
 
     def remembering(method: Callable) -> Callable:
         @functools.wraps(method)
@@ -176,7 +184,7 @@ def check_gymnasium_env_checker(case: EnvCase) -> None:
     """Gymnasium's `check_env` passes on the unwrapped env without a single warning (its random
     actions follow the env's action mask when it reports one)."""
     env = case.make()
-    _sample_with_mask(env)
+    _sample_with_mask(env, case)
     try:
         messages = _collect_warnings(lambda: gymnasium_check_env(env.unwrapped))
     finally:
@@ -192,7 +200,7 @@ def check_sb3_env_checker(case: EnvCase) -> None:
     except ImportError as error:
         raise NotApplicable(f"stable-baselines3 is not installed ({error})") from error
     env = case.make()
-    _sample_with_mask(env)
+    _sample_with_mask(env, case)
     try:
         messages = _collect_warnings(lambda: sb3_env_checker.check_env(env, warn=True))
     finally:
