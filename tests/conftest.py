@@ -1,4 +1,4 @@
-"""Shared test setup: headless pygame, and the conformance suite's command-line options."""
+"""Shared test setup: headless pygame, one thread per worker, and the conformance plugin."""
 
 from __future__ import annotations
 
@@ -12,22 +12,9 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
-def pytest_addoption(parser) -> None:
-    group = parser.getgroup("conformance", "env conformance suite (tests/conformance)")
-    group.addoption(
-        "--env-id",
-        action="append",
-        default=[],
-        help="run the conformance checks on this env id instead of the suite's own (repeatable); "
-        "'module:Env-v0' imports the module first",
-    )
-    group.addoption("--env-kwargs", default="{}", help="JSON object of gym.make keyword arguments for --env-id")
-    group.addoption("--env-import", action="append", default=[], help="module to import before making --env-id (repeatable)")
-    group.addoption(
-        "--env-deterministic",
-        action="store_true",
-        help="the --env-id env has no randomness: skip the check that different seeds give different trajectories",
-    )
+# The conformance plugin (gym-conformance, `-e ./conformance` in requirements.txt) also registers
+# itself by its pytest11 entry point of the same name once installed; naming it here is harmless then.
+pytest_plugins = ["gym_conformance.plugin"]
 
 
 try:  # property-based tests: the profile named by HYPOTHESIS_PROFILE (default "ci")

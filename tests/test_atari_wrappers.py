@@ -7,8 +7,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conformance import checks
-from conformance.checks import EnvCase
+from gym_conformance import checks
+from gym_conformance.checks import EnvCase
 
 from agents.wrappers.atari import (
     MSPACMAN_COLOR,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-from conformance.checks import assert_same
+from gym_conformance.checks import assert_same
 
 from agents.wrappers.vector import BatchedProcessVectorEnv, batch_infos
 

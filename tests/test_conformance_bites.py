@@ -12,8 +12,8 @@ from typing import Any, Callable
 import gymnasium as gym
 import numpy as np
 import pytest
-from conformance import checks
-from conformance.checks import EnvCase
+from gym_conformance import checks
+from gym_conformance.checks import EnvCase
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 

@@ -5,6 +5,7 @@ functions (a function-level import hides a dependency from a reader but not from
 rules, from shared/DESIGN.md:
 
 - env packages (gym_snake, gym_gridworld, gym_mdp) never import `agents`, nor each other;
+- the conformance checker (gym_conformance) imports nothing of ours: it installs on its own;
 - `agents.common` and `agents.base` import no algorithm, no baselines, no compare and no CLI;
 - algorithms (`agents.tabular`, `agents.dqn`, `agents.baselines`) never import each other, compare
   or the CLI (they may use `agents.wrappers`, `agents.common` and `agents.base`);
@@ -21,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"gym_snake": ROOT / "gym_snake", "gym_gridworld": ROOT / "gym_gridworld", "gym_mdp": ROOT / "gym_mdp",
-            "agents": ROOT / "agents"}
+            "agents": ROOT / "agents", "gym_conformance": ROOT / "conformance"}
 ALGORITHMS = ("agents.tabular", "agents.dqn", "agents.baselines")
 
 
@@ -81,8 +82,13 @@ def test_the_graph_sees_our_modules_and_their_imports() -> None:
 
 def test_env_packages_import_no_agents_and_not_each_other() -> None:
     envs = ("gym_snake", "gym_gridworld", "gym_mdp")
-    assert violations(lambda s, t: inside(s, *envs) and inside(t, "agents")) == []
+    assert violations(lambda s, t: inside(s, *envs) and inside(t, "agents", "gym_conformance")) == []
     assert violations(lambda s, t: inside(s, *envs) and inside(t, *envs) and s.split(".")[0] != t.split(".")[0]) == []
+
+
+def test_the_conformance_checker_stands_alone() -> None:
+    # it installs without the rest of this repository: no import of our envs or agents
+    assert violations(lambda s, t: inside(s, "gym_conformance") and not inside(t, "gym_conformance")) == []
 
 
 def test_common_and_base_import_no_algorithm_compare_or_cli() -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
+from venv_helpers import fresh_venv, installed
 
 ROOT = Path(__file__).resolve().parents[1]
 # package folder -> an id it registers
@@ -17,12 +16,10 @@ ENV_PACKAGES = {"gym_mdp": "mdp-v0", "gym_snake": "snake-v0", "gym_gridworld": "
 @pytest.mark.slow
 @pytest.mark.parametrize("package", sorted(ENV_PACKAGES))
 def test_env_package_installs_alone(tmp_path: Path, package: str) -> None:
-    venv.create(tmp_path / "venv", with_pip=True)
-    python = str(tmp_path / "venv" / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", str(ROOT / package)], check=True, cwd=tmp_path)
-    installed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True).stdout.lower()
+    python = fresh_venv(tmp_path, "-e", str(ROOT / package))
+    packages = installed(python)
     for heavy in ("torch", "stable-baselines3", "ale-py"):
-        assert f"{heavy}==" not in installed, f"installing {package} pulled {heavy}"
+        assert f"{heavy}==" not in packages, f"installing {package} pulled {heavy}"
     env_id = ENV_PACKAGES[package]
     code = f"import gymnasium as gym; env = gym.make('{package}:{env_id}'); env.reset(seed=0); print(env.spec.id)"
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)  # repo root: the outer folder must not shadow the package

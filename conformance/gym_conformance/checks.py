@@ -1,13 +1,15 @@
-"""Reusable env conformance checks: plain functions that raise AssertionError when an env breaks
-the Gymnasium API or its own promises (determinism, spaces, pickling, rendering, vector equality).
+"""The conformance checks: plain functions that raise AssertionError when an env breaks the
+Gymnasium API or its own promises (determinism, spaces, pickling, rendering, vector equality), and
+`NotApplicable` when a check cannot run on it (the reason says why).
 
-Each check takes an `EnvCase` (an id plus make kwargs). `test_conformance.py` runs every check on
-every case; `pytest tests/conformance --env-id pkg:Env-v0` runs them on any other env.
+Each check takes an `EnvCase` (an id plus make kwargs). `gym_conformance.check_conformance` runs them
+all and returns a report; the pytest plugin and `python -m gym_conformance` are built on it.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import pickle
 import random
 import warnings
@@ -31,9 +33,6 @@ class EnvCase:
     kwargs: dict[str, Any] = field(default_factory=dict)
     stochastic: bool = True  # different seeds must give different trajectories
     n_steps: int = N_STEPS
-    # False for envs that raise on actions their info["action_mask"] forbids: Gymnasium's and SB3's
-    # checkers step with unmasked random actions, so they cannot run on such an env.
-    unmasked_actions_valid: bool = True
 
     @property
     def name(self) -> str:
@@ -43,6 +42,10 @@ class EnvCase:
 
     def make(self, **extra: Any) -> gym.Env:
         return gym.make(self.env_id, **{**self.kwargs, **extra})
+
+
+class NotApplicable(Exception):
+    """Raised by a check that cannot run on this env; the message says why (e.g. SB3 missing)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -67,18 +70,73 @@ def assert_same(a: Any, b: Any, where: str = "value") -> None:
         assert same, f"{where}: {a!r} != {b!r}"
 
 
-class ActionPicker:
-    """Seeded random actions that respect `info["action_mask"]` when the env provides one."""
+def action_mask(env: gym.Env | None, info: dict) -> np.ndarray | None:
+    """The env's current action mask: `info["action_mask"]`, else `env.unwrapped.action_masks()`, else None."""
+    mask = info.get("action_mask")
+    if mask is None and env is not None and callable(getattr(env.unwrapped, "action_masks", None)):
+        mask = env.unwrapped.action_masks()
+    return None if mask is None else np.asarray(mask, dtype=np.int8)
 
-    def __init__(self, space: gym.Space, seed: int) -> None:
+
+class ActionPicker:
+    """Seeded random actions that respect the env's action mask (info or `action_masks()`) when it has one."""
+
+    def __init__(self, space: gym.Space, seed: int, env: gym.Env | None = None) -> None:
         self.space = copy.deepcopy(space)
         self.space.seed(seed)
+        self.env = env
 
     def __call__(self, info: dict) -> Any:
-        mask = info.get("action_mask")
-        if mask is not None and isinstance(self.space, gym.spaces.Discrete):
-            return self.space.sample(mask=np.asarray(mask, dtype=np.int8))
-        return self.space.sample()
+        mask = action_mask(self.env, info) if isinstance(self.space, gym.spaces.Discrete) else None
+        return self.space.sample() if mask is None else self.space.sample(mask=mask)
+
+
+class _MaskedSampling(gym.spaces.Discrete):
+    """A Discrete space whose plain `sample()` draws only actions the env's current mask allows.
+
+    Gymnasium's and SB3's checkers step with `action_space.sample()`; on an env that reports an
+    action mask this keeps them to the actions the env allows (an env may rightly raise on others)."""
+
+    def __init__(self, space: gym.spaces.Discrete, current_mask: Callable[[], np.ndarray | None]) -> None:
+        super().__init__(int(space.n), start=int(space.start))
+        self._current_mask = current_mask
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.int64:
+        if mask is None and probability is None:
+            mask = self._current_mask()
+        return super().sample(mask=mask, probability=probability)
+
+
+def _reports_action_mask(case: EnvCase) -> bool:
+    """Whether the env gives an action mask after a reset (asked of a separate instance)."""
+    probe = case.make()
+    try:
+        _, info = probe.reset(seed=SEED)
+        return isinstance(probe.action_space, gym.spaces.Discrete) and action_mask(probe, info) is not None
+    finally:
+        probe.close()
+
+
+def _sample_with_mask(env: gym.Env, case: EnvCase) -> None:
+    """If the env reports an action mask, make `env`'s action space sample with it (for external
+    checkers): the unwrapped env's reset/step are wrapped to remember the last info, its space replaced.
+    An env without a mask is left exactly as made."""
+    if not _reports_action_mask(case):
+        return
+    base = env.unwrapped
+    last_info: dict[str, dict] = {"info": {}}
+
+    def remembering(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            last_info["info"] = result[-1]
+            return result
+
+        return call
+
+    base.reset, base.step = remembering(base.reset), remembering(base.step)
+    base.action_space = _MaskedSampling(base.action_space, lambda: action_mask(base, last_info["info"]))
 
 
 def rollout(env: gym.Env, seed: int, n_steps: int, action_seed: int = SEED) -> list[tuple]:
@@ -90,7 +148,7 @@ def rollout(env: gym.Env, seed: int, n_steps: int, action_seed: int = SEED) -> l
 
 def continue_rollout(env: gym.Env, info: dict, n_steps: int, action_seed: int = SEED + 1) -> list[tuple]:
     """Like `rollout`, but from the env's current state (its last info given) instead of a reset."""
-    pick = ActionPicker(env.action_space, action_seed)
+    pick = ActionPicker(env.action_space, action_seed, env)
     trace: list[tuple] = []
     for _ in range(n_steps):
         action = pick(info)
@@ -122,17 +180,11 @@ def invalid_actions(space: gym.Space) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- checks
-def _require_unmasked_actions(case: EnvCase) -> None:
-    if not case.unmasked_actions_valid:
-        import pytest
-
-        pytest.skip("the env raises on masked-out actions, and this checker steps with unmasked random actions")
-
-
 def check_gymnasium_env_checker(case: EnvCase) -> None:
-    """Gymnasium's `check_env` passes on the unwrapped env without a single warning."""
-    _require_unmasked_actions(case)
+    """Gymnasium's `check_env` passes on the unwrapped env without a single warning (its random
+    actions follow the env's action mask when it reports one)."""
     env = case.make()
+    _sample_with_mask(env, case)
     try:
         messages = _collect_warnings(lambda: gymnasium_check_env(env.unwrapped))
     finally:
@@ -141,12 +193,14 @@ def check_gymnasium_env_checker(case: EnvCase) -> None:
 
 
 def check_sb3_env_checker(case: EnvCase) -> None:
-    """Stable-Baselines3's `check_env` passes without a single warning."""
-    import pytest
-
-    _require_unmasked_actions(case)
-    sb3_env_checker = pytest.importorskip("stable_baselines3.common.env_checker", reason="stable-baselines3 is not installed")
+    """Stable-Baselines3's `check_env` passes without a single warning (its random actions follow
+    the env's action mask when it reports one). Not applicable when stable-baselines3 is not installed."""
+    try:
+        from stable_baselines3.common import env_checker as sb3_env_checker
+    except ImportError as error:
+        raise NotApplicable(f"stable-baselines3 is not installed ({error})") from error
     env = case.make()
+    _sample_with_mask(env, case)
     try:
         messages = _collect_warnings(lambda: sb3_env_checker.check_env(env, warn=True))
     finally:
@@ -257,7 +311,7 @@ def check_render_modes(case: EnvCase) -> None:
     for mode in modes:
         env = case.make(render_mode=mode)
         assert env.render_mode == mode, f"render_mode={mode!r} was not stored on the env"
-        pick = ActionPicker(env.action_space, SEED)
+        pick = ActionPicker(env.action_space, SEED, env)
         _, info = env.reset(seed=SEED)
         for _ in range(3):
             frame = env.render()
@@ -353,7 +407,7 @@ def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SE
         if compare_infos:
             _info_values_equal(single_info, _sub_info(vinfo, i), f"reset info of sub-env {i}")
 
-    picks = [ActionPicker(venv.single_action_space, SEED + i) for i in range(num_envs)]
+    picks = [ActionPicker(venv.single_action_space, SEED + i, singles[i]) for i in range(num_envs)]
     pending_reset = [False] * num_envs
     episodes_ended = 0
     for t in range(case.n_steps):
