@@ -30,7 +30,9 @@ def _gridworld_steps(env: gym.Env, planner: PlannerAgent, episodes: int):
             done = terminated or truncated
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"partial": True}, {"size": 8, "n_goals": 2, "n_fires": 10, "obs_type": "grid"}])
+@pytest.mark.parametrize("kwargs", [
+    {}, {"partial": True}, {"size": 8, "n_goals": 2, "n_fires": 10, "obs_type": "grid"},
+])
 def test_gridworld_planner_never_bumps_the_wall_or_steps_on_an_avoidable_fire(kwargs) -> None:
     env = gym.make("gridworld-v0", **kwargs)
     planner = make_agent("planner", env)

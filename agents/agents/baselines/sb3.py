@@ -80,7 +80,8 @@ HELP = {
     "activation": f"hidden layer activation, one of {ACTIVATIONS}",
     "cell_pixels": "side in pixels of one cell of a cell-drawn image (gridworld-v0: 12); set: CnnPolicy with "
     "the cell CNN (agents.common.cell_cnn) as features extractor",
-    "cnn_channels": "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per further entry",
+    "cnn_channels": "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per "
+    "further entry",
     "learning_rate": "optimizer learning rate (the start value when lr_schedule is linear)",
     "lr_schedule": f"learning rate schedule, one of {SCHEDULES} (linear: decay to 0, rl-zoo3's lin_)",
     "gamma": "discount factor",
@@ -143,10 +144,11 @@ def check_config(config: Any) -> None:
             raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
     if hasattr(config, "gradient_steps") and (config.gradient_steps == 0 or config.gradient_steps < -1):
             raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
-    if config.cell_pixels is not None and (isinstance(config.cell_pixels, bool) or not isinstance(config.cell_pixels, int)
-                                           or config.cell_pixels < 1):
+    cell = config.cell_pixels
+    if cell is not None and (isinstance(cell, bool) or not isinstance(cell, int) or cell < 1):
         raise ValueError(f"cell_pixels must be a positive integer or None, got {config.cell_pixels!r}")
-    if not config.cnn_channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in config.cnn_channels):
+    channels = config.cnn_channels
+    if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
         raise ValueError(f"cnn_channels must be one or more positive integers, got {config.cnn_channels!r}")
     if not config.net_arch or any(not isinstance(n, int) or n <= 0 for n in config.net_arch):
         raise ValueError(f"net_arch must be one or more positive layer sizes, got {config.net_arch!r}")

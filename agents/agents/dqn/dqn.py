@@ -147,7 +147,8 @@ class DQNConfig:
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
         self.cnn_channels = tuple(self.cnn_channels)
-        if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in self.cnn_channels) or not self.cnn_channels:
+        channels = self.cnn_channels
+        if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
             raise ValueError(f"cnn_channels must be one or more positive integers, got {self.cnn_channels!r}")
         if self.cell_pixels is not None and (isinstance(self.cell_pixels, bool) or not isinstance(self.cell_pixels, int)
                                              or self.cell_pixels < 1):
@@ -318,8 +319,8 @@ class DQN(Agent):
         with torch.random.fork_rng(devices=[]):  # the networks start from `seed` without touching global RNG state
             torch.manual_seed(seed)
             self.q_network = make_q_network(
-                self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes, dueling=cfg.dueling,
-                cell_pixels=cfg.cell_pixels, cnn_channels=cfg.cnn_channels,
+                self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes,
+                dueling=cfg.dueling, cell_pixels=cfg.cell_pixels, cnn_channels=cfg.cnn_channels,
             ).to(self.device)
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
         self._online_parameters = list(self.q_network.parameters())  # listed once: the module walk costs per step
