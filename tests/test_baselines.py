@@ -19,7 +19,8 @@ from agents.common.envs import make_env
 from agents.common.evaluation import evaluate
 
 ADAPTERS = (SB3DQN, SB3PPO, SB3A2C, SB3MaskablePPO)
-OUR_FIELDS = {"policy", "net_arch", "activation", "lr_schedule", "clip_range_schedule", "n_envs", "exploration_steps"}
+OUR_FIELDS = {"policy", "net_arch", "activation", "cell_pixels", "cnn_channels",
+              "lr_schedule", "clip_range_schedule", "n_envs", "exploration_steps"}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: a.algo)

@@ -7,7 +7,7 @@ rules, from shared/DESIGN.md:
 - env packages (gym_snake, gym_gridworld, gym_mdp) never import `agents`, nor each other;
 - the conformance checker (gym_conformance) imports nothing of ours: it installs on its own;
 - `agents.common` and `agents.base` import no algorithm, no baselines, no compare and no CLI;
-- algorithms (`agents.tabular`, `agents.dqn`, `agents.baselines`) never import each other, compare
+- algorithms (`agents.tabular`, `agents.dqn`, `agents.baselines`, `agents.planners`) never import each other, compare
   or the CLI (they may use `agents.wrappers`, `agents.common` and `agents.base`);
 - nothing imports `agents.cli` (the top of the tree);
 - no two modules import each other, directly or through others.
@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {"gym_snake": ROOT / "gym_snake", "gym_gridworld": ROOT / "gym_gridworld", "gym_mdp": ROOT / "gym_mdp",
             "agents": ROOT / "agents", "gym_conformance": ROOT / "conformance"}
-ALGORITHMS = ("agents.tabular", "agents.dqn", "agents.baselines")
+ALGORITHMS = ("agents.tabular", "agents.dqn", "agents.baselines", "agents.planners")
 
 
 def module_name(path: Path, base: Path) -> str:

@@ -145,7 +145,9 @@ register_algorithm("sarsa", "agents.tabular.learners:Sarsa")
 register_algorithm("expected-sarsa", "agents.tabular.learners:ExpectedSarsa")
 register_algorithm("double-q", "agents.tabular.learners:DoubleQLearning")
 register_algorithm("dqn", "agents.dqn.dqn:DQN")
+register_algorithm("dqn-zoo", "agents.dqn.dqn:DQN")  # the same DQN; hyperparams/dqn-zoo.yml: sb3-dqn's settings
 register_algorithm("random", "agents.baselines.random_agent:RandomAgent")
+register_algorithm("planner", "agents.planners.agent:PlannerAgent")  # privileged reference: reads env.unwrapped
 register_algorithm("sb3-dqn", "agents.baselines.sb3:SB3DQN")
 register_algorithm("sb3-ppo", "agents.baselines.sb3:SB3PPO")
 register_algorithm("sb3-a2c", "agents.baselines.sb3:SB3A2C")

@@ -17,7 +17,7 @@ import numpy as np
 
 from agents.base import Agent, Callback
 from agents.common.checkpoint import load_npz, save_npz
-from agents.common.logging import TrainLogger
+from agents.common.rollout import play_steps
 
 
 @dataclass
@@ -61,25 +61,8 @@ class RandomAgent(Agent):
         log_dir: str | Path | None = None,
         progress: bool = True,
     ) -> "RandomAgent":
-        if isinstance(env, gym.vector.VectorEnv):
-            raise ValueError("the random agent plays a single env; pass gym.make(id), not a vector env")
-        if not isinstance(total_steps, (int, np.integer)) or total_steps <= 0:
-            raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
-        with TrainLogger(total_steps, log_dir, progress=progress, desc=self.algo) as logger:
-            obs, info = env.reset(seed=self.seed)
-            episode_return, length = 0.0, 0
-            for step in range(1, total_steps + 1):
-                obs, reward, terminated, truncated, info = env.step(self.act(obs, action_mask=info.get("action_mask")))
-                episode_return += float(reward)
-                length += 1
-                logger.step()
-                if terminated or truncated:
-                    logger.episode(step, episode_return, length)
-                    self.episode_log.append((step, episode_return, length))
-                    obs, info = env.reset()
-                    episode_return, length = 0.0, 0
-                if callback is not None and callback(self, step):
-                    break
+        play_steps(self, env, total_steps, lambda obs, info: self.act(obs, action_mask=info.get("action_mask")),
+                   callback=callback, log_dir=log_dir, progress=progress)
         return self
 
     def save(self, path: str | Path) -> None:

@@ -2,11 +2,14 @@
 
 Thin adapters: each one builds the SB3 (or sb3-contrib) model from a `Config` dataclass whose
 fields are the SB3 constructor arguments of the same name, with SB3's own defaults (a test checks
-them against SB3's signatures), plus four fields of ours:
+them against SB3's signatures), plus these fields of ours:
 
 - `policy`: `"auto"` picks `CnnPolicy` for uint8 images of at least 36x36 pixels (the smallest the
   Nature CNN accepts), `MultiInputPolicy` for `Dict` observations and `MlpPolicy` otherwise;
 - `net_arch` / `activation`: the hidden layers (for PPO/A2C: of the actor and of the critic each);
+- `cell_pixels` / `cnn_channels`: for images drawn as flat-coloured cells, the same cell CNN as our
+  DQN's (`agents.common.cell_cnn`) as SB3's features extractor (`CnnPolicy` with
+  `features_extractor_class`), followed by `net_arch`: the comparison then pits one network against itself;
 - `lr_schedule` (and PPO's `clip_range_schedule`): `"constant"` or `"linear"` (decay to 0 over
   training, rl-zoo3's `lin_<value>`);
 - `n_envs`: how many env copies the agent trains on. `train` takes a `gym.Env` (n_envs = 1) or a
@@ -55,10 +58,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.preprocessing import is_image_space
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.base import Agent, Callback, make_config
+from agents.common.cell_cnn import CellCNN
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.common.logging import TrainLogger
 from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
@@ -73,6 +78,10 @@ HELP = {
     "MultiInputPolicy for Dict observations, MlpPolicy otherwise",
     "net_arch": "hidden layer sizes (for PPO/A2C: of the actor and of the critic each)",
     "activation": f"hidden layer activation, one of {ACTIVATIONS}",
+    "cell_pixels": "side in pixels of one cell of a cell-drawn image (gridworld-v0: 12); set: CnnPolicy with "
+    "the cell CNN (agents.common.cell_cnn) as features extractor",
+    "cnn_channels": "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per "
+    "further entry",
     "learning_rate": "optimizer learning rate (the start value when lr_schedule is linear)",
     "lr_schedule": f"learning rate schedule, one of {SCHEDULES} (linear: decay to 0, rl-zoo3's lin_)",
     "gamma": "discount factor",
@@ -135,6 +144,12 @@ def check_config(config: Any) -> None:
             raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
     if hasattr(config, "gradient_steps") and (config.gradient_steps == 0 or config.gradient_steps < -1):
             raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
+    cell = config.cell_pixels
+    if cell is not None and (isinstance(cell, bool) or not isinstance(cell, int) or cell < 1):
+        raise ValueError(f"cell_pixels must be a positive integer or None, got {config.cell_pixels!r}")
+    channels = config.cnn_channels
+    if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+        raise ValueError(f"cnn_channels must be one or more positive integers, got {config.cnn_channels!r}")
     if not config.net_arch or any(not isinstance(n, int) or n <= 0 for n in config.net_arch):
         raise ValueError(f"net_arch must be one or more positive layer sizes, got {config.net_arch!r}")
 
@@ -146,6 +161,8 @@ class SB3Config:
     policy: str = hp("auto", "policy")
     net_arch: tuple[int, ...] = hp((64, 64), "net_arch")
     activation: str = hp("tanh", "activation")
+    cell_pixels: int | None = hp(None, "cell_pixels")
+    cnn_channels: tuple[int, ...] = hp((16, 32), "cnn_channels")
     learning_rate: float = hp(3e-4, "learning_rate")
     lr_schedule: str = hp("constant", "lr_schedule")
     gamma: float = hp(0.99, "gamma")
@@ -155,6 +172,7 @@ class SB3Config:
 
     def __post_init__(self) -> None:
         self.net_arch = tuple(self.net_arch)  # a list from JSON/YAML
+        self.cnn_channels = tuple(self.cnn_channels)
         check_config(self)
 
 
@@ -234,6 +252,20 @@ def _schedule(value: float, kind: str) -> float | Callable[[float], float]:
     return LinearSchedule(start=value, end=0.0, end_fraction=1.0)
 
 
+class SB3CellCNN(BaseFeaturesExtractor):
+    """`agents.common.cell_cnn.CellCNN` as an SB3 features extractor (SB3 hands it channels-first images
+    scaled to [0, 1], as it does to its NatureCNN)."""
+
+    def __init__(self, observation_space: spaces.Box, cell_pixels: int, channels: list[int]) -> None:
+        in_channels, height, width = observation_space.shape
+        torso = CellCNN(in_channels, height, width, cell_pixels, channels)
+        super().__init__(observation_space, torso.features)
+        self.torso = torso
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        return self.torso(observations)
+
+
 # ----------------------------------------------------------------------------- the adapter
 class SB3Agent(Agent):
     """An SB3 algorithm behind the `Agent` interface (see the module docstring)."""
@@ -277,6 +309,12 @@ class SB3Agent(Agent):
         activation = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}[config.activation]
         kwargs["policy_kwargs"] = {"net_arch": list(config.net_arch), "activation_fn": activation}
         kwargs["policy"] = default_policy(self.observation_space) if config.policy == "auto" else config.policy
+        if config.cell_pixels is not None:
+            if kwargs["policy"] != "CnnPolicy":
+                raise ValueError(f"cell_pixels needs image observations and the CnnPolicy, got {kwargs['policy']} for "
+                                 f"{self.observation_space}")
+            kwargs["policy_kwargs"].update(features_extractor_class=SB3CellCNN, features_extractor_kwargs={
+                "cell_pixels": config.cell_pixels, "channels": list(config.cnn_channels)})
         return kwargs
 
     def _build_model(self) -> Any:

@@ -31,20 +31,22 @@ class Evaluation:
 def evaluate(agent, env: gym.Env, n_episodes: int, *, seed: int, greedy: bool = True) -> Evaluation:
     """Play `n_episodes` episodes; episode i starts from `env.reset(seed=seed + i)`, so two agents
     evaluated with the same seed face the same start states. Agents whose `uses_action_mask` is true
-    get `action_mask=info.get("action_mask")` with every observation."""
+    get `action_mask=info.get("action_mask")` with every observation; agents whose `uses_env_state` is
+    true (the privileged reference planners) get `env=env`, to read its true state."""
     if n_episodes <= 0:
         raise ValueError(f"n_episodes must be positive, got {n_episodes}")
     returns = np.zeros(n_episodes)
     lengths = np.zeros(n_episodes, dtype=np.int64)
     masked = getattr(agent, "uses_action_mask", False)
+    state = {"env": env} if getattr(agent, "uses_env_state", False) else {}  # privileged planners
     for episode in range(n_episodes):
         obs, info = env.reset(seed=seed + episode)
         done = False
         while not done:
             if masked:
-                action = agent.act(obs, greedy=greedy, action_mask=info.get("action_mask"))
+                action = agent.act(obs, greedy=greedy, action_mask=info.get("action_mask"), **state)
             else:
-                action = agent.act(obs, greedy=greedy)
+                action = agent.act(obs, greedy=greedy, **state)
             obs, reward, terminated, truncated, info = env.step(action)
             returns[episode] += float(reward)
             lengths[episode] += 1

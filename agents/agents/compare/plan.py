@@ -34,7 +34,7 @@ from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
 
 PRESETS_DIR = Path(__file__).with_name("presets")
-PRESETS = ("quick", "full")
+PRESETS = ("quick", "full", "pixels")
 MAX_EVAL_EPISODES = 10_000
 EVAL_SEED_BASE = 1_000_000
 PLAN_KEYS = ("name", "description", "seeds", "algos", "eval_episodes", "envs", "hyperparams")
@@ -116,7 +116,7 @@ class Plan:
         overrides = self.hyperparams
         if spec.label in overrides.get(algo, {}):  # an entry for the label wins over one for the id
             overrides = {algo: {spec.id: overrides[algo][spec.label]}}
-        return per_env_settings(algo, spec.id, overrides)
+        return per_env_settings(algo, spec.id, overrides, label=spec.label)
 
 
 def slug(text: str) -> str:

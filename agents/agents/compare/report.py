@@ -3,7 +3,10 @@
 For each env, each algorithm's "final return" of a seed is the mean greedy return of the last
 evaluation (at the end of training); across seeds the table gives their mean with a 95% percentile
 bootstrap confidence interval, the interquartile mean (IQM) with its own interval (`stats.py`),
-the gap to the optimum where the env's model is known (`reference.py`), and the speed: training
+the gap to the optimum where the env's model is known (`reference.py`), the gap to the reference
+planner where the run has one (an algorithm whose class is marked `privileged`, e.g. `planner`, which
+reads the env's true state: its mean final return becomes the "planner" column, it is listed as a
+privileged reference and never ranked with the learners), and the speed: training
 env steps per second (evaluation time excluded) and wall time per seed (evaluation included).
 Only finished jobs count; failed or unfinished ones are listed.
 
@@ -26,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from agents import base
 from agents.common.checkpoint import atomic_path, atomic_write_text
 from agents.compare import stats
 from agents.compare.backends import read_status
@@ -36,7 +40,8 @@ from agents.compare.rundir import job_dir, load_run
 SUMMARY_COLUMNS = (
     "env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high", "iqm", "iqm_ci95_low",
     "iqm_ci95_high", "final_return_std_across_seeds", "exact_return_mean", "exact_ci95_low", "exact_ci95_high",
-    "optimum", "gap_to_optimum", "steps_per_second", "wall_seconds", "source",
+    "optimum", "gap_to_optimum", "planner_return", "gap_to_planner", "privileged", "steps_per_second", "wall_seconds",
+    "source",
 )
 SEED_COLUMNS = (
     "env", "algo", "seed", "status", "final_return_mean", "final_return_std", "final_exact_return", "steps_per_second",
@@ -101,6 +106,15 @@ class AlgoResult:
         return np.array(steps), values.mean(axis=0), bands[:, 0], bands[:, 1], exact
 
 
+@dataclass(frozen=True)
+class PlannerReference:
+    """The mean final return of a privileged reference (the `planner`) over its finished seeds."""
+
+    algo: str
+    mean: float
+    seeds: int
+
+
 @dataclass
 class EnvResult:
     label: str
@@ -108,6 +122,23 @@ class EnvResult:
     spec: dict[str, Any]
     algos: list[AlgoResult]
     reference: Reference | None
+    planner: PlannerReference | None = None
+
+
+def is_privileged(algo: str) -> bool:
+    """Whether `algo` reads the env's true state (a reference, not a learner); False for unknown names."""
+    try:
+        return bool(getattr(base.get_agent_class(algo), "privileged", False))
+    except (ValueError, ImportError, AttributeError):
+        return False
+
+
+def planner_reference(algos: list[AlgoResult]) -> PlannerReference | None:
+    """The first privileged algorithm with finished seeds, as the env's planner reference."""
+    for algo in algos:
+        if is_privileged(algo.algo) and len(algo.finals):
+            return PlannerReference(algo.algo, float(algo.finals.mean()), len(algo.finals))
+    return None
 
 
 def read_metrics(path: Path) -> np.ndarray | None:
@@ -139,7 +170,7 @@ def collect(run_dir: Path) -> tuple[dict[str, Any], list[EnvResult]]:
             reference = reference_returns(spec["id"], spec["env_kwargs"])
         except Exception:  # noqa: BLE001 - a reference is a bonus; an env we cannot solve has none
             reference = None
-        results.append(EnvResult(spec["label"], spec["id"], spec, algos, reference))
+        results.append(EnvResult(spec["label"], spec["id"], spec, algos, reference, planner_reference(algos)))
     return run, results
 
 
@@ -162,6 +193,11 @@ def summary_rows(results: list[EnvResult]) -> list[dict[str, Any]]:
                 measured = row.get("exact_return_mean", row.get("final_return_mean"))
                 if measured is not None:
                     row["gap_to_optimum"] = env.reference.optimum - measured
+            row["privileged"] = is_privileged(algo.algo)
+            if env.planner is not None:
+                row["planner_return"] = env.planner.mean
+                if "final_return_mean" in row:
+                    row["gap_to_planner"] = env.planner.mean - row["final_return_mean"]
             rows.append(row)
     return rows
 
@@ -189,19 +225,24 @@ def env_table(env: EnvResult, rows: list[dict[str, Any]]) -> str:
     has_gap = env.reference is not None
     header = ["algorithm", "seeds", "final return (mean)", "95% CI", "IQM", "IQM 95% CI"]
     header += ["exact return", "exact 95% CI", "gap to optimum"] if has_gap else []
+    header += ["planner", "gap to planner"] if env.planner is not None else []
     header += ["steps/s", "wall time / seed"]
-    best = max((r["final_return_mean"] for r in rows if "final_return_mean" in r), default=None)
+    learners = [r["final_return_mean"] for r in rows if "final_return_mean" in r and not r.get("privileged")]
+    best = max(learners, default=None)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     for r in rows:
         mean = _fmt(r.get("final_return_mean"))
-        if best is not None and r.get("final_return_mean") == best:
+        if best is not None and r.get("final_return_mean") == best and not r.get("privileged"):
             mean = f"**{mean}**"
-        cells = [r["algo"], f"{r['seeds_done']}/{r['seeds']}", mean,
+        name = f"{r['algo']} (privileged reference)" if r.get("privileged") else r["algo"]
+        cells = [name, f"{r['seeds_done']}/{r['seeds']}", mean,
                  f"[{_fmt(r.get('ci95_low'))}, {_fmt(r.get('ci95_high'))}]" if "ci95_low" in r else "-",
                  _fmt(r.get("iqm")), f"[{_fmt(r.get('iqm_ci95_low'))}, {_fmt(r.get('iqm_ci95_high'))}]" if "iqm" in r else "-"]
         if has_gap:
             exact_ci = f"[{_fmt(r.get('exact_ci95_low'))}, {_fmt(r.get('exact_ci95_high'))}]" if "exact_ci95_low" in r else "-"
             cells += [_fmt(r.get("exact_return_mean")), exact_ci, _fmt(r.get("gap_to_optimum"))]
+        if env.planner is not None:
+            cells += [_fmt(r.get("planner_return")), _fmt(r.get("gap_to_planner"))]
         cells += [_fmt(r.get("steps_per_second"), 3), f"{_fmt(r.get('wall_seconds'), 3)} s" if "wall_seconds" in r else "-"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -236,7 +277,10 @@ def algo_colors(results: list[EnvResult]) -> dict[str, Any]:
     return {name: palette(slots[name]) for name in names}
 
 
-def _reference_lines(ax: Any, reference: Reference | None) -> None:
+def _reference_lines(ax: Any, reference: Reference | None, planner: PlannerReference | None = None) -> None:
+    if planner is not None:
+        ax.axhline(planner.mean, color="black", linestyle="-.", linewidth=1.2,
+                   label=f"{planner.algo}, privileged reference ({planner.mean:.4g})")
     if reference is None:
         return
     ax.axhline(reference.optimum, color="black", linestyle="--", linewidth=1.2,
@@ -268,7 +312,7 @@ def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
     if not plotted:
         plt.close(fig)
         return False
-    _reference_lines(ax, env.reference)
+    _reference_lines(ax, env.reference, env.planner)
     ax.set_xlabel("training env steps")
     episodes = f"mean of {env.spec['eval_episodes']} episodes"
     ax.set_ylabel(f"greedy return ({episodes}; exact: from the model)" if any_exact else f"greedy return ({episodes})")
@@ -304,11 +348,11 @@ def plot_finals(results: list[EnvResult], path: Path, colors: dict[str, Any]) ->
             low, high = stats.bootstrap_ci(finals)
             ax.errorbar(i, finals.mean(), yerr=[[finals.mean() - low], [high - finals.mean()]], fmt="D", color="black",
                         markersize=5, capsize=4, zorder=4)
-        _reference_lines(ax, env.reference)
+        _reference_lines(ax, env.reference, env.planner)
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
         ax.set_title(env.label, fontsize=10)
         ax.grid(alpha=0.3, axis="y")
-        if env.reference is not None:
+        if env.reference is not None or env.planner is not None:
             ax.legend(loc="best", fontsize=6)
     axes[0][0].set_ylabel("final greedy return")
     fig.suptitle("Final returns: dots are seeds, diamonds the mean with its 95% bootstrap CI", fontsize=10)
@@ -377,6 +421,11 @@ def write_report(run_dir: Path) -> Path:
                       f"References: optimum over all policies {ref.optimum:.4g} (finite-horizon value iteration; it may "
                       f"depend on the time left, which the agents do not see); {ref.stationary_label} "
                       f"{ref.stationary:.4g}. Gap = optimum - exact return (or - episode mean where there is none).", ""]
+        if env.planner is not None:
+            lines += [f"Planner: `{env.planner.algo}` reads the env's true state (`env.unwrapped`), which no learner "
+                      f"sees, so it is a privileged reference, not a competitor: its mean final return over "
+                      f"{env.planner.seeds} seed(s), {env.planner.mean:.4g}, is the \"planner\" column, and "
+                      f"gap to planner = planner - final return (mean).", ""]
         curve_file = f"curves_{slug(env.label)}.png"
         if plot_curves(env, run_dir / curve_file, colors):
             lines += [f"![learning curves on {env.label}]({curve_file})", ""]

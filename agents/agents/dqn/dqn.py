@@ -92,8 +92,15 @@ class DQNConfig:
     """Every hyperparameter of `DQN`; each is a `--flag` of `python -m agents train dqn`."""
 
     # the Q-network
-    network: str = field(default="auto", metadata=_help(f"Q-network: one of {NETWORK_KINDS}; auto = Nature CNN for uint8 images, else MLP"))
-    hidden_sizes: tuple[int, ...] = field(default=(128, 128), metadata=_help("hidden layer sizes of the MLP"))
+    network: str = field(default="auto", metadata=_help(
+        f"Q-network: one of {NETWORK_KINDS}; auto = cell CNN for uint8 images when cell_pixels is set, else Nature CNN "
+        "for uint8 images, else MLP"))
+    hidden_sizes: tuple[int, ...] = field(default=(128, 128), metadata=_help(
+        "hidden layer sizes of the MLP (after the convolutions for network=cell-cnn)"))
+    cell_pixels: int | None = field(default=None, metadata=_help(
+        "side in pixels of one cell of a cell-drawn image (gridworld-v0: 12); set: auto picks the cell CNN"))
+    cnn_channels: tuple[int, ...] = field(default=(16, 32), metadata=_help(
+        "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per further entry"))
     dueling: bool = field(default=False, metadata=_help("dueling head: Q = V + A - mean(A) (Wang et al. 2016)"))
     # the TD target and the loss
     gamma: float = field(default=0.99, metadata=_help("discount factor in [0, 1]"))
@@ -139,6 +146,13 @@ class DQNConfig:
 
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
+        self.cnn_channels = tuple(self.cnn_channels)
+        channels = self.cnn_channels
+        if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+            raise ValueError(f"cnn_channels must be one or more positive integers, got {self.cnn_channels!r}")
+        if self.cell_pixels is not None and (isinstance(self.cell_pixels, bool) or not isinstance(self.cell_pixels, int)
+                                             or self.cell_pixels < 1):
+            raise ValueError(f"cell_pixels must be a positive integer or None, got {self.cell_pixels!r}")
         choices = {"network": NETWORK_KINDS, "loss": LOSSES, "optimizer": OPTIMIZERS, "device": DEVICES,
                    "autocast": AUTOCASTS}
         for name, allowed in choices.items():
@@ -305,7 +319,8 @@ class DQN(Agent):
         with torch.random.fork_rng(devices=[]):  # the networks start from `seed` without touching global RNG state
             torch.manual_seed(seed)
             self.q_network = make_q_network(
-                self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes, dueling=cfg.dueling
+                self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes,
+                dueling=cfg.dueling, cell_pixels=cfg.cell_pixels, cnn_channels=cfg.cnn_channels,
             ).to(self.device)
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
         self._online_parameters = list(self.q_network.parameters())  # listed once: the module walk costs per step

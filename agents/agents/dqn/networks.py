@@ -16,9 +16,18 @@ per action). What the network accepts is exactly what the env returns, batched:
 |----------------------------------------------------|---------------------------------------------|
 | `Box` image: uint8, (H, W), (C, H, W) or (H, W, C), | Nature CNN (Mnih et al. 2015): 32x8x8/4,    |
 | both sides >= 36 pixels                            | 64x4x4/2, 64x3x3/1, then 512 units          |
+| the same, with `cell_pixels` given                 | cell CNN (`agents.common.cell_cnn`), then   |
+|                                                    | the MLP of `hidden_sizes`                   |
 | any other `Box` (vectors, small grids, floats)     | MLP over the flattened observation          |
 | `Discrete(n)`                                      | one-hot of length n, then the MLP           |
 | `MultiBinary`                                      | flattened 0/1 values, then the MLP          |
+
+The cell CNN is for images of flat-coloured square cells (gridworld-v0: 12-pixel cells of an 84x84
+image; snake-v0 "rgb": `cell_size`-pixel cells, 4 by default): a first convolution with the cell as
+kernel and stride reads each cell once, 3x3 convolutions (`cnn_channels`) follow. `network="auto"`
+takes it whenever `cell_pixels` is set (the per-env hyperparameter files set it for those envs) and
+the Nature CNN otherwise: the cell size is a property of how the env draws, which the observation
+space does not say. On these images it costs about a tenth of the Nature CNN's update time.
 
 Preprocessing lives inside the network, so the replay buffer keeps the env's compact dtypes:
 uint8 observations are scaled to [0, 1] on the fly, and channels-last images (H, W, C), the layout of
@@ -42,7 +51,9 @@ import numpy as np
 import torch
 from torch import nn
 
-NETWORK_KINDS = ("auto", "mlp", "nature-cnn")
+from agents.common.cell_cnn import CellCNN
+
+NETWORK_KINDS = ("auto", "mlp", "nature-cnn", "cell-cnn")
 NATURE_CNN_MIN_SIDE = 36  # the three Nature convolutions need at least 36x36 pixels
 
 
@@ -161,15 +172,21 @@ def make_q_network(
     network: str = "auto",
     hidden_sizes: Sequence[int] = (256, 256),
     dueling: bool = False,
+    cell_pixels: int | None = None,
+    cnn_channels: Sequence[int] = (16, 32),
 ) -> QNetwork:
     """The Q-network for `observation_space` (see the module docstring for the choice)."""
     check_observation_space(observation_space)
     if network not in NETWORK_KINDS:
         raise ValueError(f"network must be one of {NETWORK_KINDS}, got {network!r}")
+    if network == "auto" and cell_pixels is not None:
+        network = "cell-cnn"
+    if network == "cell-cnn" and cell_pixels is None:
+        raise ValueError("network='cell-cnn' needs cell_pixels, the side of one cell of the image in pixels")
     layout = image_layout(observation_space)
-    if network == "nature-cnn" and layout is None:
+    if network in ("nature-cnn", "cell-cnn") and layout is None:
         raise ValueError(
-            f"network='nature-cnn' needs uint8 image observations of at least {NATURE_CNN_MIN_SIDE}x"
+            f"network={network!r} needs uint8 image observations of at least {NATURE_CNN_MIN_SIDE}x"
             f"{NATURE_CNN_MIN_SIDE} pixels, shaped (H, W), (C, H, W) or (H, W, C); got {space_description(observation_space)}"
         )
     use_cnn = layout is not None and network != "mlp"
@@ -182,8 +199,14 @@ def make_q_network(
             channels, height, width = shape
         else:
             height, width, channels = shape
-        encoder: nn.Module = NatureCNN(channels, height, width).to(memory_format=torch.channels_last)
-        features = 512
+        if network == "cell-cnn":
+            torso = CellCNN(channels, height, width, cell_pixels, cnn_channels)
+            head = mlp(torso.features, hidden_sizes)
+            encoder: nn.Module = nn.Sequential(torso, head).to(memory_format=torch.channels_last)
+            features = int(hidden_sizes[-1]) if hidden_sizes else torso.features
+        else:
+            encoder = NatureCNN(channels, height, width).to(memory_format=torch.channels_last)
+            features = 512
     else:
         if isinstance(observation_space, gym.spaces.Discrete):
             in_features = int(observation_space.n)

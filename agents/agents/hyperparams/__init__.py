@@ -1,6 +1,7 @@
 """Per-env settings of every algorithm (ours and the baselines), read from `<algo>.yml` in this folder.
 
-Each file maps an env id (or `default`, used for envs without an entry) to:
+Each file maps an env id (or a comparison's env label, which wins over the id: `gridworld-rgb` for
+gridworld-v0 with pixel observations; or `default`, used for envs without an entry) to:
 
     CartPole-v1:
       source: where the values come from (rl-zoo3 file and commit, or "tuned here: ...")
@@ -76,16 +77,18 @@ def parse_entry(raw: Any, where: str) -> EnvSettings:
     return EnvSettings(dict(hyperparameters), _parse_wrappers(raw.get("wrappers"), where), str(raw.get("source", "")))
 
 
-def per_env_settings(algo: str, env_id: str, overrides: dict[str, Any] | None = None) -> EnvSettings:
+def per_env_settings(algo: str, env_id: str, overrides: dict[str, Any] | None = None, *,
+                     label: str | None = None) -> EnvSettings:
     """The settings of `algo` on `env_id`: the user's override entry, else the algorithm file's entry
-    for the env, else its `default` entry, else the algorithm's own defaults."""
+    for the env's label in a comparison (e.g. `gridworld-rgb`, for an env id with other `env_kwargs`),
+    else its entry for the env id, else its `default` entry, else the algorithm's own defaults."""
     overrides = overrides or {}
     if env_id in overrides.get(algo, {}):
         return parse_entry(overrides[algo][env_id], f"--hyperparams entry {algo}/{env_id}")
     path = algorithm_file(algo)
     table = read_yaml(path) if path.exists() else None
     table = table or {}
-    for key in (env_id, "default"):
+    for key in (label, env_id, "default"):
         if key in table:
             return parse_entry(table[key], f"{path.name}, entry {key}")
     return EnvSettings()

@@ -1,0 +1,53 @@
+"""A small CNN for images drawn as flat-coloured square cells (gridworld-v0, snake-v0 "rgb"), shared by our
+DQN (`agents.dqn.networks`, `network="cell-cnn"`) and the SB3 baselines (a features extractor), so
+both compare the same network.
+
+    torso = CellCNN(in_channels=3, height=84, width=84, cell_pixels=12, channels=(16, 32))
+    features = torso(images)          # float (N, C, H, W) in [0, 1] -> (N, torso.features)
+
+Layers: a convolution whose kernel and stride are the cell (`cell_pixels`), so each output position
+reads exactly one cell (an 84x84 gridworld image becomes its 7x7 cells, a 40x40 snake image its
+10x10 cells), then 3x3 convolutions (padding 1) over the cells, ReLU after each, flattened.
+
+Why: the Nature CNN's 8x8 stride-4 windows straddle cells and spend most of their work on pixels that
+repeat one colour; reading each cell once costs about a tenth of the multiply-adds on these images
+(measured update times in benchmarks/RESULTS.md, "Pixel comparison") and keeps the grid's geometry.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+def check_cell_shape(height: int, width: int, cell_pixels: int, channels: Sequence[int]) -> None:
+    """A ValueError naming the problem when the image is not made of whole `cell_pixels` cells."""
+    if isinstance(cell_pixels, bool) or not isinstance(cell_pixels, int) or cell_pixels < 1:
+        raise ValueError(f"cell_pixels must be a positive integer, got {cell_pixels!r}")
+    if height % cell_pixels or width % cell_pixels:
+        raise ValueError(
+            f"cell_pixels={cell_pixels} does not divide the {height}x{width} image into whole cells; "
+            f"use a divisor of both sides (e.g. 12 for gridworld-v0's 84x84, snake-v0's cell_size for its images)"
+        )
+    if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
+        raise ValueError(f"cnn_channels must be one or more positive integers, got {tuple(channels)!r}")
+
+
+class CellCNN(nn.Module):
+    """Cell-reading convolution, then 3x3 convolutions over the cells; see the module docstring."""
+
+    def __init__(self, in_channels: int, height: int, width: int, cell_pixels: int,
+                 channels: Sequence[int] = (16, 32)) -> None:
+        super().__init__()
+        channels = tuple(channels)
+        check_cell_shape(height, width, cell_pixels, channels)
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], cell_pixels, stride=cell_pixels), nn.ReLU()]
+        for before, after in zip(channels, channels[1:]):
+            layers += [nn.Conv2d(before, after, 3, padding=1), nn.ReLU()]
+        self.convolutions = nn.Sequential(*layers, nn.Flatten())
+        self.features = channels[-1] * (height // cell_pixels) * (width // cell_pixels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.convolutions(x)
