@@ -28,7 +28,6 @@ import dataclasses
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -41,7 +40,7 @@ from agents.compare.backends import LocalBackend, RayBackend, read_status
 from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
 from agents.compare.report import write_report
-from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, run_lock
+from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, pid_alive, remove_staging, run_lock, set_aside
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -96,23 +95,10 @@ def _wait_for_orphans(run_dir: Path, jobs: list[Job], timeout: float = 15.0) -> 
         status = read_status(job_dir(run_dir, job))
         if not status or status["status"] != "running" or status.get("host") != socket.gethostname():
             continue
-        while _pid_alive(status["pid"]):
+        while pid_alive(status["pid"]):
             if time.monotonic() > deadline:
                 raise RunError(f"job {job.name} is still running (pid {status['pid']}); stop it before resuming")
             time.sleep(0.2)
-
-
-def _set_aside(run_dir: Path, job: Job) -> None:
-    """Move an unfinished job's folder to failed_attempts/ so its re-run starts clean and nothing is lost."""
-    folder = job_dir(run_dir, job)
-    if not folder.exists():
-        return
-    attempts = run_dir / "failed_attempts"
-    attempts.mkdir(exist_ok=True)
-    n = 1
-    while (attempts / f"{job.name}.{n}").exists():
-        n += 1
-    shutil.move(str(folder), str(attempts / f"{job.name}.{n}"))
 
 
 def running_note(run_dir: Path, jobs: list[Job]) -> str:
@@ -135,13 +121,13 @@ def execute(
     """Run the jobs of `run_dir` that are not done yet, then write the report; returns the exit code."""
     from tqdm.auto import tqdm
 
-
     with run_lock(run_dir), sigterm_as_interrupt():
         _wait_for_orphans(run_dir, jobs)
+        remove_staging(run_dir)  # a killed runner's half-copied job folders (Ray backend)
         done = {job.name for job in jobs if (read_status(job_dir(run_dir, job)) or {}).get("status") == "done"}
         todo = [job for job in jobs if job.name not in done]
         for job in todo:
-            _set_aside(run_dir, job)
+            set_aside(job_dir(run_dir, job))
         failed: list[str] = []
         bar = tqdm(total=len(jobs), initial=len(done), desc="jobs", unit="job", disable=not progress, dynamic_ncols=True)
 
