@@ -131,16 +131,28 @@ def one_cluster_at_a_time() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def add_node(cluster: Any, tries: int = 2, **node_args: Any) -> Any:
+    """`cluster.add_node`, tried again if the node missed one of Ray's startup deadlines (a raylet gives
+    its agents 15 s to report their ports, which a heavily loaded 2-core machine can miss)."""
+    for attempt in range(tries):
+        try:
+            return cluster.add_node(**node_args)
+        except Exception as error:  # noqa: BLE001 - Ray raises a bare Exception for a node that did not start
+            if attempt == tries - 1 or "timed out during startup" not in str(error):
+                raise
+
+
 @contextlib.contextmanager
 def local_cluster(workers: int, head_cpus: int) -> Iterator[Any]:
     """A head node with `head_cpus` CPUs and `workers` one-CPU worker nodes; all of it removed afterwards."""
     import ray
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": head_cpus, "_system_config": FAST_HEALTH_CHECKS})
+    cluster = Cluster()
     try:
+        add_node(cluster, **{**NODE, "num_cpus": head_cpus}, _system_config=FAST_HEALTH_CHECKS)
         for _ in range(workers):
-            cluster.add_node(**NODE)
+            add_node(cluster, **NODE)
         cluster.wait_for_nodes()
         yield cluster
     finally:
