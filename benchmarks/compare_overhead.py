@@ -53,8 +53,8 @@ def main() -> None:
     plan = build_plan({"name": "overhead", "seeds": args.jobs, "eval_episodes": 1,
                        "envs": {"mdp-v0": {"steps": args.steps, "eval_every": args.steps, "algos": ["random"]}}})
     jobs = check_plan(plan)
-    print(f"{platform.node()} {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; {len(jobs)} jobs of {args.steps} steps, "
-          f"{args.slots} slots")
+    print(f"{platform.node()} {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; "
+          f"{len(jobs)} jobs of {args.steps} steps, {args.slots} slots")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         results = {"local": timed_run(root, "local", plan, jobs, LocalBackend(args.slots))}

@@ -34,12 +34,16 @@ PLAN = {
     "name": "cluster", "seeds": 2, "eval_episodes": 2,
     "envs": {"mdp-v0": {"steps": 1500, "eval_every": 500, "algos": ["tabular-q", "random", "dqn"]}},
 }
-NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "include_dashboard": False}
+# one CPU per node, and no optional helper process (they compete with the raylet's agents at start-up)
+NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "include_dashboard": False, "include_log_monitor": False}
+HEAD = {**NODE, "no_monitor": True}
 # a dead node is noticed within about 2 s (Ray's default is 5 checks 3 s apart)
-FAST_HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_timeout_ms": 500, "health_check_failure_threshold": 4}
-DETERMINISTIC_SEED_COLUMNS = ("env", "algo", "seed", "status", "final_return_mean", "final_return_std", "final_exact_return")
-DETERMINISTIC_SUMMARY_COLUMNS = ("env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high", "iqm",
-                                 "exact_return_mean", "optimum", "gap_to_optimum")
+FAST_HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_timeout_ms": 500,
+                      "health_check_failure_threshold": 4}
+DETERMINISTIC_SEED_COLUMNS = ("env", "algo", "seed", "status", "final_return_mean", "final_return_std",
+                              "final_exact_return")
+DETERMINISTIC_SUMMARY_COLUMNS = ("env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high",
+                                 "iqm", "exact_return_mean", "optimum", "gap_to_optimum")
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -144,15 +148,18 @@ def add_node(cluster: Any, tries: int = 2, **node_args: Any) -> Any:
 
 @contextlib.contextmanager
 def local_cluster(workers: int, head_cpus: int) -> Iterator[Any]:
-    """A head node with `head_cpus` CPUs and `workers` one-CPU worker nodes; all of it removed afterwards."""
+    """A head node with `head_cpus` CPUs and `workers` one-CPU worker nodes; all of it removed afterwards.
+    Workers are started on demand (not pre-started), so that nodes start quickly on a busy machine."""
     import ray
     from ray.cluster_utils import Cluster
 
     cluster = Cluster()
     try:
-        add_node(cluster, **{**NODE, "num_cpus": head_cpus}, _system_config=FAST_HEALTH_CHECKS)
-        for _ in range(workers):
-            add_node(cluster, **NODE)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("RAY_enable_worker_prestart", "0")
+            add_node(cluster, **{**HEAD, "num_cpus": head_cpus}, _system_config=FAST_HEALTH_CHECKS)
+            for _ in range(workers):
+                add_node(cluster, **NODE)
         cluster.wait_for_nodes()
         yield cluster
     finally:
@@ -222,7 +229,8 @@ def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluste
     for job in jobs:
         metrics = read_csv(job_dir(disturbed, job) / "metrics.csv")
         assert [int(r["step"]) for r in metrics] == [0, 500, 1000, 1500]
-        assert [r["return_mean"] for r in metrics] == [r["return_mean"] for r in read_csv(job_dir(calm, job) / "metrics.csv")]
+        calm_metrics = read_csv(job_dir(calm, job) / "metrics.csv")
+        assert [r["return_mean"] for r in metrics] == [r["return_mean"] for r in calm_metrics]
     seeds = read_csv(disturbed / "seeds.csv")
     assert len(seeds) == len(jobs)
     assert [{c: r[c] for c in DETERMINISTIC_SEED_COLUMNS} for r in seeds] == \
@@ -235,8 +243,8 @@ def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_t
     from agents.cli import main
 
     run_dir = tmp_path / "run"
-    args = ["--envs", "mdp-v0", "--algos", "tabular-q", "random", "--seeds", "3", "--steps", "4000", "--eval-every", "2000",
-            "--eval-episodes", "2", "--no-progress", "--backend", "ray"]
+    args = ["--envs", "mdp-v0", "--algos", "tabular-q", "random", "--seeds", "3", "--steps", "4000",
+            "--eval-every", "2000", "--eval-episodes", "2", "--no-progress", "--backend", "ray"]
     with local_cluster(workers=1, head_cpus=1) as cluster:
         runner = subprocess.Popen([sys.executable, "-m", "agents", "compare", *args, "--address", cluster.address,
                                    "--out", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -257,7 +265,8 @@ def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_t
     assert all(json.loads(text)["status"] == "done" for text in finished.values())
 
     with local_cluster(workers=1, head_cpus=1) as fresh:
-        assert main(["compare", "--resume", str(run_dir), "--no-progress", "--backend", "ray", "--address", fresh.address]) == 0
+        resume = ["compare", "--resume", str(run_dir), "--no-progress", "--backend", "ray", "--address", fresh.address]
+        assert main(resume) == 0
     statuses = {p.parent.name: json.loads(p.read_text()) for p in run_dir.glob("jobs/*/status.json")}
     assert len(statuses) == 6 and all(s["status"] == "done" for s in statuses.values())
     for name, text in finished.items():  # finished jobs were not run again

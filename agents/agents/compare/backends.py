@@ -155,7 +155,8 @@ class LocalBackend:
 # ----------------------------------------------------------------------------- Ray
 def read_files(folder: Path) -> dict[str, bytes]:
     """Every file under `folder`, by its path relative to it ("tensorboard/eval/events...")."""
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def run_job_for_ray(job_data: dict[str, Any], threads: int, scratch: str | None = None) -> dict[str, Any]:
@@ -195,7 +196,8 @@ class RayBackend:
                          log_to_driver=False, logging_level="ERROR", configure_logging=False)
             else:
                 ray.init(address=self.address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
-        remote = ray.remote(num_cpus=self.threads, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)(run_job_for_ray)
+        remote = ray.remote(num_cpus=self.threads, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
+        remote = remote(run_job_for_ray)
         refs = {remote.remote(job.to_json(), self.threads, self.scratch): (job, job_dir) for job, job_dir in tasks}
         try:
             while refs:
@@ -219,8 +221,10 @@ class RayBackend:
             result = ray.get(ref)
         except ray.exceptions.RayError as error:
             status = {"status": "failed", "name": job.name, "time": time.time(),
-                      "error": f"Ray task failed (retried up to {RAY_TASK_RETRIES} times if its worker died): {type(error).__name__}: {error}"}
-            install_job_files(job_dir, {"status.json": json.dumps(status, indent=2).encode(), "error.txt": str(error).encode()})
+                      "error": f"Ray task failed (retried up to {RAY_TASK_RETRIES} times if its worker died): "
+                               f"{type(error).__name__}: {error}"}
+            install_job_files(job_dir, {"status.json": json.dumps(status, indent=2).encode(),
+                                        "error.txt": str(error).encode()})
             return status
         if not install_job_files(job_dir, result["files"]):  # delivered twice: the first copy stands
             return read_status(job_dir) or result["status"]

@@ -40,7 +40,9 @@ from agents.compare.backends import LocalBackend, RayBackend, read_status
 from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
 from agents.compare.report import write_report
-from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, pid_alive, remove_staging, run_lock, set_aside
+from agents.compare.rundir import (
+    RunError, create_run_dir, job_dir, load_run, pid_alive, remove_staging, run_lock, set_aside,
+)
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
