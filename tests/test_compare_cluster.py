@@ -188,8 +188,12 @@ def training(scratch: Path, name: str) -> dict | None:
     return None
 
 
-def run_files(run_dir: Path) -> dict[str, set[str]]:
-    return {folder.name: set(read_files(folder)) for folder in (run_dir / "jobs").iterdir()}
+def run_files(run_dir: Path) -> dict[str, list[str]]:
+    """Each job's files; TensorBoard event files by folder (their names hold the host, time and pid)."""
+    def kind(name: str) -> str:
+        return name.rpartition("/")[0] + "/events" if name.startswith("tensorboard/") else name
+
+    return {folder.name: sorted(map(kind, read_files(folder))) for folder in (run_dir / "jobs").iterdir()}
 
 
 def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluster_at_a_time) -> None:
