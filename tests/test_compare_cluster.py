@@ -196,6 +196,7 @@ def run_files(run_dir: Path) -> dict[str, list[str]]:
     return {folder.name: sorted(map(kind, read_files(folder))) for folder in (run_dir / "jobs").iterdir()}
 
 
+@pytest.mark.slow
 def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluster_at_a_time) -> None:
     plan, jobs = tiny_jobs()
     target = "mdp-v0__dqn__s0"
@@ -243,6 +244,7 @@ def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluste
         [{c: r[c] for c in DETERMINISTIC_SUMMARY_COLUMNS} for r in read_csv(calm / "summary.csv")]
 
 
+@pytest.mark.slow
 def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_time) -> None:
     from agents.cli import main
 
