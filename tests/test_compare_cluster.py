@@ -135,7 +135,7 @@ def one_cluster_at_a_time() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def add_node(cluster: Any, tries: int = 2, **node_args: Any) -> Any:
+def add_node(cluster: Any, tries: int = 3, **node_args: Any) -> Any:
     """`cluster.add_node`, tried again if the node missed one of Ray's startup deadlines (a raylet gives
     its agents 15 s to report their ports, which a heavily loaded 2-core machine can miss)."""
     for attempt in range(tries):
