@@ -6,10 +6,12 @@
 A tiny job (`random` on mdp-v0, `--steps` env steps, one evaluation episode at the start and the end)
 spends almost all of its time outside training: starting, writing its files, being collected. The
 script runs the same `--jobs` such jobs with:
-- `local`: `LocalBackend(slots)`, fresh processes from a fork server that has imported torch;
+- `local`: `LocalBackend(slots)`, a fresh process per job from a fork server that has imported
+  torch and SB3 (started by a warm-up run before the clock starts);
 - `ray`: `RayBackend` on a local multi-node cluster (`ray.cluster_utils.Cluster`: a head without
   CPUs and `slots` one-CPU worker nodes, started before the clock starts); the cluster is warmed
-  with one run first, as a long-lived cluster would be;
+  with one run first, as a long-lived cluster would be (its worker processes are reused by later
+  jobs, so imports a job does lazily are paid once per worker, not once per job);
 and prints, for each, the wall time of the whole `execute` (report included) per job, the mean time
 inside the job (`wall_seconds` of its status, which starts once the job process runs) and the
 overhead per job = wall * slots / jobs - mean job time: what each job slot loses per job to
@@ -57,7 +59,9 @@ def main() -> None:
           f"{len(jobs)} jobs of {args.steps} steps, {args.slots} slots")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        results = {"local": timed_run(root, "local", plan, jobs, LocalBackend(args.slots))}
+        local = LocalBackend(args.slots)
+        timed_run(root, "local-warmup", plan, jobs[: 2 * args.slots], local)  # starts the fork server
+        results = {"local": timed_run(root, "local", plan, jobs, local)}
 
         import ray
         from ray.cluster_utils import Cluster
