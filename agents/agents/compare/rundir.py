@@ -5,6 +5,7 @@
         ...
     run, jobs = load_run(run_dir)                         # run.json and its jobs
     folder = job_dir(run_dir, jobs[0])                    # run_dir/jobs/<env>__<algo>__s<seed>
+    install_job_files(folder, files)                      # a job's folder from its files, all or nothing
 
 Shared by the runner (which writes runs) and the report (which reads them), so neither imports the other.
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -59,6 +62,68 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def set_aside(folder: Path) -> Path | None:
+    """Move an unfinished job's folder (run_dir/jobs/<name>) to run_dir/failed_attempts/<name>.<n>, so that
+    its re-run starts clean and nothing is lost. Returns the new place, or None if there was no folder."""
+    if not folder.exists():
+        return None
+    attempts = folder.parent.parent / "failed_attempts"
+    attempts.mkdir(exist_ok=True)
+    n = 1
+    while (attempts / f"{folder.name}.{n}").exists():
+        n += 1
+    shutil.move(str(folder), str(attempts / f"{folder.name}.{n}"))
+    return attempts / f"{folder.name}.{n}"
+
+
+STAGING_SUFFIX = ".incoming"
+
+
+def install_job_files(folder: Path, files: dict[str, bytes]) -> bool:
+    """Write a job's folder from its files (relative path -> content), all or nothing: into a hidden
+    staging folder beside it (`.<name>.<random>.incoming`), then one rename. A runner killed halfway
+    leaves only the staging folder, which `remove_staging` deletes, never a half-written job folder.
+
+    Idempotent, keyed by the job's name: if `folder` already holds a finished job (status `done`), the
+    files are dropped and False returned (a result delivered twice is recorded once). An unfinished
+    folder in the way is set aside first (`set_aside`). Returns True when the files were installed."""
+    for name in files:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"job file {name!r} of {folder.name}: not a relative path inside the job's folder")
+    if _status_of(folder) == "done":
+        return False
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=STAGING_SUFFIX, dir=folder.parent))
+    try:
+        for name, content in files.items():
+            path = staging / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+        set_aside(folder)
+        os.rename(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful rename
+    return True
+
+
+def remove_staging(run_dir: Path) -> list[Path]:
+    """Delete the staging folders a killed runner left in run_dir/jobs; returns them."""
+    leftovers = sorted((run_dir / "jobs").glob(f".*{STAGING_SUFFIX}"))
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    return leftovers
+
+
+def _status_of(folder: Path) -> str | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return json.loads((folder / "status.json").read_text())["status"]
+    return None
 
 
 @contextlib.contextmanager

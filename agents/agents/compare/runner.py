@@ -27,7 +27,6 @@ import contextlib
 import dataclasses
 import importlib.util
 import os
-import shutil
 import signal
 import socket
 import sys
@@ -40,7 +39,9 @@ from agents.compare.backends import LocalBackend, RayBackend, read_status
 from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
 from agents.compare.report import write_report
-from agents.compare.rundir import RunError, create_run_dir, job_dir, load_run, pid_alive, run_lock
+from agents.compare.rundir import (
+    RunError, create_run_dir, job_dir, load_run, pid_alive, remove_staging, run_lock, set_aside,
+)
 
 BACKENDS = ("local", "ray")
 EXIT_OK, EXIT_JOBS_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -101,19 +102,6 @@ def _wait_for_orphans(run_dir: Path, jobs: list[Job], timeout: float = 15.0) -> 
             time.sleep(0.2)
 
 
-def _set_aside(run_dir: Path, job: Job) -> None:
-    """Move an unfinished job's folder to failed_attempts/ so its re-run starts clean and nothing is lost."""
-    folder = job_dir(run_dir, job)
-    if not folder.exists():
-        return
-    attempts = run_dir / "failed_attempts"
-    attempts.mkdir(exist_ok=True)
-    n = 1
-    while (attempts / f"{job.name}.{n}").exists():
-        n += 1
-    shutil.move(str(folder), str(attempts / f"{job.name}.{n}"))
-
-
 def running_note(run_dir: Path, jobs: list[Job]) -> str:
     """"2 running: mdp-v0__sb3-dqn__s0 40%, ...": how far the running jobs are, from their metrics."""
     parts = []
@@ -134,13 +122,13 @@ def execute(
     """Run the jobs of `run_dir` that are not done yet, then write the report; returns the exit code."""
     from tqdm.auto import tqdm
 
-
     with run_lock(run_dir), sigterm_as_interrupt():
         _wait_for_orphans(run_dir, jobs)
+        remove_staging(run_dir)  # a killed runner's half-copied job folders (Ray backend)
         done = {job.name for job in jobs if (read_status(job_dir(run_dir, job)) or {}).get("status") == "done"}
         todo = [job for job in jobs if job.name not in done]
         for job in todo:
-            _set_aside(run_dir, job)
+            set_aside(job_dir(run_dir, job))
         failed: list[str] = []
         bar = tqdm(total=len(jobs), initial=len(done), desc="jobs", unit="job", disable=not progress, dynamic_ncols=True)
 
