@@ -73,8 +73,10 @@ def assert_same(a: Any, b: Any, where: str = "value") -> None:
 def action_mask(env: gym.Env | None, info: dict) -> np.ndarray | None:
     """The env's current action mask: `info["action_mask"]`, else `env.unwrapped.action_masks()`, else None."""
     mask = info.get("action_mask")
-    if mask is None and env is not None and callable(getattr(env.unwrapped, "action_masks", None)):
-        mask = env.unwrapped.action_masks()
+    if mask is None and env is not None:
+        action_masks = getattr(env.unwrapped, "action_masks", None)
+        if callable(action_masks):
+            mask = action_masks()
     return None if mask is None else np.asarray(mask, dtype=np.int8)
 
 
@@ -135,7 +137,9 @@ def _sample_with_mask(env: gym.Env, case: EnvCase) -> None:
 
         return call
 
-    base.reset, base.step = remembering(base.reset), remembering(base.step)
+    # deliberately replaces the instance's bound methods with remembering wrappers
+    base.reset, base.step = remembering(base.reset), remembering(base.step)  # type: ignore[method-assign]
+    assert isinstance(base.action_space, gym.spaces.Discrete)  # as _reports_action_mask checked
     base.action_space = _MaskedSampling(base.action_space, lambda: action_mask(base, last_info["info"]))
 
 
@@ -245,13 +249,20 @@ def check_observations_in_space(case: EnvCase) -> None:
     env.close()
 
 
+def _numpy_global_key() -> np.ndarray:
+    """The key array of numpy's global MT19937 state."""
+    state = np.random.get_state()  # the legacy tuple form (the stubs also allow the dict form)
+    assert isinstance(state, tuple)
+    return state[1]
+
+
 def check_determinism(case: EnvCase) -> None:
     """Same seed and actions give identical transitions; reset(seed=s) twice gives the same start;
     randomness comes only from the env's own generator (the global numpy/random states are untouched);
     different seeds give different trajectories when the env is stochastic."""
-    global_state = (np.random.get_state()[1].copy(), random.getstate())
+    global_state = (_numpy_global_key().copy(), random.getstate())
     first = rollout(case.make(), seed=SEED, n_steps=case.n_steps)
-    assert np.array_equal(np.random.get_state()[1], global_state[0]), "the env used numpy's global RNG"
+    assert np.array_equal(_numpy_global_key(), global_state[0]), "the env used numpy's global RNG"
     assert random.getstate() == global_state[1], "the env used Python's global `random` RNG"
     second = rollout(case.make(), seed=SEED, n_steps=case.n_steps)
     assert_same(first, second, "rollout with the same seed")
@@ -390,6 +401,7 @@ def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SE
     array typed by its first value, so e.g. FrozenLake's int `prob` at reset truncates later float
     probabilities to 0 (a Gymnasium quirk, not the env's fault)."""
     spec = gym.spec(case.env_id) if ":" not in case.env_id else gym.make(case.env_id).spec
+    assert spec is not None  # a registered id has a spec, and so does an env gym.make made
     mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     compare_infos = mode == "vector_entry_point"
     venv = gym.make_vec(case.env_id, num_envs=num_envs, vectorization_mode=mode, **case.kwargs)
@@ -400,9 +412,9 @@ def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SE
     assert venv.single_action_space == singles[0].action_space, "single_action_space differs from the env's"
 
     obs, vinfo = venv.reset(seed=seed)
-    expected = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
-    infos = [info for _, info in expected]
-    for i, (single_obs, single_info) in enumerate(expected):
+    starts = [env.reset(seed=seed + i) for i, env in enumerate(singles)]
+    infos = [info for _, info in starts]
+    for i, (single_obs, single_info) in enumerate(starts):
         assert_same(single_obs, _batched_item(obs, i), f"reset obs of sub-env {i}")
         if compare_infos:
             _info_values_equal(single_info, _sub_info(vinfo, i), f"reset info of sub-env {i}")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 from gym_conformance.checks import ALL_CHECKS, EnvCase
 from gym_conformance.report import FAILED, NOT_APPLICABLE, as_case, check_name, run_check
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr  # what pytest.Item.repr_failure returns (not exported by pytest)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,7 +82,7 @@ class ConformanceItem(pytest.Item):
         if result.status == FAILED:
             raise ConformanceFailure(result.reason)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, ConformanceFailure):
             return f"{self.case.name}: {check_name(self.check)} failed:\n{excinfo.value}"
         return super().repr_failure(excinfo, style)

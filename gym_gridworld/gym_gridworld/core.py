@@ -198,5 +198,5 @@ def choose_unoccupied(occupied: np.ndarray, n_cells: int, draws: WorldDraws, wor
             k += taken <= k
         return np.array([k], dtype=np.intp)
     free_before = np.sort(occupied, axis=1) - np.arange(occupied.shape[1])
-    k = draws.below(worlds, n_free)
-    return k + (free_before <= k[:, None]).sum(axis=1)
+    ks = draws.below(worlds, n_free)
+    return ks + (free_before <= ks[:, None]).sum(axis=1)

@@ -321,6 +321,8 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     - v0: initial version.
     """
 
+    action_space: spaces.Discrete[Any]  # samples np.int64; Any: step also takes Python ints (Env[..., int])
+
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 8}
 
     def __init__(

@@ -132,6 +132,8 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
     - v0: initial version (ghosts draw their random turns through `core.WorldDraws` from `np_random`).
     """
 
+    action_space: spaces.Discrete[Any]  # samples np.int64; Any: step also takes Python ints (Env[..., int])
+
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 8}
 
     def __init__(

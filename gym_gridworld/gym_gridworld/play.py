@@ -45,7 +45,7 @@ def keyboard(turn_based: bool) -> Iterator[int | str | None]:
     commands = key_commands()
     while True:
         events = [pygame.event.wait()] if turn_based else pygame.event.get()
-        chosen = None
+        chosen: int | str | None = None
         for event in events:
             if event.type == pygame.QUIT:
                 chosen = QUIT
@@ -104,6 +104,7 @@ def play(
 
 def _show(window: Window, env: gym.Env, env_id: str, score: float) -> None:
     frame = env.render()
+    assert isinstance(frame, np.ndarray)  # play makes the env with render_mode="rgb_array"
     scale = max(1, -(-MIN_WINDOW // max(frame.shape[:2])))
     window.show(np.repeat(np.repeat(frame, scale, axis=0), scale, axis=1))
     window.set_caption(f"{env_id} | score {score:+g} | arrows/WASD move, R restart, Esc quit")

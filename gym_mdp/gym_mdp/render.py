@@ -52,7 +52,7 @@ def _layout(n_states: int) -> tuple[int, int, np.ndarray, np.ndarray]:
     return rows, cols, ring, disc
 
 
-def rgb_diagram(state: int, n_states: int, scaled_reward: float, terminal_mask: np.ndarray) -> np.ndarray:
+def rgb_diagram(state: int, n_states: int | np.integer, scaled_reward: float, terminal_mask: np.ndarray) -> np.ndarray:
     """A uint8 HxWx3 image: one numbered circle per state (row-major, 8 per row), the current one filled amber,
     terminal states ringed in blue, and a bar under the diagram showing the last reward (green to the
     right for a positive reward, red to the left for a negative one, length proportional to
@@ -91,7 +91,7 @@ class Window:
         pygame.init()
         pygame.display.init()
         pygame.display.set_caption(title)
-        self._screen = None
+        self._screen: pygame.Surface | None = None
         self._clock = pygame.time.Clock()
 
     def show(self, frame: np.ndarray) -> None:

@@ -89,6 +89,10 @@ class TabularMDP(gym.Env[int, int]):
     - v0: initial version.
     """
 
+    # Discrete spaces (their samples are np.int64; Any: the env's states and actions are Python ints too)
+    observation_space: spaces.Discrete[Any]
+    action_space: spaces.Discrete[Any]
+
     metadata = {"render_modes": ["ansi", "rgb_array", "human"], "render_fps": 4}
 
     def __init__(

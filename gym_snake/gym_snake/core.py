@@ -94,9 +94,9 @@ def _feature_table() -> np.ndarray:
                     row[8] = col_sign == SIGN_POSITIVE  # ... in a column to the right
                     row[9] = row_sign == SIGN_POSITIVE
                     row[10] = col_sign == SIGN_NEGATIVE
-    table = table.reshape(-1, len(FEATURE_NAMES))
-    table.flags.writeable = False
-    return table
+    flat = table.reshape(-1, len(FEATURE_NAMES))
+    flat.flags.writeable = False
+    return flat
 
 
 FEATURE_TABLE = _feature_table()
@@ -437,6 +437,15 @@ class SnakeBatch:
     few dozen numpy operations on (N,) arrays; resets scan the sorted start cells to place food.
     """
 
+    # views of the rows of `state`, set by `_link` (one (N,) int64 array per name in STATE_ROWS)
+    head: np.ndarray
+    head_ptr: np.ndarray
+    tail_ptr: np.ndarray
+    length: np.ndarray
+    heading: np.ndarray
+    score: np.ndarray
+    since_food: np.ndarray
+
     def __init__(self, config: SnakeConfig, num_games: int) -> None:
         self.config = config
         self.tables = tables_for(config)
@@ -476,6 +485,9 @@ class SnakeBatch:
         tables = self.tables
         self._view_windows = None
         config = self.config
+        if config.obs_type == "view":
+            assert tables.view_cells is not None  # tables_for builds it for the "view" observation
+            self._view_table = tables.view_cells
         if config.obs_type == "view" and not config.wrap_walls and config.view_headings == 1:
             # the boards inside a WALL border of view_radius cells, and every window of it as a view
             r, side = config.view_radius, config.view_side
@@ -496,7 +508,8 @@ class SnakeBatch:
 
     def __getstate__(self) -> dict:
         derived = ("_cells_flat", "_body_flat", "_uniforms_flat", "_target_flat", "_start_sorted", "_start_tail_first",
-                   "_start_state", "_start_boards", "_view_windows", "_view_inside", "_games_range", *STATE_ROWS)
+                   "_start_state", "_start_boards", "_view_table", "_view_windows", "_view_inside", "_games_range",
+                   *STATE_ROWS)
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:
@@ -504,7 +517,7 @@ class SnakeBatch:
         self._link()
 
     # --------------------------------------------------------------- randomness
-    def set_rng(self, game: int, rng: np.random.Generator) -> None:
+    def set_rng(self, game: int | np.integer, rng: np.random.Generator) -> None:
         """Give game `game` a new generator (its pending uniforms are dropped)."""
         self.rngs[game] = rng
         self.uniform_pos[game] = UNIFORM_BLOCK
@@ -650,7 +663,7 @@ class SnakeBatch:
                 return windows.reshape(self.num_games, -1)
             out[...] = windows.reshape(self.num_games, -1)
             return out
-        table = self.tables.view_cells
+        table = self._view_table
         heads = self.heads()
         cells = table[self.heading, heads] if table.shape[0] == 4 else table[0][heads]
         cells += self._cell_offset[:, None]  # a fresh int32 array (the batch has < 2**31 cells): to each game's row

@@ -132,6 +132,8 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
       `view_radius`; `copy=False`; size bounds on every size-like argument.
     """
 
+    action_space: spaces.Discrete[Any]  # as SnakeGame declares it (mypy wants it restated over gym.Env's)
+
     metadata = {"render_modes": RENDER_MODES, "render_fps": 10}
 
     def __init__(

@@ -11,6 +11,8 @@ import argparse
 from collections import deque
 from typing import Any, Iterable, Sequence
 
+import numpy as np
+
 from gym_snake.core import DOWN, LEFT, RIGHT, UP
 from gym_snake.env import SnakeEnv
 from gym_snake.render import Window
@@ -76,7 +78,9 @@ class KeyboardGame:
                 self.over = True
                 self.scores.append(info["score"])
         state = "game over, R to restart" if self.over else ("paused" if self.paused else "")
-        self.window.show(env.render(), caption=f"score {env.score}" + (f" ({state})" if state else ""))
+        frame = env.render()
+        assert isinstance(frame, np.ndarray)  # render_mode "rgb_array", checked in __init__
+        self.window.show(frame, caption=f"score {env.score}" + (f" ({state})" if state else ""))
 
     def run(self, max_frames: int | None = None, events: Iterable[Any] | None = None) -> list[int]:
         """Play until the player quits (or for `max_frames` frames); return the finished games' scores.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import deque
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -39,7 +39,7 @@ END_FLAGS = {"death": "death", "win": "win", "starvation": "starved"}  # info ke
 SHORT_SNAKE = 24  # up to this length, food placement scans the sorted body instead of the board
 
 
-def action_meaning(n_actions: int, action_mode: str) -> str:
+def action_meaning(n_actions: int | np.integer, action_mode: str) -> str:
     """'0..n-1 (0 up, 1 right, ...)': the allowed actions and what they do, for error messages."""
     names = DIRECTION_NAMES if action_mode == "absolute" else RELATIVE_ACTION_NAMES
     return f"0..{n_actions - 1} (" + ", ".join(f"{i} {name}" for i, name in enumerate(names)) + ")"
@@ -55,7 +55,9 @@ class SnakeGame:
 
     config: SnakeConfig
     np_random: np.random.Generator
+    action_space: gym.spaces.Discrete[Any]  # samples np.int64; Any: step also takes Python ints (Env[..., int])
     render_mode: str | None
+    render: Callable[[], Any]
 
     def _init_game(self, config: SnakeConfig, copy: bool = True) -> None:
         """Set up the tables and an empty state; `copy=False` makes the "grid" observation a
@@ -98,6 +100,8 @@ class SnakeGame:
         heading and food (None: drawn), or with `snake=None` a start drawn from the tables."""
         cells = self._cells
         cells[: self._area] = self._empty_board
+        tail_first: Sequence[int]
+        sorted_snake: Sequence[int]
         if snake is not None:
             tail_first, sorted_snake = snake[::-1], sorted(snake)
         else:
@@ -236,6 +240,7 @@ class SnakeGame:
         """(Re)build what is derived from the state: the board view, the observer and the moves."""
         self._cells_array = np.frombuffer(self._cells, dtype=np.uint8)  # the board and its wall cell
         self._board = self._cells_array[: self._area]
+        grid: Callable[[], np.ndarray]
         if self._copy:
             grid = self._board.copy
         else:  # the same read-only view of the board every time, from a C-level callable

@@ -6,10 +6,10 @@ and tables (`gym_snake.core`), the same draws from a generator seeded the same w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
-from gymnasium import error
+from gymnasium import error, spaces
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -65,6 +65,8 @@ class SnakeVectorEnv(VectorEnv):
       `copy=False`, size bounds.
     """
 
+    single_action_space: spaces.Discrete
+
     metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 10, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(
@@ -112,21 +114,27 @@ class SnakeVectorEnv(VectorEnv):
     def _link(self) -> None:
         """The observer, and with copy=False the read-only views it returns (rebuilt after unpickling)."""
         games = self._games
+        grid: Callable[[], np.ndarray]
+        view: Callable[[], np.ndarray]
         if self.copy:
             grid, view = games.grid, games.view
         else:
             board = games.cells[:, : self.config.area]
-            self._view_buffer = np.zeros(self.observation_space.shape, dtype=np.uint8)
+            shape = self.observation_space.shape
+            assert shape is not None  # a Box
+            self._view_buffer = np.zeros(shape, dtype=np.uint8)
             board.flags.writeable = False
             view_buffer = self._view_buffer.view()
             view_buffer.flags.writeable = False
 
-            def grid() -> np.ndarray:
+            def board_obs() -> np.ndarray:
                 return board
 
-            def view() -> np.ndarray:
+            def view_obs() -> np.ndarray:
                 games.view(out=self._view_buffer)
                 return view_buffer
+
+            grid, view = board_obs, view_obs
 
         observers = {"grid": grid, "features": games.features, "rgb": self._rgb_obs, "view": view}
         self._observe = observers[self.config.obs_type]
@@ -232,7 +240,8 @@ class SnakeVectorEnv(VectorEnv):
             return [None] * self.num_envs
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             return [int(seed) + i for i in range(self.num_envs)]
-        seeds = list(seed)
+        # a bool (an int to mypy, refused above) fails here with "'bool' object is not iterable"
+        seeds = list(seed)  # type: ignore[arg-type]
         if len(seeds) != self.num_envs:
             raise ValueError(f"seed must be an int, None or a list of {self.num_envs} seeds, got {len(seeds)} seeds")
         return seeds

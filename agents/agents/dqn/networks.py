@@ -193,6 +193,7 @@ def make_q_network(
     preprocess = ObservationToInput(observation_space, layout if use_cnn else None)
     if use_cnn:
         shape = observation_space.shape
+        assert shape is not None  # an image Box (image_layout checked it)
         if layout == "grayscale":
             channels, height, width = 1, *shape
         elif layout == "channels_first":
@@ -200,17 +201,22 @@ def make_q_network(
         else:
             height, width, channels = shape
         if network == "cell-cnn":
+            assert cell_pixels is not None  # checked above
             torso = CellCNN(channels, height, width, cell_pixels, cnn_channels)
             head = mlp(torso.features, hidden_sizes)
-            encoder: nn.Module = nn.Sequential(torso, head).to(memory_format=torch.channels_last)
+            encoder: nn.Module = nn.Sequential(torso, head)
+            # Module.to takes memory_format at runtime; torch's overloads of it leave it out
+            encoder = encoder.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
             features = int(hidden_sizes[-1]) if hidden_sizes else torso.features
         else:
-            encoder = NatureCNN(channels, height, width).to(memory_format=torch.channels_last)
+            encoder = NatureCNN(channels, height, width)
+            encoder = encoder.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # as above
             features = 512
     else:
         if isinstance(observation_space, gym.spaces.Discrete):
             in_features = int(observation_space.n)
         else:
+            assert observation_space.shape is not None  # a Box or MultiBinary (check_observation_space)
             in_features = int(math.prod(observation_space.shape))
         if not hidden_sizes:
             encoder, features = nn.Identity(), in_features

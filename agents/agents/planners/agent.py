@@ -88,7 +88,7 @@ class PlannerAgent(Agent):
 
     def train(
         self,
-        env: gym.Env,
+        env: gym.Env | gym.vector.VectorEnv,
         total_steps: int,
         *,
         callback: Callback | None = None,
@@ -97,6 +97,7 @@ class PlannerAgent(Agent):
     ) -> "PlannerAgent":
         if planner_kind(env) != self.kind:
             raise ValueError(f"this planner plays {self.kind} envs; pass a single one of them, got {env!r}")
+        assert not isinstance(env, gym.vector.VectorEnv)  # planner_kind is None for one
         play_steps(self, env, total_steps, lambda obs, info: self.act(obs, env=env), callback=callback,
                    log_dir=log_dir, progress=progress)
         return self

@@ -77,6 +77,7 @@ def follow(board: Board, body: list[int], directions: Sequence[int], food: int |
     body = list(body)
     for direction in directions:
         head = board.next[body[-1]][direction]
+        assert head is not None  # the directions stay on the board
         body.append(head)
         if head == food:
             food = None  # a new food appears somewhere unknown; eat only this one
