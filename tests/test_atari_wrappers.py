@@ -120,18 +120,61 @@ def test_atari_only_wrappers_refuse_other_envs(wrapper) -> None:
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("noop_max", -1, r"noop_max must be an integer >= 0"),
-        ("frame_skip", 0, r"skip must be an integer >= 1"),
+        ("noop_max", -1, r"noop_max must be an integer in 0\.\.1000, got -1"),
+        ("frame_skip", 0, r"frame_skip must be an integer in 1\.\.100, got 0"),
         ("max_pool", "bgr", r"max_pool must be one of 'rgb', 'gray'"),
-        ("frame_stack", 0, r"num_stack must be an integer >= 1"),
+        ("frame_stack", 0, r"frame_stack must be an integer in 1\.\.64, got 0"),
         ("stack_padding", "edge", r"padding must be one of 'zeros', 'reset'"),
         ("screen_size", 0, r"screen_size must be a positive int"),
-        ("num_envs", 0, r"num_envs must be an integer >= 1"),
+        ("screen_size", (84, True), r"screen_size must be a positive int"),
+        ("num_envs", 0, r"num_envs must be an integer in 1\.\.256, got 0"),
     ],
 )
 def test_bad_option_values_raise(option: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_atari_env("PongNoFrameskip-v4", **{option: value})
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("screen_size", 100_000, r"screen_size must be at most 1024 pixels a side .*got 100000"),
+        ("screen_size", 1025, r"screen_size must be at most 1024 pixels a side .*got 1025"),
+        ("screen_size", (84, 1025), r"screen_size must be at most 1024 pixels a side .*got \(84, 1025\)"),
+        ("frame_stack", 65, r"frame_stack must be an integer in 1\.\.64 \(the limit\), got 65"),
+        ("noop_max", 1001, r"noop_max must be an integer in 0\.\.1000 \(the limit\), got 1001"),
+        ("frame_skip", 101, r"frame_skip must be an integer in 1\.\.100 \(the limit\), got 101"),
+        ("num_envs", 257, r"num_envs must be an integer in 1\.\.256 \(the limit\), got 257"),
+        ("num_envs", 10**9, r"num_envs must be an integer in 1\.\.256 \(the limit\), got 1000000000"),
+    ],
+)
+def test_oversized_values_are_refused_before_any_allocation(option: str, value: Any, message: str) -> None:
+    """screen_size=100000 once got the process killed for memory; every size-like argument has a limit."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message):
+            make_atari_env("PongNoFrameskip-v4", **{option: value})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, f"{peak} bytes allocated before the error"
+
+
+def test_limits_hold_for_the_wrappers_on_their_own() -> None:
+    with pytest.raises(ValueError, match=r"noop_max must be an integer in 0\.\.1000 \(the limit\)"):
+        NoopReset(base_env(), noop_max=1001)
+    with pytest.raises(ValueError, match=r"skip must be an integer in 1\.\.100 \(the limit\)"):
+        MaxAndSkip(base_env(), skip=101)
+    with pytest.raises(ValueError, match=r"screen_size must be at most 1024"):
+        GrayscaleResize(MaxAndSkip(base_env()), screen_size=(2000, 84))
+    with pytest.raises(ValueError, match=r"num_stack must be an integer in 1\.\.64 \(the limit\)"):
+        FrameStack(GrayscaleResize(MaxAndSkip(base_env())), num_stack=65)
+    # the limits themselves are allowed
+    env = FrameStack(GrayscaleResize(MaxAndSkip(NoopReset(base_env(), 1000), skip=100), 1024), num_stack=2)
+    assert env.reset(seed=0)[0].shape == (2, 1024, 1024)
+    assert make_atari_env("PongNoFrameskip-v4", frame_stack=64).reset(seed=0)[0].shape == (64, 84, 84)
 
 
 def test_fire_reset_refuses_game_without_fire() -> None:
@@ -166,6 +209,58 @@ def test_fast_path_equals_stepping_through_wrappers(max_pool: str, env_id: str, 
     actions = np.random.default_rng(0).integers(0, 4, 300)
     checks.assert_same(play(fast, actions), play(slow, actions), "trace")
     assert counter.steps >= 4 * 300 - 50, "the slow path must step the wrapper beneath every frame"
+
+
+@pytest.mark.parametrize("env_id", ["PongNoFrameskip-v4", "BreakoutNoFrameskip-v4", "MsPacmanNoFrameskip-v4"])
+@pytest.mark.parametrize("skip", [4, 2, 1])
+def test_palette_gray_equals_cv2_gray_of_the_rgb_max(env_id: str, skip: int) -> None:
+    """MaxAndSkip(grayscale=True) pools palette indices through tables; it must give exactly the gray
+    conversion (cv2.COLOR_RGB2GRAY, SB3's) of the RGB max-pool, step after step, fast path or not."""
+    import cv2
+
+    rgb = MaxAndSkip(base_env(env_id), skip=skip)
+    gray = MaxAndSkip(base_env(env_id), skip=skip, grayscale=True)
+    slow = MaxAndSkip(StepCounter(base_env(env_id)), skip=skip, grayscale=True)
+    assert gray.observation_space.shape == (210, 160) and gray.fast and not slow.fast
+    actions = np.random.default_rng(1).integers(0, rgb.action_space.n, 1500 // skip)
+    expected, got, got_slow = play(rgb, actions), play(gray, actions), play(slow, actions)
+    assert len(expected) == len(got) == len(got_slow)
+    for t, (a, b, c) in enumerate(zip(expected, got, got_slow)):
+        np.testing.assert_array_equal(cv2.cvtColor(a[0], cv2.COLOR_RGB2GRAY), b[0], err_msg=f"transition {t}")
+        np.testing.assert_array_equal(b[0], c[0], err_msg=f"transition {t}: slow path")
+        assert a[1:] == b[1:] == c[1:]
+    palette = gray._palette
+    seen = np.flatnonzero(palette.unseen == 0)
+    assert len(seen) >= 5, "too few colours: the tables were hardly exercised"
+    # the tables, exhaustively over every pair of the colours seen, against SB3's two calls
+    both = np.maximum(palette.rgb[seen][:, None], palette.rgb[seen][None, :])
+    table = palette.pair.reshape(256, 256)[np.ix_(seen, seen)]
+    np.testing.assert_array_equal(table, cv2.cvtColor(both, cv2.COLOR_RGB2GRAY))
+
+
+def test_palette_gray_learns_colours_from_the_emulator() -> None:
+    """Colours are read from the emulator when they first show up, and a screen whose RGB is not the
+    palette look-up of its indices is refused instead of giving wrong pixels."""
+    import cv2
+
+    from agents.wrappers.atari import PaletteGray
+
+    env = base_env("BreakoutNoFrameskip-v4")
+    env.reset(seed=0)
+    ale = env.unwrapped.ale
+    palette = PaletteGray()
+    screen = np.zeros((210, 160), np.uint8)
+    palette.grab(ale, screen)
+    shown = np.unique(screen)
+    np.testing.assert_array_equal(np.flatnonzero(palette.unseen == 0), shown)
+    np.testing.assert_array_equal(palette.rgb[screen], ale.getScreenRGB())
+    as_sb3 = cv2.cvtColor(ale.getScreenRGB(), cv2.COLOR_RGB2GRAY)
+    np.testing.assert_array_equal(palette.pool(ale, screen, screen), as_sb3)
+    wrong = ale.getScreenRGB()
+    wrong[0, 0] += 1
+    fresh = PaletteGray()
+    with pytest.raises(RuntimeError, match="not a palette look-up"):
+        fresh.learn(screen, wrong)
 
 
 def test_max_and_skip_pools_the_last_two_frames() -> None:
