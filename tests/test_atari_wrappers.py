@@ -211,58 +211,6 @@ def test_fast_path_equals_stepping_through_wrappers(max_pool: str, env_id: str, 
     assert counter.steps >= 4 * 300 - 50, "the slow path must step the wrapper beneath every frame"
 
 
-@pytest.mark.parametrize("env_id", ["PongNoFrameskip-v4", "BreakoutNoFrameskip-v4", "MsPacmanNoFrameskip-v4"])
-@pytest.mark.parametrize("skip", [4, 2, 1])
-def test_palette_gray_equals_cv2_gray_of_the_rgb_max(env_id: str, skip: int) -> None:
-    """MaxAndSkip(grayscale=True) pools palette indices through tables; it must give exactly the gray
-    conversion (cv2.COLOR_RGB2GRAY, SB3's) of the RGB max-pool, step after step, fast path or not."""
-    import cv2
-
-    rgb = MaxAndSkip(base_env(env_id), skip=skip)
-    gray = MaxAndSkip(base_env(env_id), skip=skip, grayscale=True)
-    slow = MaxAndSkip(StepCounter(base_env(env_id)), skip=skip, grayscale=True)
-    assert gray.observation_space.shape == (210, 160) and gray.fast and not slow.fast
-    actions = np.random.default_rng(1).integers(0, rgb.action_space.n, 1500 // skip)
-    expected, got, got_slow = play(rgb, actions), play(gray, actions), play(slow, actions)
-    assert len(expected) == len(got) == len(got_slow)
-    for t, (a, b, c) in enumerate(zip(expected, got, got_slow)):
-        np.testing.assert_array_equal(cv2.cvtColor(a[0], cv2.COLOR_RGB2GRAY), b[0], err_msg=f"transition {t}")
-        np.testing.assert_array_equal(b[0], c[0], err_msg=f"transition {t}: slow path")
-        assert a[1:] == b[1:] == c[1:]
-    palette = gray._palette
-    seen = np.flatnonzero(palette.unseen == 0)
-    assert len(seen) >= 5, "too few colours: the tables were hardly exercised"
-    # the tables, exhaustively over every pair of the colours seen, against SB3's two calls
-    both = np.maximum(palette.rgb[seen][:, None], palette.rgb[seen][None, :])
-    table = palette.pair.reshape(256, 256)[np.ix_(seen, seen)]
-    np.testing.assert_array_equal(table, cv2.cvtColor(both, cv2.COLOR_RGB2GRAY))
-
-
-def test_palette_gray_learns_colours_from_the_emulator() -> None:
-    """Colours are read from the emulator when they first show up, and a screen whose RGB is not the
-    palette look-up of its indices is refused instead of giving wrong pixels."""
-    import cv2
-
-    from agents.wrappers.atari import PaletteGray
-
-    env = base_env("BreakoutNoFrameskip-v4")
-    env.reset(seed=0)
-    ale = env.unwrapped.ale
-    palette = PaletteGray()
-    screen = np.zeros((210, 160), np.uint8)
-    palette.grab(ale, screen)
-    shown = np.unique(screen)
-    np.testing.assert_array_equal(np.flatnonzero(palette.unseen == 0), shown)
-    np.testing.assert_array_equal(palette.rgb[screen], ale.getScreenRGB())
-    as_sb3 = cv2.cvtColor(ale.getScreenRGB(), cv2.COLOR_RGB2GRAY)
-    np.testing.assert_array_equal(palette.pool(ale, screen, screen), as_sb3)
-    wrong = ale.getScreenRGB()
-    wrong[0, 0] += 1
-    fresh = PaletteGray()
-    with pytest.raises(RuntimeError, match="not a palette look-up"):
-        fresh.learn(screen, wrong)
-
-
 def test_max_and_skip_pools_the_last_two_frames() -> None:
     env = MaxAndSkip(base_env("PongNoFrameskip-v4"), max_pool="gray")
     reference = base_env("PongNoFrameskip-v4", obs_type="grayscale")

@@ -71,23 +71,18 @@ frames of a reset pools that frame instead of frames left over from the previous
 Speed: ``MaxAndSkip`` talks to the emulator (``ale.act``) directly when every wrapper between it and
 the ``AtariEnv`` only acts on ``reset`` (gym.make's checkers, ``NoopReset``, ``FireReset``); the result is
 the same as stepping through them (tested), without building an RGB observation and an info dict for
-each skipped frame. With ``max_pool="rgb"`` the standard stack does not pool RGB screens at all: its
-``MaxAndSkip(grayscale=True)`` grabs the emulator's palette indices and looks up, in a table built
-with SB3's own ``np.maximum`` and ``cv2.cvtColor`` calls, the gray pixel SB3 gets from each pair of
-colours (``PaletteGray``; equal pixel for pixel, tested). ``benchmarks/atari_bench.py`` measures the
-stack against the references.
+each skipped frame. ``benchmarks/atari_bench.py`` measures it against the references.
 
 Size limits: ``screen_size`` (at most ``MAX_SCREEN_SIZE`` a side), ``frame_stack`` (``MAX_FRAME_STACK``),
 ``noop_max`` (``MAX_NOOP``), ``frame_skip`` (``MAX_FRAME_SKIP``) and ``num_envs`` (``MAX_NUM_ENVS``) are
 checked before anything is allocated; a ValueError names the argument, the value and the limit.
 
-Version history: v0 (this module): first release; palette-index pooling and size limits added.
+Version history: v0 (this module): first release; size limits added.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import operator
 from collections.abc import Sequence
 from typing import Any, Literal, SupportsFloat
@@ -311,84 +306,13 @@ class EpisodicLife(gym.Wrapper):
 
 
 # --------------------------------------------------------------------------- frame skipping
-class PaletteGray:
-    """SB3's gray pixel of the RGB max of two screens, from the emulator's palette indices.
-
-    ALE draws palette indices (``ale.getScreen``, one byte a pixel) and ``getScreenRGB`` looks each one
-    up in a fixed palette, so the pixel SB3 computes, ``cv2.cvtColor(np.maximum(rgb_a, rgb_b),
-    RGB2GRAY)``, is a function of the two indices alone. This class keeps that function as tables:
-    ``gray[i]`` (both frames show colour ``i``) and ``pair[i * 256 + j]`` (they differ), each made by
-    the very ``np.maximum`` and ``cv2.cvtColor`` calls SB3 makes, so the result is the same, pixel for
-    pixel, for less work (two 33.6 KB index grabs and one table look-up instead of two 100 KB RGB
-    grabs, an RGB max and a colour conversion).
-
-    No palette is written down here (ALE picks NTSC, PAL or SECAM per ROM): each colour is read from
-    the emulator the first time its index shows up, with the RGB screen of that moment, and the whole
-    screen is then checked against the table. ``grab`` checks a whole screen for unseen indices;
-    ``pool(ale, a, b)`` checks only the pixels where ``b`` differs from ``a`` and must be called while
-    the emulator still shows ``b`` if ``b`` came from ``grab_unchecked``: where the two agree, ``a``
-    was checked. ``grab_near`` checks only where a screen differs from one known to hold no new colour.
-    """
-
-    def __init__(self) -> None:
-        self.rgb = np.zeros((256, 3), np.uint8)  # palette colour of each index seen so far
-        self.unseen = np.full(256, 255, np.uint8)  # 255 for an index not seen yet, else 0
-        self.gray = np.zeros(256, np.uint8)  # cvtColor of each colour
-        self.pair = np.zeros(256 * 256, np.uint8)  # [i * 256 + j]: cvtColor(max(rgb[i], rgb[j]))
-
-    def grab(self, ale: Any, dst: np.ndarray) -> None:
-        """Copy the emulator's screen of palette indices into ``dst``, learning any new colour in it."""
-        ale.getScreen(dst)
-        if cv2.countNonZero(cv2.LUT(dst, self.unseen)):
-            self.learn(dst, ale.getScreenRGB())
-
-    def grab_near(self, ale: Any, dst: np.ndarray, known: np.ndarray) -> None:
-        """``grab``, checking only the pixels that differ from ``known``, a screen whose colours are all
-        known (the last frame of the step before: a few pixels change from one step to the next)."""
-        ale.getScreen(dst)
-        if self.unseen[dst.reshape(-1)[np.flatnonzero(dst != known)]].any():
-            self.learn(dst, ale.getScreenRGB())
-
-    @staticmethod
-    def grab_unchecked(ale: Any, dst: np.ndarray) -> None:
-        """Copy the screen of palette indices into ``dst``; ``pool`` checks the pixels it needs."""
-        ale.getScreen(dst)
-
-    def learn(self, indices: np.ndarray, rgb: np.ndarray) -> None:
-        """Add the colours of ``indices`` (a screen of palette indices) as ``rgb`` (its RGB screen) shows."""
-        flat = indices.reshape(-1)
-        for index in np.unique(flat[self.unseen[flat] > 0]):
-            self.rgb[index] = rgb.reshape(-1, 3)[np.argmax(flat == index)]  # its first pixel's colour
-        self.unseen[flat] = 0
-        if not np.array_equal(self.rgb[indices], rgb):
-            raise RuntimeError(
-                "the emulator's RGB screen is not a palette look-up of its index screen (colour "
-                "averaging on?); use MaxAndSkip(..., grayscale=False) and GrayscaleResize instead"
-            )
-        both = np.maximum(self.rgb[:, None], self.rgb[None, :])  # SB3's np.maximum, for every pair
-        self.pair[:] = cv2.cvtColor(both, cv2.COLOR_RGB2GRAY).reshape(-1)
-        self.gray[:] = self.pair[:: 256 + 1]
-
-    def pool(self, ale: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The gray screen SB3 gets from the RGB max of index screens ``a`` and ``b`` (a new array)."""
-        out = cv2.LUT(b, self.gray)
-        differ = np.flatnonzero(a != b)
-        if differ.size:
-            a_differ, b_differ = a.reshape(-1)[differ], b.reshape(-1)[differ]
-            if self.unseen[b_differ].any():  # only a b grabbed unchecked can hold one: ale still shows it
-                self.learn(b, ale.getScreenRGB())
-            out.reshape(-1)[differ] = self.pair[a_differ.astype(np.intp) * 256 + b_differ]
-        return out
-
-
 class MaxAndSkip(gym.Wrapper):
     """Repeat each action ``skip`` frames, sum the rewards, and max-pool the last two frames.
 
     ## Observation space
     The emulator screen: ``Box(0, 255, (210, 160, 3), uint8)`` with ``max_pool="rgb"``, or
-    ``Box(0, 255, (210, 160), uint8)`` with ``max_pool="gray"`` (ALE's palette grayscale) or
-    ``grayscale=True`` (the gray conversion of the RGB max, as SB3 makes it). Each call returns a new
-    array.
+    ``Box(0, 255, (210, 160), uint8)`` (ALE's palette grayscale) with ``max_pool="gray"``. Each call
+    returns a new array.
 
     ## Behaviour
     The action is repeated for ``skip`` emulator frames, stopping early when the game ends. The
@@ -405,28 +329,18 @@ class MaxAndSkip(gym.Wrapper):
     * ``skip`` (default 4): frames per agent step (1: no skipping and no pooling).
     * ``max_pool`` (default ``"rgb"``): ``"rgb"`` pools RGB frames (SB3; gray conversion follows in
       ``GrayscaleResize``); ``"gray"`` pools grayscale frames (Gymnasium's ``AtariPreprocessing``).
-    * ``grayscale`` (default: ``max_pool == "gray"``): return gray frames. With ``max_pool="rgb"``
-      that is ``cv2.cvtColor(np.maximum(rgb_a, rgb_b), cv2.COLOR_RGB2GRAY)``, SB3's pixels, computed
-      from the emulator's palette indices (``PaletteGray``: about 5x less work than pooling RGB
-      screens); ``make_atari_env`` uses it. ``max_pool="gray"`` needs ``grayscale`` True or None.
 
     ## Version history
-    * v0: first release; ``grayscale`` added (same release).
+    * v0: first release.
     """
 
     _PASSIVE_WRAPPERS = (OrderEnforcing, PassiveEnvChecker)
 
-    def __init__(
-        self, env: gym.Env, skip: int = 4, max_pool: MaxPool = "rgb", grayscale: bool | None = None
-    ) -> None:
+    def __init__(self, env: gym.Env, skip: int = 4, max_pool: MaxPool = "rgb") -> None:
         super().__init__(env)
         base = require_atari(env, "MaxAndSkip")
         self.skip = _check_int("skip", skip, 1, MAX_FRAME_SKIP)
         self.max_pool = _check_choice("max_pool", max_pool, ("rgb", "gray"))
-        self.grayscale = self.max_pool == "gray" if grayscale is None else bool(grayscale)
-        if self.max_pool == "gray" and not self.grayscale:
-            raise ValueError("MaxAndSkip(max_pool='gray') returns gray frames: pass grayscale=True or None")
-        self._palette = PaletteGray() if self.max_pool == "rgb" and self.grayscale else None
         if base._frameskip != 1:
             raise ValueError(
                 f"MaxAndSkip needs an env that does not skip frames itself, but this one has frameskip="
@@ -440,33 +354,19 @@ class MaxAndSkip(gym.Wrapper):
                 f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)"
             )
         self._base = base
-        height, width = base.ale.getScreenDims()
-        shape = (height, width) if self.grayscale else (height, width, 3)
-        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
-        # the last two screens of the last step: RGB, gray, or palette indices (PaletteGray)
-        self._frames = np.zeros((2, *shape), dtype=np.uint8)
         self._bind_emulator()
+        height, width = self._ale.getScreenDims()
+        shape = (height, width, 3) if self.max_pool == "rgb" else (height, width)
+        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
+        self._frames = np.zeros((2, *shape), dtype=np.uint8)  # the last two screens of the last step
         self.fast = self._only_reset_wrappers_below()
         self._has_reset = False
 
-    _EMULATOR_HANDLES = ("_ale", "_grab", "_grabs", "_pool", "_ale_actions")
+    _EMULATOR_HANDLES = ("_ale", "_grab", "_ale_actions")
 
     def _bind_emulator(self) -> None:
         self._ale = ale = self._base.ale
-        palette = self._palette
-        if palette is not None:
-            self._grab = functools.partial(palette.grab, ale)
-            if self.skip > 1:  # each frame is checked where it differs from one whose colours are known:
-                # the first against the last of the step before (or the reset frame), the last in pool
-                first = functools.partial(palette.grab_near, ale, known=self._frames[1])
-                self._grabs = (first, functools.partial(palette.grab_unchecked, ale))
-            else:
-                self._grabs = (self._grab, self._grab)
-            self._pool = functools.partial(palette.pool, ale)
-        else:
-            self._grab = ale.getScreenRGB if self.max_pool == "rgb" else ale.getScreenGrayscale
-            self._grabs = (self._grab, self._grab)
-            self._pool = np.maximum
+        self._grab = ale.getScreenRGB if self.max_pool == "rgb" else ale.getScreenGrayscale
         self._ale_actions = list(self._base._action_set)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -521,7 +421,7 @@ class MaxAndSkip(gym.Wrapper):
         if not self._has_reset:
             raise gym.error.ResetNeeded("call reset() before step()")
         index = self._action_index(action)
-        frames, grabs, skip = self._frames, self._grabs, self.skip
+        frames, grab, skip = self._frames, self._grab, self.skip
         first_kept = skip - 2  # frames first_kept and first_kept + 1 are pooled
         reward = 0.0
         terminated = truncated = False
@@ -530,7 +430,7 @@ class MaxAndSkip(gym.Wrapper):
             for i in range(skip):
                 reward += ale.act(ale_action)
                 if i >= first_kept:
-                    grabs[i - first_kept](frames[i - first_kept])
+                    grab(frames[i - first_kept])
                 if ale.game_over():
                     terminated, truncated = ale.game_over(with_truncation=False), ale.game_truncated()
                     break
@@ -540,10 +440,10 @@ class MaxAndSkip(gym.Wrapper):
                 _, frame_reward, terminated, truncated, info = self.env.step(index)
                 reward += float(frame_reward)
                 if i >= first_kept:
-                    grabs[i - first_kept](frames[i - first_kept])
+                    grab(frames[i - first_kept])
                 if terminated or truncated:
                     break
-        obs = self._pool(frames[0] if skip > 1 else frames[1], frames[1])
+        obs = np.maximum(frames[0], frames[1]) if skip > 1 else frames[1].copy()
         return obs, reward, terminated, truncated, info
 
     def reset(
@@ -553,7 +453,7 @@ class MaxAndSkip(gym.Wrapper):
         self._has_reset = True
         self._grab(self._frames[1])
         self._frames[0] = self._frames[1]
-        return self._pool(self._frames[1], self._frames[1]), info
+        return self._frames[1].copy(), info
 
 
 # --------------------------------------------------------------------------- observation and reward
@@ -806,7 +706,7 @@ def make_atari_env(
         kwargs["frameskip"] = 1  # v5 ids skip 4 frames by default; MaxAndSkip does the skipping here
     env = gym.make(game_id, **kwargs)
     env = NoopReset(env, noop_max=noop_max)
-    env = MaxAndSkip(env, skip=frame_skip, max_pool=max_pool, grayscale=None if mspacman_crop else True)
+    env = MaxAndSkip(env, skip=frame_skip, max_pool=max_pool)
     if episode_statistics:
         env = RecordEpisodeStatistics(env)  # whole games, raw rewards, agent steps
     if terminal_on_life_loss:
