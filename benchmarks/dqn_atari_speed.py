@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 GAME = "PongNoFrameskip-v4"
-SETTINGS = dict(batch_size=32, learning_rate=1e-4, gamma=0.99, train_freq=4, gradient_steps=1,
-                target_update_interval=1000, max_grad_norm=10.0)
+SETTINGS = {"batch_size": 32, "learning_rate": 1e-4, "gamma": 0.99, "train_freq": 4, "gradient_steps": 1,
+            "target_update_interval": 1000, "max_grad_norm": 10.0}
 
 
 def ours(steps_total: int, learning_starts: int, buffer: int, epsilon: float, seed: int):
@@ -63,7 +63,7 @@ def sb3(steps_total: int, learning_starts: int, buffer: int, epsilon: float, see
     model = SB3DQN(
         "CnnPolicy", venv, buffer_size=buffer, learning_starts=learning_starts,
         exploration_initial_eps=epsilon, exploration_final_eps=epsilon, optimize_memory_usage=True,
-        replay_buffer_kwargs=dict(handle_timeout_termination=False), device="cpu", seed=seed, verbose=0,
+        replay_buffer_kwargs={"handle_timeout_termination": False}, device="cpu", seed=seed, verbose=0,
         **SETTINGS,
     )
     first = [True]
@@ -91,8 +91,6 @@ def _per_call_ms(function: Callable[[], object], calls: int) -> float:
 
 def parts(our_agent, our_env, model, venv, calls: int) -> None:
     """CPU milliseconds per call of each part of a training step, for both (after the timed runs)."""
-    from stable_baselines3.common.utils import obs_as_tensor
-
     obs, _ = our_env.reset(seed=1)
     rows = {}
     rows["env step (agent step)"] = (
@@ -120,8 +118,7 @@ def parts(our_agent, our_env, model, venv, calls: int) -> None:
             _per_call_ms(lambda: our_agent.target_network(batch[3]), calls),
             _per_call_ms(lambda: model.q_net_target(data.next_observations), calls),
         )
-    del obs_as_tensor
-    print(f"\nwhere the time goes: CPU ms per call (median-free: one pass of {calls}+ calls each)")
+    print(f"\nwhere the time goes: CPU ms per call (one pass of {calls} or more calls each)")
     print(f"{'part':<34}{'ours':>10}{'SB3':>10}{'SB3/ours':>10}")
     for name, (mine, theirs) in rows.items():
         print(f"{name:<34}{mine:>10.3f}{theirs:>10.3f}{theirs / mine:>10.2f}")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from agents.dqn import DQN
 from agents.wrappers.atari import make_atari_env
 
