@@ -120,18 +120,61 @@ def test_atari_only_wrappers_refuse_other_envs(wrapper) -> None:
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("noop_max", -1, r"noop_max must be an integer >= 0"),
-        ("frame_skip", 0, r"skip must be an integer >= 1"),
+        ("noop_max", -1, r"noop_max must be an integer in 0\.\.1000, got -1"),
+        ("frame_skip", 0, r"frame_skip must be an integer in 1\.\.100, got 0"),
         ("max_pool", "bgr", r"max_pool must be one of 'rgb', 'gray'"),
-        ("frame_stack", 0, r"num_stack must be an integer >= 1"),
+        ("frame_stack", 0, r"frame_stack must be an integer in 1\.\.64, got 0"),
         ("stack_padding", "edge", r"padding must be one of 'zeros', 'reset'"),
         ("screen_size", 0, r"screen_size must be a positive int"),
-        ("num_envs", 0, r"num_envs must be an integer >= 1"),
+        ("screen_size", (84, True), r"screen_size must be a positive int"),
+        ("num_envs", 0, r"num_envs must be an integer in 1\.\.256, got 0"),
     ],
 )
 def test_bad_option_values_raise(option: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_atari_env("PongNoFrameskip-v4", **{option: value})
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("screen_size", 100_000, r"screen_size must be at most 1024 pixels a side .*got 100000"),
+        ("screen_size", 1025, r"screen_size must be at most 1024 pixels a side .*got 1025"),
+        ("screen_size", (84, 1025), r"screen_size must be at most 1024 pixels a side .*got \(84, 1025\)"),
+        ("frame_stack", 65, r"frame_stack must be an integer in 1\.\.64 \(the limit\), got 65"),
+        ("noop_max", 1001, r"noop_max must be an integer in 0\.\.1000 \(the limit\), got 1001"),
+        ("frame_skip", 101, r"frame_skip must be an integer in 1\.\.100 \(the limit\), got 101"),
+        ("num_envs", 257, r"num_envs must be an integer in 1\.\.256 \(the limit\), got 257"),
+        ("num_envs", 10**9, r"num_envs must be an integer in 1\.\.256 \(the limit\), got 1000000000"),
+    ],
+)
+def test_oversized_values_are_refused_before_any_allocation(option: str, value: Any, message: str) -> None:
+    """screen_size=100000 once got the process killed for memory; every size-like argument has a limit."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message):
+            make_atari_env("PongNoFrameskip-v4", **{option: value})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, f"{peak} bytes allocated before the error"
+
+
+def test_limits_hold_for_the_wrappers_on_their_own() -> None:
+    with pytest.raises(ValueError, match=r"noop_max must be an integer in 0\.\.1000 \(the limit\)"):
+        NoopReset(base_env(), noop_max=1001)
+    with pytest.raises(ValueError, match=r"skip must be an integer in 1\.\.100 \(the limit\)"):
+        MaxAndSkip(base_env(), skip=101)
+    with pytest.raises(ValueError, match=r"screen_size must be at most 1024"):
+        GrayscaleResize(MaxAndSkip(base_env()), screen_size=(2000, 84))
+    with pytest.raises(ValueError, match=r"num_stack must be an integer in 1\.\.64 \(the limit\)"):
+        FrameStack(GrayscaleResize(MaxAndSkip(base_env())), num_stack=65)
+    # the limits themselves are allowed
+    env = FrameStack(GrayscaleResize(MaxAndSkip(NoopReset(base_env(), 1000), skip=100), 1024), num_stack=2)
+    assert env.reset(seed=0)[0].shape == (2, 1024, 1024)
+    assert make_atari_env("PongNoFrameskip-v4", frame_stack=64).reset(seed=0)[0].shape == (64, 84, 84)
 
 
 def test_fire_reset_refuses_game_without_fire() -> None:

@@ -73,7 +73,11 @@ the ``AtariEnv`` only acts on ``reset`` (gym.make's checkers, ``NoopReset``, ``F
 the same as stepping through them (tested), without building an RGB observation and an info dict for
 each skipped frame. ``benchmarks/atari_bench.py`` measures it against the references.
 
-Version history: v0 (this module): first release.
+Size limits: ``screen_size`` (at most ``MAX_SCREEN_SIZE`` a side), ``frame_stack`` (``MAX_FRAME_STACK``),
+``noop_max`` (``MAX_NOOP``), ``frame_skip`` (``MAX_FRAME_SKIP``) and ``num_envs`` (``MAX_NUM_ENVS``) are
+checked before anything is allocated; a ValueError names the argument, the value and the limit.
+
+Version history: v0 (this module): first release; size limits added.
 """
 
 from __future__ import annotations
@@ -93,6 +97,13 @@ from gymnasium.wrappers.common import OrderEnforcing, PassiveEnvChecker
 EXAMPLE_IDS = ("ALE/Pong-v5", "ALE/Breakout-v5", "PongNoFrameskip-v4", "BreakoutNoFrameskip-v4")
 MSPACMAN_COLOR = (210, 164, 74)  # Ms. Pac-Man's own colour; CropDownsample blanks it for contrast
 ATARI_ENTRY_POINT = "ale_py.env:AtariEnv"
+# Limits of the size-like arguments, checked before anything is allocated (a frame is
+# screen_size[0] x screen_size[1] bytes; an observation frame_stack frames; a vector env num_envs emulators)
+MAX_SCREEN_SIZE = 1024  # pixels a side of a resized frame (the emulator's screen is 210x160)
+MAX_FRAME_STACK = 64  # frames per observation
+MAX_NOOP = 1000  # no-op frames at reset (the usual 30 is half a second)
+MAX_FRAME_SKIP = 100  # emulator frames per agent step
+MAX_NUM_ENVS = 256  # sub-envs of a vector env (each an emulator, some in worker processes)
 MaxPool = Literal["rgb", "gray"]
 
 
@@ -124,9 +135,13 @@ def require_atari(env: gym.Env, who: str) -> Any:
     return base
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int, or a ValueError naming ``name``, the value and the allowed range."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        bounds = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise ValueError(f"{name} must be an integer {bounds}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be an integer in {minimum}..{maximum} (the limit), got {value!r}")
     return int(value)
 
 
@@ -142,10 +157,15 @@ def _frame_shape(size: int | tuple[int, int]) -> tuple[int, int]:
     if not (
         isinstance(pair, tuple)
         and len(pair) == 2
-        and all(isinstance(s, (int, np.integer)) and s > 0 for s in pair)
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in pair)
     ):
         raise ValueError(
             f"screen_size must be a positive int or a (height, width) pair of positive ints, got {size!r}"
+        )
+    if max(pair) > MAX_SCREEN_SIZE:
+        raise ValueError(
+            f"screen_size must be at most {MAX_SCREEN_SIZE} pixels a side (MAX_SCREEN_SIZE; the emulator "
+            f"draws 210x160), got {size!r}"
         )
     return int(pair[0]), int(pair[1])
 
@@ -184,7 +204,7 @@ class NoopReset(gym.Wrapper):
     def __init__(self, env: gym.Env, noop_max: int = 30) -> None:
         super().__init__(env)
         base = require_atari(env, "NoopReset")
-        self.noop_max = _check_int("noop_max", noop_max, 0)
+        self.noop_max = _check_int("noop_max", noop_max, 0, MAX_NOOP)
         if self.noop_max and base.get_action_meanings()[0] != "NOOP":
             raise ValueError(
                 f"NoopReset needs action 0 to be NOOP; this game's actions are {base.get_action_meanings()}"
@@ -319,7 +339,7 @@ class MaxAndSkip(gym.Wrapper):
     def __init__(self, env: gym.Env, skip: int = 4, max_pool: MaxPool = "rgb") -> None:
         super().__init__(env)
         base = require_atari(env, "MaxAndSkip")
-        self.skip = _check_int("skip", skip, 1)
+        self.skip = _check_int("skip", skip, 1, MAX_FRAME_SKIP)
         self.max_pool = _check_choice("max_pool", max_pool, ("rgb", "gray"))
         if base._frameskip != 1:
             raise ValueError(
@@ -551,7 +571,7 @@ class FrameStack(gym.Wrapper):
         space = env.observation_space
         if not isinstance(space, spaces.Box):
             raise TypeError(f"FrameStack needs a Box observation space, got {space}")
-        self.num_stack = _check_int("num_stack", num_stack, 1)
+        self.num_stack = _check_int("num_stack", num_stack, 1, MAX_FRAME_STACK)
         self.padding = _check_choice("padding", padding, ("zeros", "reset"))
         self.observation_space = spaces.Box(
             np.repeat(space.low[None], self.num_stack, axis=0),
@@ -651,13 +671,23 @@ def make_atari_env(
         render_mode: ``"rgb_array"`` (``render()`` returns the emulator's RGB screen, e.g. for
             ``RecordVideo``) or ``"human"`` (a window); single env only.
 
+    Size limits (module constants, checked before anything is allocated): ``screen_size`` at most
+    ``MAX_SCREEN_SIZE`` (1024) a side, ``frame_stack`` at most ``MAX_FRAME_STACK`` (64), ``noop_max`` at
+    most ``MAX_NOOP`` (1000), ``frame_skip`` at most ``MAX_FRAME_SKIP`` (100), ``num_envs`` at most
+    ``MAX_NUM_ENVS`` (256).
+
     Raises:
         ValueError: an unknown id (close matches and valid ids are named), a non-Atari id, an env that
-            already skips frames, or a bad option value.
+            already skips frames, or a bad option value (named, with the value and the allowed range).
     """
     per_sub_env = {key: value for key, value in locals().items() if key not in _NOT_PER_SUB_ENV}
+    # size-like arguments first, under their names here, before any emulator or buffer is made
+    _check_int("noop_max", noop_max, 0, MAX_NOOP)
+    _check_int("frame_skip", frame_skip, 1, MAX_FRAME_SKIP)
+    _check_int("frame_stack", frame_stack, 1, MAX_FRAME_STACK)
+    _frame_shape(screen_size)
     if num_envs is not None:
-        num_envs = _check_int("num_envs", num_envs, 1)
+        num_envs = _check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         if render_mode is not None:
             raise ValueError("render_mode is for a single env (num_envs=None); render one sub-env on its own")
         from agents.wrappers.vector import BatchedProcessVectorEnv
