@@ -229,9 +229,7 @@ def envpool_runner(python: str):
 
 
 # --------------------------------------------------------------------------- driver
-def measure(
-    contenders: dict, env_counts: list[int], steps: int, rounds: int
-) -> dict[tuple[str, int, str], float]:
+def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) -> dict[tuple[str, int, str], float]:
     """Median agent steps/s of each (contender, num_envs, "wall" or "cpu") over `rounds` interleaved rounds.
     "cpu" divides by the CPU seconds the contender used (its threads and worker processes): a measure of
     efficiency that other load on a shared machine disturbs much less than wall-clock time."""
@@ -303,9 +301,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--envs", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--no-envpool", action="store_true", help="skip envpool (no install)")
-    parser.add_argument(
-        "--only", nargs="+", metavar="NAME", help="run only these contenders (names as printed)"
-    )
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these contenders (names as printed)")
     args = parser.parse_args()
 
     contenders = {

@@ -52,11 +52,19 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=2, help="jobs at a time (local workers, Ray worker nodes)")
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    plan = build_plan({"name": "overhead", "seeds": args.jobs, "eval_episodes": 1,
-                       "envs": {"mdp-v0": {"steps": args.steps, "eval_every": args.steps, "algos": ["random"]}}})
+    plan = build_plan(
+        {
+            "name": "overhead",
+            "seeds": args.jobs,
+            "eval_episodes": 1,
+            "envs": {"mdp-v0": {"steps": args.steps, "eval_every": args.steps, "algos": ["random"]}},
+        }
+    )
     jobs = check_plan(plan)
-    print(f"{platform.node()} {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; "
-          f"{len(jobs)} jobs of {args.steps} steps, {args.slots} slots")
+    print(
+        f"{platform.node()} {os.cpu_count()} cpus, load {os.getloadavg()[0]:.2f}; "
+        f"{len(jobs)} jobs of {args.steps} steps, {args.slots} slots"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         local = LocalBackend(args.slots)

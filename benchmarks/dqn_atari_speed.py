@@ -29,8 +29,15 @@ import numpy as np
 import torch
 
 GAME = "PongNoFrameskip-v4"
-SETTINGS = {"batch_size": 32, "learning_rate": 1e-4, "gamma": 0.99, "train_freq": 4, "gradient_steps": 1,
-            "target_update_interval": 1000, "max_grad_norm": 10.0}
+SETTINGS = {
+    "batch_size": 32,
+    "learning_rate": 1e-4,
+    "gamma": 0.99,
+    "train_freq": 4,
+    "gradient_steps": 1,
+    "target_update_interval": 1000,
+    "max_grad_norm": 10.0,
+}
 
 
 def ours(steps_total: int, learning_starts: int, buffer: int, epsilon: float, seed: int):
@@ -39,8 +46,16 @@ def ours(steps_total: int, learning_starts: int, buffer: int, epsilon: float, se
     from agents.wrappers.atari import make_atari_env
 
     env = make_atari_env(GAME)
-    config = dict(ATARI_SETTINGS, buffer_size=buffer, learning_starts=learning_starts, exploration=str(epsilon),
-                  learning_rate=str(SETTINGS["learning_rate"]), num_threads=1, device="cpu", log_interval=10**9)
+    config = dict(
+        ATARI_SETTINGS,
+        buffer_size=buffer,
+        learning_starts=learning_starts,
+        exploration=str(epsilon),
+        learning_rate=str(SETTINGS["learning_rate"]),
+        num_threads=1,
+        device="cpu",
+        log_interval=10**9,
+    )
     for key in ("batch_size", "gamma", "train_freq", "gradient_steps", "target_update_interval", "max_grad_norm"):
         assert config[key] == SETTINGS[key], key
     agent = DQN(env, config, seed=seed)
@@ -61,9 +76,17 @@ def sb3(steps_total: int, learning_starts: int, buffer: int, epsilon: float, see
     gym.register_envs(ale_py)
     venv = VecFrameStack(DummyVecEnv([lambda: AtariWrapper(gym.make(GAME))]), n_stack=4)
     model = SB3DQN(
-        "CnnPolicy", venv, buffer_size=buffer, learning_starts=learning_starts,
-        exploration_initial_eps=epsilon, exploration_final_eps=epsilon, optimize_memory_usage=True,
-        replay_buffer_kwargs={"handle_timeout_termination": False}, device="cpu", seed=seed, verbose=0,
+        "CnnPolicy",
+        venv,
+        buffer_size=buffer,
+        learning_starts=learning_starts,
+        exploration_initial_eps=epsilon,
+        exploration_final_eps=epsilon,
+        optimize_memory_usage=True,
+        replay_buffer_kwargs={"handle_timeout_termination": False},
+        device="cpu",
+        seed=seed,
+        verbose=0,
         **SETTINGS,
     )
     first = [True]
@@ -138,19 +161,26 @@ def main() -> None:
         parser.error("--steps must be at least --rounds, and --rounds at least 1")
     torch.set_num_threads(1)
     contenders = {"ours": ours, "SB3": sb3}
-    made = {name: make(args.steps, args.learning_starts, args.buffer, args.epsilon, args.seed)
-            for name, make in contenders.items()}
+    made = {
+        name: make(args.steps, args.learning_starts, args.buffer, args.epsilon, args.seed)
+        for name, make in contenders.items()
+    }
     chunks = [args.steps // args.rounds + (i < args.steps % args.rounds) for i in range(args.rounds)]
     totals = {name: [0.0, 0.0] for name in made}
-    print(f"{GAME}: {args.steps} agent steps each in {args.rounds} interleaved rounds, learning from step "
-          f"{args.learning_starts}, torch threads {torch.get_num_threads()}")
+    print(
+        f"{GAME}: {args.steps} agent steps each in {args.rounds} interleaved rounds, learning from step "
+        f"{args.learning_starts}, torch threads {torch.get_num_threads()}"
+    )
     for index, chunk in enumerate(chunks):
         for name, (run, *_) in made.items():
             wall, cpu = _timed(run, chunk)
             totals[name][0] += wall
             totals[name][1] += cpu
-            print(f"  round {index + 1}: {name:<5} {chunk} steps: {chunk / wall:7.1f} agent steps/s "
-                  f"[{chunk / cpu:7.1f} per CPU s]", flush=True)
+            print(
+                f"  round {index + 1}: {name:<5} {chunk} steps: {chunk / wall:7.1f} agent steps/s "
+                f"[{chunk / cpu:7.1f} per CPU s]",
+                flush=True,
+            )
     print(f"\n{'':<6}{'agent steps/s':>16}{'per CPU second':>16}")
     rates = {name: (args.steps / wall, args.steps / cpu) for name, (wall, cpu) in totals.items()}
     for name, (wall, cpu) in rates.items():

@@ -67,8 +67,14 @@ def fill_sb3(transitions: int, optimize: bool) -> int:
     rng = np.random.default_rng(0)
     space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
     before = resident_bytes()
-    buffer = SB3ReplayBuffer(transitions, space, gym.spaces.Discrete(6), device="cpu",
-                             optimize_memory_usage=optimize, handle_timeout_termination=False)
+    buffer = SB3ReplayBuffer(
+        transitions,
+        space,
+        gym.spaces.Discrete(6),
+        device="cpu",
+        optimize_memory_usage=optimize,
+        handle_timeout_termination=False,
+    )
     for obs, next_obs, _ in stacked_observations(transitions, rng):
         buffer.add(obs[None], next_obs[None], np.zeros(1), np.zeros(1), np.zeros(1), [{}])
     return resident_bytes() - before
@@ -87,19 +93,26 @@ def main() -> None:
         return
 
     def measure(kind: str, n: int) -> int:
-        out = subprocess.run([sys.executable, __file__, "--worker", kind, str(n)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", kind, str(n)], capture_output=True, text=True, check=True
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])["bytes"]
 
     unique = args.transitions * FRAME_BYTES
     ours = measure("ours", args.transitions)
-    print(f"84x84 uint8 frames, 4-stack, episodes of {EPISODE_LENGTH} steps; unique frames of {args.transitions} "
-          f"transitions: {unique / 2**20:.0f} MiB")
+    print(
+        f"84x84 uint8 frames, 4-stack, episodes of {EPISODE_LENGTH} steps; unique frames of {args.transitions} "
+        f"transitions: {unique / 2**20:.0f} MiB"
+    )
     print(f"ours: RSS grew {ours / 2**20:.0f} MiB = {ours / unique:.3f}x the unique frames (target <= 1.10)")
     for kind in ("sb3", "sb3-optimized"):
         grew = measure(kind, args.sb3_transitions)
         per_transition = grew / args.sb3_transitions
-        print(f"{kind}: {per_transition / 1024:.1f} KiB per transition ({args.sb3_transitions} filled) = "
-              f"{per_transition / FRAME_BYTES:.2f}x a frame; ours / {kind}: {ours / args.transitions / per_transition:.3f}")
+        print(
+            f"{kind}: {per_transition / 1024:.1f} KiB per transition ({args.sb3_transitions} filled) = "
+            f"{per_transition / FRAME_BYTES:.2f}x a frame; ours / {kind}: "
+            f"{ours / args.transitions / per_transition:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,16 @@ import time
 
 import numpy as np
 
-ZOO_CARTPOLE = dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000, gamma=0.99,
-                    target_update_interval=10, train_freq=256, gradient_steps=128)
+ZOO_CARTPOLE = dict(
+    learning_rate=2.3e-3,
+    batch_size=64,
+    buffer_size=100_000,
+    learning_starts=1000,
+    gamma=0.99,
+    target_update_interval=10,
+    train_freq=256,
+    gradient_steps=128,
+)
 EXPLORATION_FRACTION, FINAL_EPS, NET_ARCH = 0.16, 0.04, (256, 256)
 
 
@@ -65,11 +73,17 @@ def worker(agent: str, seed: int, steps: int, flush_denormal: bool) -> dict:
     env = gym.make("CartPole-v1")
     curve: list[tuple[int, float]] = []
     if agent in ("ours", "ours-default"):
-        from agents.dqn import DQN
         from agents.common.evaluation import evaluate_batched
+        from agents.dqn import DQN
 
-        config = dict(ZOO_CARTPOLE, hidden_sizes=NET_ARCH, device="cpu", double_dqn=False, n_step=1,
-                      exploration=f"linear:1.0:{FINAL_EPS}:{int(EXPLORATION_FRACTION * steps)}")
+        config = dict(
+            ZOO_CARTPOLE,
+            hidden_sizes=NET_ARCH,
+            device="cpu",
+            double_dqn=False,
+            n_step=1,
+            exploration=f"linear:1.0:{FINAL_EPS}:{int(EXPLORATION_FRACTION * steps)}",
+        )
         model = DQN(env, config if agent == "ours" else {"device": "cpu"}, seed=seed)
         evaluation_seconds = 0.0
 
@@ -87,14 +101,23 @@ def worker(agent: str, seed: int, steps: int, flush_denormal: bool) -> dict:
     else:
         from stable_baselines3 import DQN as SB3DQN
 
-        model = SB3DQN("MlpPolicy", env, exploration_fraction=EXPLORATION_FRACTION, exploration_final_eps=FINAL_EPS,
-                       policy_kwargs=dict(net_arch=list(NET_ARCH)), seed=seed, device="cpu", **ZOO_CARTPOLE)
+        model = SB3DQN(
+            "MlpPolicy",
+            env,
+            exploration_fraction=EXPLORATION_FRACTION,
+            exploration_final_eps=FINAL_EPS,
+            policy_kwargs=dict(net_arch=list(NET_ARCH)),
+            seed=seed,
+            device="cpu",
+            **ZOO_CARTPOLE,
+        )
         start = time.perf_counter()
         model.learn(steps)
         seconds = time.perf_counter() - start
 
         def act(obs):
             return int(model.predict(obs, deterministic=True)[0])
+
     return {"agent": agent, "seed": seed, "seconds": seconds, "return": greedy_return(act, 10_000), "curve": curve}
 
 
@@ -109,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--steps", type=int, default=50_000)
-    parser.add_argument("--sb3-flush-denormal", action="store_true", help="also time SB3 with denormals flushed to zero")
+    parser.add_argument(
+        "--sb3-flush-denormal", action="store_true", help="also time SB3 with denormals flushed to zero"
+    )
     parser.add_argument("--no-defaults", action="store_true", help="skip the runs of our default config")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -121,38 +146,56 @@ def main() -> None:
     variants = [("ours", "0"), ("sb3", "0")] + [("sb3", "1")] * args.sb3_flush_denormal
     variants += [] if args.no_defaults else [("ours-default", "0")]
     results: dict[tuple[str, str], list[dict]] = {v: [] for v in variants}
-    print(f"CartPole-v1, {args.steps} steps, seeds {args.seeds}, torch on 1 thread; ours and sb3: rl-zoo3 hyperparameters")
+    print(
+        f"CartPole-v1, {args.steps} steps, seeds {args.seeds}, torch on 1 thread; ours and sb3: rl-zoo3 hyperparameters"
+    )
     for i, seed in enumerate(args.seeds):
         order = variants if i % 2 == 0 else variants[::-1]  # alternate who goes first
         for kind, flush in order:
             result = run_worker(kind, str(seed), str(args.steps), flush)
             results[(kind, flush)].append(result)
             name = kind + (" (flush denormal)" if flush == "1" else "")
-            print(f"  seed {seed}  {name:22s} {result['seconds']:7.1f} s   final return {result['return']:6.1f}", flush=True)
+            print(
+                f"  seed {seed}  {name:22s} {result['seconds']:7.1f} s   final return {result['return']:6.1f}",
+                flush=True,
+            )
 
     def summary(kind: str, flush: str) -> tuple[np.ndarray, np.ndarray]:
         runs = results[(kind, flush)]
         return np.array([r["seconds"] for r in runs]), np.array([r["return"] for r in runs])
 
     ours_time, ours_returns = summary("ours", "0")
-    print(f"\nours (zoo settings): total {ours_time.sum():.1f} s, final returns {ours_returns.round(1).tolist()} "
-          f"(mean {ours_returns.mean():.1f})")
+    print(
+        f"\nours (zoo settings): total {ours_time.sum():.1f} s, final returns {ours_returns.round(1).tolist()} "
+        f"(mean {ours_returns.mean():.1f})"
+    )
     for kind, flush in [v for v in variants if v[0] == "sb3"]:
         sb3_time, sb3_returns = summary(kind, flush)
         label = "sb3" + (" with flush-denormal" if flush == "1" else "")
-        print(f"{label} (zoo settings): total {sb3_time.sum():.1f} s, final returns {sb3_returns.round(1).tolist()} "
-              f"(mean {sb3_returns.mean():.1f})")
-        print(f"  wall-time ratio ours / {label}: {ours_time.sum() / sb3_time.sum():.2f} in total, "
-              f"{np.median(ours_time / sb3_time):.2f} median of the seeds' ratios  (target <= 0.70)")
+        print(
+            f"{label} (zoo settings): total {sb3_time.sum():.1f} s, final returns {sb3_returns.round(1).tolist()} "
+            f"(mean {sb3_returns.mean():.1f})"
+        )
+        print(
+            f"  wall-time ratio ours / {label}: {ours_time.sum() / sb3_time.sum():.2f} in total, "
+            f"{np.median(ours_time / sb3_time):.2f} median of the seeds' ratios  (target <= 0.70)"
+        )
         print(f"  mean final return ours - {label}: {ours_returns.mean() - sb3_returns.mean():+.1f}  (target >= 0)")
     if not args.no_defaults:
         default_time, default_returns = summary("ours-default", "0")
-        firsts = [next((step for step, ret in r["curve"] if ret >= 475), float("inf")) for r in results[("ours-default", "0")]]
+        firsts = [
+            next((step for step, ret in r["curve"] if ret >= 475), float("inf")) for r in results[("ours-default", "0")]
+        ]
         sb3_time = summary("sb3", "0")[0]
-        print(f"ours (default config): total {default_time.sum():.1f} s = {default_time.sum() / sb3_time.sum():.2f}x sb3's, "
-              f"final returns {default_returns.round(1).tolist()}, first step >= 475: {firsts}")
-        print(f"  CartPole targets: every final return >= 475: {bool(np.all(default_returns >= 475))}; "
-              f"median first step >= 475: {np.median(firsts):.0f} (target <= 30000)")
+        print(
+            f"ours (default config): total {default_time.sum():.1f} s = "
+            f"{default_time.sum() / sb3_time.sum():.2f}x sb3's, "
+            f"final returns {default_returns.round(1).tolist()}, first step >= 475: {firsts}"
+        )
+        print(
+            f"  CartPole targets: every final return >= 475: {bool(np.all(default_returns >= 475))}; "
+            f"median first step >= 475: {np.median(firsts):.0f} (target <= 30000)"
+        )
 
 
 if __name__ == "__main__":

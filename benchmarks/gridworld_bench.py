@@ -26,8 +26,8 @@ import subprocess
 import sys
 import time
 import venv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -200,6 +200,8 @@ def print_image_comparison(rows: list[tuple[str, float, float]]) -> None:
             line += f"  {wall / old[kind][0]:5.1f}x {cpu / old[kind][1]:5.1f}x"
         print(line)
     sys.stdout.flush()
+
+
 def interleaved_rates(runs: dict[str, Callable[[], int]], rounds: int) -> tuple[dict[str, float], dict[str, float]]:
     """The best steps/s of each run over `rounds` rounds, the runs taking turns within each round,
     so a neighbour's load spike hurts every run alike (this machine shares its cores); also the best
@@ -238,7 +240,9 @@ def measure_pacman_vector(batch: int, vector_steps: int, sync_steps: int, rounds
         return run
 
     runs = {
-        f"pacman vector x{batch} grid": stepper(gym.make_vec("pacman-v0", num_envs=batch, obs_type="grid"), vector_steps),
+        f"pacman vector x{batch} grid": stepper(
+            gym.make_vec("pacman-v0", num_envs=batch, obs_type="grid"), vector_steps
+        ),
         f"pacman vector x{batch} rgb": stepper(gym.make_vec("pacman-v0", num_envs=batch), max(vector_steps // 10, 3)),
         f"pacman sync x{batch} grid": stepper(
             gym.make_vec("pacman-v0", num_envs=batch, vectorization_mode="sync", obs_type="grid"), sync_steps
@@ -262,12 +266,16 @@ def report_pacman_vector(rates: dict[str, float], batch: int) -> None:
     native, sync = rates[f"pacman vector x{batch} grid"], rates[f"pacman sync x{batch} grid"]
     for name, rate in rates.items():
         print(f"{name:48s} {rate:12,.2f} s" if name.endswith("(s)") else f"{name:48s} {rate:12,.0f} steps/s")
-    print(f"pacman native / SyncVectorEnv (x{batch} grid): {native / sync:.1f}x  (target >= 10x: "
-          f"{'met' if native / sync >= 10 else 'NOT met'})")
+    print(
+        f"pacman native / SyncVectorEnv (x{batch} grid): {native / sync:.1f}x  (target >= 10x: "
+        f"{'met' if native / sync >= 10 else 'NOT met'})"
+    )
     for label, rate in (("wall clock", native), ("per CPU-second", rates[f"pacman vector x{batch} grid (per CPU-s)"])):
-        print(f"pacman native x{batch} grid, {label}: {rate / 1e6:.2f}M steps/s (target >= 1M: "
-              f"{'met' if rate >= 1e6 else 'NOT met'}); {rate / JUMANJI_PACMAN_256:.1f}x Jumanji's JAX PacMan at 256 "
-              f"({JUMANJI_PACMAN_256 / 1e6:.2f}M, reference)")
+        print(
+            f"pacman native x{batch} grid, {label}: {rate / 1e6:.2f}M steps/s (target >= 1M: "
+            f"{'met' if rate >= 1e6 else 'NOT met'}); {rate / JUMANJI_PACMAN_256:.1f}x Jumanji's JAX PacMan at 256 "
+            f"({JUMANJI_PACMAN_256 / 1e6:.2f}M, reference)"
+        )
 
 
 # ----------------------------------------------------------------------------- ours

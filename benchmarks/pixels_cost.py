@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import gymnasium as gym
 import torch
 
 from agents.base import make_agent
@@ -56,10 +55,15 @@ def main() -> None:
             ratio = f", {costs[job.algo] / costs['dqn']:.2f}x dqn" if "dqn" in costs else ""
             job_cpu = costs[job.algo] * spec.steps / 1000
             total += job_cpu * len(plan.seeds)
-            print(f"{spec.label} {job.algo}: {costs[job.algo]:.2f} CPU-s per 1k steps{ratio}; "
-                  f"a {spec.steps:,}-step job about {job_cpu:,.0f} CPU-s", flush=True)
-    print(f"estimated preset (training only, {len(plan.seeds)} seeds): {total:,.0f} CPU-s = "
-          f"{total / 3600 / 2:.1f} h on 2 cores")
+            print(
+                f"{spec.label} {job.algo}: {costs[job.algo]:.2f} CPU-s per 1k steps{ratio}; "
+                f"a {spec.steps:,}-step job about {job_cpu:,.0f} CPU-s",
+                flush=True,
+            )
+    print(
+        f"estimated preset (training only, {len(plan.seeds)} seeds): {total:,.0f} CPU-s = "
+        f"{total / 3600 / 2:.1f} h on 2 cores"
+    )
 
 
 if __name__ == "__main__":

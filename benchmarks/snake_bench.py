@@ -52,8 +52,8 @@ import time
 import urllib.request
 import zipfile
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -74,7 +74,6 @@ GYM_SNAKE = "gym-snake 0.1.7 (20x20, 4-int obs)"
 DELTAS = ((-1, 0), (0, 1), (1, 0), (0, -1))
 
 
-
 # ----------------------------------------------------------------------------- timing
 def time_steps(env: object, actions: list[int]) -> tuple[float, float]:
     """Steps per second of `env` over `actions` by wall clock and by this process's CPU time (less
@@ -91,7 +90,9 @@ def time_steps(env: object, actions: list[int]) -> tuple[float, float]:
 
 # gym-snake, timed by the peer venv's python (isolated: our gym_snake is not on its path) with the
 # same `time_steps`, sent as source
-PEER_CODE = inspect.getsource(time_steps) + """
+PEER_CODE = (
+    inspect.getsource(time_steps)
+    + """
 import contextlib, io, json, sys, time
 import numpy as np
 with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
@@ -105,6 +106,7 @@ for _ in range(repeats):
     rates.append(time_steps(env, actions))
 print(json.dumps([max(r[0] for r in rates), max(r[1] for r in rates)]))
 """
+)
 
 
 # ----------------------------------------------------------------------------- reference peers
@@ -329,7 +331,7 @@ def puffer_python() -> tuple[Path, Path]:
         keep = (root + "pufferlib/", root + "raylib-5.5_linux_amd64/")
         wanted = [m for m in tar.getmembers() if m.name.startswith(keep)]
         for member in wanted:
-            member.name = member.name[len(root):]
+            member.name = member.name[len(root) :]
         tar.extractall(src, members=wanted, filter="data")
     paths = subprocess.run(
         [str(python), "-c", "import numpy, sysconfig; print(numpy.get_include());"
@@ -463,7 +465,6 @@ def compare_with_pufferlib(rounds: int, steps: int, record: Callable[[str, Rates
     return best_rates
 
 
-
 # ----------------------------------------------------------------------------- main
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -474,7 +475,9 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true", help="skip every peer that needs a venv or a download")
     parser.add_argument("--only-pufferlib", action="store_true", help="only the PufferLib comparison")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the PufferLib comparison")
-    parser.add_argument("--puffer-steps", type=int, default=1_000_000, help="game steps a timing (PufferLib comparison)")
+    parser.add_argument(
+        "--puffer-steps", type=int, default=1_000_000, help="game steps a timing (PufferLib comparison)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.steps, args.game_steps, args.repeats, args.rounds, args.puffer_steps = 20_000, 100_000, 1, 1, 200_000
@@ -501,8 +504,11 @@ def main() -> None:
                 results[name] = rates
                 games = name.rsplit(" ", 1)[1]
                 peer = puffer[f"pufferlib {games}"]
-                ratio_text = "" if name.startswith("pufferlib") else (
-                    f"   {rates[0] / peer[0]:5.2f}x [{rates[1] / peer[1]:5.2f}x]")
+                ratio_text = (
+                    ""
+                    if name.startswith("pufferlib")
+                    else (f"   {rates[0] / peer[0]:5.2f}x [{rates[1] / peer[1]:5.2f}x]")
+                )
                 print(f"  {name:40s} {rates[0] / 1e6:8.3f} {rates[1] / 1e6:8.3f}{ratio_text}", flush=True)
             targets = (("ours grid 1", 1.0), ("ours grid 1024", 1.5), ("ours grid 4096", 2.0))
             for name, target in targets:
@@ -527,7 +533,7 @@ def main() -> None:
         "ref pure-Python snake 10x10": PurePythonSnake,
     }
     for name, make in single.items():
-        record(name, best(lambda: time_single_env(make, steps), repeats))
+        record(name, best(lambda make=make: time_single_env(make, steps), repeats))
     if not args.no_peers:
         peer = time_gym_snake(steps, repeats)
         if isinstance(peer, str):
@@ -537,10 +543,18 @@ def main() -> None:
 
     print("batched (game steps):")
     for n in (1, 64, 1024, 4096):
-        record(f"ours vector grid batch {n}", best(lambda: time_vector_env(n, game_steps // (20 if n == 1 else 1)), repeats))
+        record(
+            f"ours vector grid batch {n}",
+            best(lambda n=n: time_vector_env(n, game_steps // (20 if n == 1 else 1)), repeats),
+        )
     record("ours vector rgb batch 64", best(lambda: time_vector_env(64, game_steps // 4, obs_type="rgb"), repeats))
-    record("ours vector features batch 1024", best(lambda: time_vector_env(1024, game_steps, obs_type="features"), repeats))
-    record("ref rough numpy batch 1024", best(lambda: time_batched(RoughNumpySnake(1024).step, 1024, game_steps // 2), repeats))
+    record(
+        "ours vector features batch 1024", best(lambda: time_vector_env(1024, game_steps, obs_type="features"), repeats)
+    )
+    record(
+        "ref rough numpy batch 1024",
+        best(lambda: time_batched(RoughNumpySnake(1024).step, 1024, game_steps // 2), repeats),
+    )
 
     snake_gym = {} if args.no_peers else inspect_snake_gym()
     print(f"ratios (same run):{'wall':>53s} {'cpu':>7s}")
@@ -555,8 +569,14 @@ def main() -> None:
     ratio("single unwrapped grid 20x20 / gym-snake (same board)", "ours unwrapped grid 20x20", GYM_SNAKE)
     ratio("single gym.make grid 10x10 / gym-snake", "ours gym.make grid 10x10", GYM_SNAKE)
     ratio("single unwrapped grid 10x10 / pure-Python ref", "ours unwrapped grid 10x10", "ref pure-Python snake 10x10")
-    ratio("vector grid batch 1024 / rough numpy batch 1024 (target >= 2)", "ours vector grid batch 1024", "ref rough numpy batch 1024")
-    ratio("vector grid batch 4096 / rough numpy batch 1024", "ours vector grid batch 4096", "ref rough numpy batch 1024")
+    ratio(
+        "vector grid batch 1024 / rough numpy batch 1024 (target >= 2)",
+        "ours vector grid batch 1024",
+        "ref rough numpy batch 1024",
+    )
+    ratio(
+        "vector grid batch 4096 / rough numpy batch 1024", "ours vector grid batch 4096", "ref rough numpy batch 1024"
+    )
     ratio("vector grid batch 1024 / single unwrapped grid", "ours vector grid batch 1024", "ours unwrapped grid 10x10")
     if snake_gym:
         print(f"snake-gym==1.8: {snake_gym.get('note') or snake_gym.get('error')} ({snake_gym.get('top_level', '')})")
@@ -566,9 +586,17 @@ def main() -> None:
 
 def write_report(args: argparse.Namespace, results: dict, ratios: dict, snake_gym: dict, puffer: dict | str) -> None:
     OUT.mkdir(exist_ok=True)
-    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "argv": sys.argv[1:], "steps_per_s_wall_cpu": results, "ratios": ratios,
-              "snake_gym_1_8": snake_gym, "pufferlib": puffer if isinstance(puffer, str) else "measured",
-              "load_average_end": os.getloadavg(), "python": platform.python_version(), "numpy": np.__version__}  # fmt: skip
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "argv": sys.argv[1:],
+        "steps_per_s_wall_cpu": results,
+        "ratios": ratios,
+        "snake_gym_1_8": snake_gym,
+        "pufferlib": puffer if isinstance(puffer, str) else "measured",
+        "load_average_end": os.getloadavg(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
     (OUT / "snake_bench.json").write_text(json.dumps(report, indent=2))
     print(f"wrote {OUT / 'snake_bench.json'}")
 

@@ -81,9 +81,14 @@ def main() -> None:
     parser.add_argument("--envs", nargs="+", default=["mdp-v0", "FrozenLake-v1"])
     args = parser.parse_args()
     runners = {"env only": env_only, "reference": reference_q_learning, "agent": agent_q_learning}
-    print(f"python {platform.python_version()}, numpy {np.__version__}, gymnasium {gym.__version__}; "
-          f"{args.steps:,} steps, best of {args.repeats}")
-    print(f"{'env':15s} {'clock':5s} {'env only/s':>12s} {'reference/s':>12s} {'agent/s':>12s} {'agent/ref':>10s} {'agent/env':>10s}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, gymnasium {gym.__version__}; "
+        f"{args.steps:,} steps, best of {args.repeats}"
+    )
+    print(
+        f"{'env':15s} {'clock':5s} {'env only/s':>12s} {'reference/s':>12s} {'agent/s':>12s} "
+        f"{'agent/ref':>10s} {'agent/env':>10s}"
+    )
     for env_id in args.envs:
         best = {name: [0.0, 0.0] for name in runners}
         for _ in range(args.repeats):
@@ -91,8 +96,10 @@ def main() -> None:
                 best[name] = [max(b, r) for b, r in zip(best[name], rates(function, env_id, args.steps))]
         for clock, i in (("cpu", 0), ("wall", 1)):
             env_only_rate, reference, agent = (best[name][i] for name in runners)
-            print(f"{env_id:15s} {clock:5s} {env_only_rate:12,.0f} {reference:12,.0f} {agent:12,.0f} "
-                  f"{agent / reference:10.2f} {agent / env_only_rate:10.2f}")
+            print(
+                f"{env_id:15s} {clock:5s} {env_only_rate:12,.0f} {reference:12,.0f} {agent:12,.0f} "
+                f"{agent / reference:10.2f} {agent / env_only_rate:10.2f}"
+            )
 
 
 if __name__ == "__main__":

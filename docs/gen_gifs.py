@@ -8,8 +8,9 @@ same frames."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import imageio.v2 as imageio
@@ -17,7 +18,7 @@ import numpy as np
 
 import gym_gridworld  # noqa: F401  (registers gridworld-v0, pacman-v0)
 import gym_mdp  # noqa: F401  (registers mdp-v0)
-import gym_snake  # noqa: F401  (registers snake-v0)
+import gym_snake
 
 OUT = Path(__file__).resolve().parent / "generated" / "gifs"
 N_FRAMES = 90

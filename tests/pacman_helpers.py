@@ -6,18 +6,16 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld.pacman import PacmanEnv
 from gym_gridworld.pacman_engine import EATEN, SCARED
 from gym_gridworld.pacman_vector import PacmanVectorEnv
 
-import gym_gridworld  # noqa: F401  (registers the ids)
-
 INFO_KEYS = ("lives", "pellets_left", "win")
 
 
-def side_by_side(
-    actions: np.ndarray, seed: int, max_episode_steps: int | None = None, **kwargs: Any
-) -> dict[str, int]:
+def side_by_side(actions: np.ndarray, seed: int, max_episode_steps: int | None = None, **kwargs: Any) -> dict[str, int]:
     """Step `PacmanVectorEnv` (num_envs = actions.shape[1]) and single `PacmanEnv`s seeded `seed + i`
     (NEXT_STEP autoreset done by hand, as SyncVectorEnv does) with `actions` (steps, games), asserting
     every observation, reward, flag and info equal. Returns counts of what the games went through."""
@@ -50,9 +48,7 @@ def side_by_side(
                 seen["truncated"] += trunc
                 seen["died"] += reward <= -20.0
             assert np.array_equal(single_obs, obs[i]), f"{where}: observation"
-            assert expected == (float(rewards[i]), bool(terminated[i]), bool(truncated[i])), (
-                f"{where}: {expected}"
-            )
+            assert expected == (float(rewards[i]), bool(terminated[i]), bool(truncated[i])), f"{where}: {expected}"
             assert single_info == {key: info[key][i].item() for key in INFO_KEYS}, f"{where}: info"
         states = vector.games.ghost_states
         seen["scared"] += int((states == SCARED).any(axis=0).sum())

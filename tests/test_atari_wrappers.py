@@ -7,8 +7,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_conformance import checks
-from gym_conformance.checks import EnvCase
 
 from agents.wrappers.atari import (
     MSPACMAN_COLOR,
@@ -24,6 +22,8 @@ from agents.wrappers.atari import (
     register_atari_ids,
 )
 from agents.wrappers.vector import BatchedProcessVectorEnv
+from gym_conformance import checks
+from gym_conformance.checks import EnvCase
 
 pytestmark = pytest.mark.atari
 SEED = 3
@@ -67,9 +67,7 @@ def test_standard_stack_spaces_and_ids(env_id: str) -> None:
     base = env.unwrapped
     assert base._frameskip == 1, "make_atari_env must make v5 ids without their own frame skip"
     sticky = base.ale.getFloat("repeat_action_probability")
-    assert sticky == pytest.approx(
-        0.25 if env_id.startswith("ALE/") else 0.0
-    ), "the id's sticky actions are kept"
+    assert sticky == pytest.approx(0.25 if env_id.startswith("ALE/") else 0.0), "the id's sticky actions are kept"
     obs, _ = env.reset(seed=SEED)
     assert obs.dtype == np.uint8 and env.observation_space.contains(obs)
     assert not obs[:3].any() and obs[3].any(), "after reset: three zero frames, then the first frame"
@@ -111,9 +109,7 @@ def test_bad_ids_name_the_problem(env_id: str, message: str) -> None:
 
 @pytest.mark.parametrize("wrapper", [NoopReset, FireReset, EpisodicLife, MaxAndSkip])
 def test_atari_only_wrappers_refuse_other_envs(wrapper) -> None:
-    with pytest.raises(
-        TypeError, match=rf"{wrapper.__name__} needs an Atari env.*got CartPoleEnv.*ALE/Pong-v5"
-    ):
+    with pytest.raises(TypeError, match=rf"{wrapper.__name__} needs an Atari env.*got CartPoleEnv.*ALE/Pong-v5"):
         wrapper(gym.make("CartPole-v1"))
 
 
@@ -225,10 +221,7 @@ def test_max_and_skip_pools_the_last_two_frames() -> None:
             frames.append(frame)
             total += frame_reward
         np.testing.assert_array_equal(obs, np.maximum(frames[2], frames[3]))
-        assert (
-            reward == total
-            and info["episode_frame_number"] == reference.unwrapped.ale.getEpisodeFrameNumber()
-        )
+        assert reward == total and info["episode_frame_number"] == reference.unwrapped.ale.getEpisodeFrameNumber()
 
 
 def test_noop_reset_draws_from_the_env_rng() -> None:
@@ -269,7 +262,7 @@ def test_episodic_life_ends_episodes_not_games() -> None:
 def test_truncation_ends_the_game_not_just_the_life() -> None:
     env = make_atari_env("ALE/Breakout-v5", env_kwargs={"max_num_frames_per_episode": 120})
     env.reset(seed=SEED)
-    for step in range(1, 40):
+    for step in range(1, 40):  # noqa: B007 (the last value is checked after the loop)
         _, _, terminated, truncated, info = env.step(1)
         if terminated or truncated:
             break

@@ -9,18 +9,28 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from agents import load_agent, make_agent
+
 from agents import hyperparams as per_env
-from agents.common.yaml_files import read_yaml
+from agents import load_agent, make_agent
 from agents.baselines.random_agent import RandomAgent
 from agents.baselines.sb3 import SB3A2C, SB3DQN, SB3PPO, SB3MaskablePPO
 from agents.common.checkpoint import CheckpointError, save_torch
 from agents.common.envs import make_env
 from agents.common.evaluation import evaluate
+from agents.common.yaml_files import read_yaml
 
 ADAPTERS = (SB3DQN, SB3PPO, SB3A2C, SB3MaskablePPO)
-OUR_FIELDS = {"policy", "net_arch", "activation", "cell_pixels", "cnn_channels",
-              "lr_schedule", "clip_range_schedule", "n_envs", "exploration_steps"}
+OUR_FIELDS = {
+    "policy",
+    "net_arch",
+    "activation",
+    "cell_pixels",
+    "cnn_channels",
+    "lr_schedule",
+    "clip_range_schedule",
+    "n_envs",
+    "exploration_steps",
+}
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: a.algo)
@@ -83,10 +93,16 @@ def test_training_stops_at_exactly_the_budget() -> None:
 
 def test_exploration_steps_do_not_depend_on_the_budget() -> None:
     env = make_env("mdp-v0")
-    agent = make_agent("sb3-dqn", env, {"exploration_steps": 500, "exploration_final_eps": 0.1, "buffer_size": 1000}, seed=0)
+    agent = make_agent(
+        "sb3-dqn", env, {"exploration_steps": 500, "exploration_final_eps": 0.1, "buffer_size": 1000}, seed=0
+    )
     agent.train(env, 2000, progress=False)
     schedule = agent.model.exploration_schedule  # SB3 counts progress from 1 (start) to 0 (end of training)
-    assert schedule(1.0) == 1.0 and schedule(1 - 250 / 2000) == pytest.approx(0.55) and schedule(1 - 500 / 2000) == pytest.approx(0.1)
+    assert (
+        schedule(1.0) == 1.0
+        and schedule(1 - 250 / 2000) == pytest.approx(0.55)
+        and schedule(1 - 500 / 2000) == pytest.approx(0.1)
+    )
     assert agent.model.exploration_rate == pytest.approx(0.1)
 
 
@@ -103,7 +119,9 @@ def test_same_seed_same_weights_different_seed_different_weights() -> None:
 
 def test_maskable_ppo_uses_the_mask_and_needs_one() -> None:
     env = make_env("mdp-v0")
-    agent = make_agent("sb3-maskable-ppo", env, {"n_steps": 64, "batch_size": 32}, seed=0).train(env, 128, progress=False)
+    agent = make_agent("sb3-maskable-ppo", env, {"n_steps": 64, "batch_size": 32}, seed=0).train(
+        env, 128, progress=False
+    )
     allowed = {0: {0, 1, 2}, 1: {0, 2}, 2: {1}}
     for state, actions in allowed.items():
         mask = np.isin(np.arange(3), list(actions)).astype(np.int8)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-from gym_conformance.checks import assert_same
 
 from agents.wrappers.vector import BatchedProcessVectorEnv, batch_infos
+from gym_conformance.checks import assert_same
 
 
 class _Batcher(gym.vector.VectorEnv):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import gym_gridworld  # noqa: F401
-import gym_snake  # noqa: F401
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+
+import gym_gridworld  # noqa: F401
+import gym_snake  # noqa: F401
 from agents import make_agent
 from agents.common.cell_cnn import CellCNN
 from agents.dqn.networks import make_q_network
@@ -40,9 +41,13 @@ def test_auto_picks_the_cell_cnn_when_cell_pixels_is_set_and_errors_name_the_pro
         make_agent("dqn", gym.make("gridworld-v0"), {"cell_pixels": 12, "cnn_channels": []})
 
 
-@pytest.mark.parametrize(("env_kwargs", "cell"), [
-    ({"id": "gridworld-v0"}, 12), ({"id": "snake-v0", "obs_type": "rgb"}, 4),
-])
+@pytest.mark.parametrize(
+    ("env_kwargs", "cell"),
+    [
+        ({"id": "gridworld-v0"}, 12),
+        ({"id": "snake-v0", "obs_type": "rgb"}, 4),
+    ],
+)
 def test_sb3_dqn_gets_the_same_network_as_ours(env_kwargs, cell) -> None:
     kwargs = dict(env_kwargs)
     env = gym.make(kwargs.pop("id"), **kwargs)

@@ -115,8 +115,13 @@ def test_torchrl_specs_and_parallel_rollout() -> None:
     from torchrl.envs import GymEnv, GymWrapper, ParallelEnv
     from torchrl.envs.utils import check_env_specs
 
-    for env_id, kwargs in [(SNAKE, SNAKE_KWARGS), ("gym_snake:snake-v0", {"obs_type": "grid"}),
-                           ("gym_gridworld:gridworld-v0", {}), ("gym_gridworld:pacman-v0", {}), ("gym_mdp:mdp-v0", {})]:
+    for env_id, kwargs in [
+        (SNAKE, SNAKE_KWARGS),
+        ("gym_snake:snake-v0", {"obs_type": "grid"}),
+        ("gym_gridworld:gridworld-v0", {}),
+        ("gym_gridworld:pacman-v0", {}),
+        ("gym_mdp:mdp-v0", {}),
+    ]:
         env = GymEnv(env_id, **kwargs)
         check_env_specs(env, seed=0)
         env.close()

@@ -8,22 +8,22 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from gymnasium import spaces
+
 from agents.common import checkpoint
 from agents.common.envs import check_env_id, make_env
 from agents.common.evaluation import evaluate
 from agents.common.plots import moving_average
 from agents.common.schedules import Constant, Exponential, Linear, parse_schedule
 from agents.common.spaces import space_from_dict, space_to_dict
-from gymnasium import spaces
 
 
 def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path) -> None:
     target = tmp_path / "results.json"
     checkpoint.atomic_write_json(target, {"old": 1})
-    with pytest.raises(RuntimeError):
-        with checkpoint.atomic_path(target) as tmp:
-            tmp.write_text("half-written")
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), checkpoint.atomic_path(target) as tmp:
+        tmp.write_text("half-written")
+        raise RuntimeError("crash mid-write")
     assert json.loads(target.read_text()) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temp file left behind
 
@@ -114,7 +114,9 @@ SPACES = [
     spaces.MultiBinary(4),
     spaces.MultiBinary([4, 3, 3]),
     spaces.Box(0, 255, (84, 84, 4), np.uint8),
-    spaces.Box(np.array([-4.8, -np.inf, -0.42, -np.inf], np.float32), np.array([4.8, np.inf, 0.42, np.inf], np.float32)),
+    spaces.Box(
+        np.array([-4.8, -np.inf, -0.42, -np.inf], np.float32), np.array([4.8, np.inf, 0.42, np.inf], np.float32)
+    ),
     spaces.Tuple([spaces.Discrete(3), spaces.MultiDiscrete([2, 2])]),
     spaces.Dict({"image": spaces.Box(0, 1, (2, 2), np.float32), "mask": spaces.MultiBinary(3)}),
 ]

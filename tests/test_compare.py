@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import gym_mdp  # noqa: F401 - registers mdp-v0
 import gymnasium as gym
 import numpy as np
 import pytest
+
+import gym_mdp  # noqa: F401 - registers mdp-v0
 from agents.cli import main
 from agents.compare import stats
 from agents.compare.job import check_plan
@@ -158,7 +159,9 @@ def test_run_folders_are_never_reused(tmp_path) -> None:
 def test_cli_errors_exit_with_code_2(tmp_path, capsys) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert main(["compare", "--envs", "mdp-v0", "--algos", "random", "--steps", "10", "--out", str(blocker / "run")]) == 2
+    assert (
+        main(["compare", "--envs", "mdp-v0", "--algos", "random", "--steps", "10", "--out", str(blocker / "run")]) == 2
+    )
     assert "cannot write to output folder" in capsys.readouterr().err
     assert main(["compare", "--envs", "Snek-v0", "--algos", "random", "--steps", "10"]) == 2
     assert "unknown env id 'Snek-v0'" in capsys.readouterr().err
@@ -172,7 +175,24 @@ def test_cli_errors_exit_with_code_2(tmp_path, capsys) -> None:
 
 
 def test_dry_run_lists_the_jobs(capsys) -> None:
-    assert main(["compare", "--envs", "mdp-v0", "--algos", "random", "sb3-a2c", "--seeds", "2", "--steps", "500", "--dry-run"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--envs",
+                "mdp-v0",
+                "--algos",
+                "random",
+                "sb3-a2c",
+                "--seeds",
+                "2",
+                "--steps",
+                "500",
+                "--dry-run",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "mdp-v0__sb3-a2c__s1: 500 steps, eval every 50 x 10" in out and "4 jobs" in out
 
@@ -181,7 +201,9 @@ def test_every_baseline_builds_on_every_env_of_the_suite() -> None:
     """Default observations (images for snake, gridworld and pacman: SB3's CnnPolicy), every SB3 adapter."""
     from agents.common.envs import SUITE_ENV_IDS
 
-    jobs = check_plan(build_plan({}, envs=list(SUITE_ENV_IDS), algos=["sb3-dqn", "sb3-ppo", "sb3-a2c", "random"], steps=100))
+    jobs = check_plan(
+        build_plan({}, envs=list(SUITE_ENV_IDS), algos=["sb3-dqn", "sb3-ppo", "sb3-a2c", "random"], steps=100)
+    )
     assert {job.env_id for job in jobs} == set(SUITE_ENV_IDS)
     assert len(check_plan(build_plan({}, envs=["mdp-v0"], algos=["sb3-maskable-ppo"], steps=100))) == 1
 

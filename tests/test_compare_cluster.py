@@ -19,10 +19,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+
 from agents.compare.backends import SCRATCH_FOLDER, RayBackend, read_files, run_job_for_ray
 from agents.compare.job import check_plan
 from agents.compare.plan import build_plan
@@ -31,19 +33,42 @@ from agents.compare.runner import _wait_for_orphans, execute, start_run
 
 # tabular, random and our DQN: deterministic on CPU with fixed seeds, so a disturbed run must equal an undisturbed one
 PLAN = {
-    "name": "cluster", "seeds": 2, "eval_episodes": 2,
+    "name": "cluster",
+    "seeds": 2,
+    "eval_episodes": 2,
     "envs": {"mdp-v0": {"steps": 1500, "eval_every": 500, "algos": ["tabular-q", "random", "dqn"]}},
 }
 # one CPU per node, and no optional helper process (they compete with the raylet's agents at start-up)
 NODE = {"num_cpus": 1, "object_store_memory": 100 * 2**20, "include_dashboard": False, "include_log_monitor": False}
 HEAD = {**NODE, "no_monitor": True}
 # a dead node is noticed within about 2 s (Ray's default is 5 checks 3 s apart)
-FAST_HEALTH_CHECKS = {"health_check_period_ms": 500, "health_check_timeout_ms": 500,
-                      "health_check_failure_threshold": 4}
-DETERMINISTIC_SEED_COLUMNS = ("env", "algo", "seed", "status", "final_return_mean", "final_return_std",
-                              "final_exact_return")
-DETERMINISTIC_SUMMARY_COLUMNS = ("env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high",
-                                 "iqm", "exact_return_mean", "optimum", "gap_to_optimum")
+FAST_HEALTH_CHECKS = {
+    "health_check_period_ms": 500,
+    "health_check_timeout_ms": 500,
+    "health_check_failure_threshold": 4,
+}
+DETERMINISTIC_SEED_COLUMNS = (
+    "env",
+    "algo",
+    "seed",
+    "status",
+    "final_return_mean",
+    "final_return_std",
+    "final_exact_return",
+)
+DETERMINISTIC_SUMMARY_COLUMNS = (
+    "env",
+    "algo",
+    "seeds",
+    "seeds_done",
+    "final_return_mean",
+    "ci95_low",
+    "ci95_high",
+    "iqm",
+    "exact_return_mean",
+    "optimum",
+    "gap_to_optimum",
+)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -141,7 +166,7 @@ def add_node(cluster: Any, tries: int = 3, **node_args: Any) -> Any:
     for attempt in range(tries):
         try:
             return cluster.add_node(**node_args)
-        except Exception as error:  # noqa: BLE001 - Ray raises a bare Exception for a node that did not start
+        except Exception as error:
             if attempt == tries - 1 or "timed out during startup" not in str(error):
                 raise
 
@@ -190,6 +215,7 @@ def training(scratch: Path, name: str) -> dict | None:
 
 def run_files(run_dir: Path) -> dict[str, list[str]]:
     """Each job's files; TensorBoard event files by folder (their names hold the host, time and pid)."""
+
     def kind(name: str) -> str:
         return name.rpartition("/")[0] + "/events" if name.startswith("tensorboard/") else name
 
@@ -238,10 +264,12 @@ def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluste
         assert [r["return_mean"] for r in metrics] == [r["return_mean"] for r in calm_metrics]
     seeds = read_csv(disturbed / "seeds.csv")
     assert len(seeds) == len(jobs)
-    assert [{c: r[c] for c in DETERMINISTIC_SEED_COLUMNS} for r in seeds] == \
-        [{c: r[c] for c in DETERMINISTIC_SEED_COLUMNS} for r in read_csv(calm / "seeds.csv")]
-    assert [{c: r[c] for c in DETERMINISTIC_SUMMARY_COLUMNS} for r in read_csv(disturbed / "summary.csv")] == \
-        [{c: r[c] for c in DETERMINISTIC_SUMMARY_COLUMNS} for r in read_csv(calm / "summary.csv")]
+    assert [{c: r[c] for c in DETERMINISTIC_SEED_COLUMNS} for r in seeds] == [
+        {c: r[c] for c in DETERMINISTIC_SEED_COLUMNS} for r in read_csv(calm / "seeds.csv")
+    ]
+    assert [{c: r[c] for c in DETERMINISTIC_SUMMARY_COLUMNS} for r in read_csv(disturbed / "summary.csv")] == [
+        {c: r[c] for c in DETERMINISTIC_SUMMARY_COLUMNS} for r in read_csv(calm / "summary.csv")
+    ]
 
 
 @pytest.mark.slow
@@ -249,12 +277,33 @@ def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_t
     from agents.cli import main
 
     run_dir = tmp_path / "run"
-    args = ["--envs", "mdp-v0", "--algos", "tabular-q", "random", "--seeds", "3", "--steps", "4000",
-            "--eval-every", "2000", "--eval-episodes", "2", "--no-progress", "--backend", "ray"]
+    args = [
+        "--envs",
+        "mdp-v0",
+        "--algos",
+        "tabular-q",
+        "random",
+        "--seeds",
+        "3",
+        "--steps",
+        "4000",
+        "--eval-every",
+        "2000",
+        "--eval-episodes",
+        "2",
+        "--no-progress",
+        "--backend",
+        "ray",
+    ]
     with local_cluster(workers=1, head_cpus=1) as cluster:
-        runner = subprocess.Popen([sys.executable, "-m", "agents", "compare", *args, "--address", cluster.address,
-                                   "--out", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "agents", "compare", *args, "--address", cluster.address, "--out", str(run_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
+
             def two_done() -> bool:
                 assert runner.poll() is None, f"the runner ended before it could be killed: {runner.stderr.read()}"
                 return len(list(run_dir.glob("jobs/*/status.json"))) >= 2

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from agents import load_agent
 from agents.cli import main
 from agents.common.envs import make_env
@@ -32,7 +33,9 @@ TINY = {
         "mdp-v0": {"steps": 1000, "eval_every": 500, "algos": ["sb3-dqn", "random"]},
         "CartPole-v1": {"steps": 1000, "eval_every": 500, "algos": ["sb3-ppo", "random"]},
     },
-    "hyperparams": {"sb3-dqn": {"mdp-v0": {"source": "test", "hyperparameters": {"buffer_size": 1000, "learning_starts": 200}}}},
+    "hyperparams": {
+        "sb3-dqn": {"mdp-v0": {"source": "test", "hyperparameters": {"buffer_size": 1000, "learning_starts": 200}}}
+    },
 }
 
 
@@ -53,7 +56,9 @@ def statuses(run_dir: Path) -> dict[str, dict]:
 
 def run_tiny(tmp_path: Path, backend: str, plan_dict: dict = TINY) -> Path:
     plan = build_plan(plan_dict)
-    run_dir, code = run_comparison(plan, check_plan(plan), tmp_path / backend, backend=backend, workers=2, progress=False)
+    run_dir, code = run_comparison(
+        plan, check_plan(plan), tmp_path / backend, backend=backend, workers=2, progress=False
+    )
     assert code == 0
     return run_dir
 
@@ -62,7 +67,12 @@ def test_tiny_comparison_end_to_end(tmp_path) -> None:
     run_dir = run_tiny(tmp_path, "local")
     summary = {(r["env"], r["algo"]): r for r in read_csv(run_dir / "summary.csv")}
     seeds = read_csv(run_dir / "seeds.csv")
-    assert set(summary) == {("mdp-v0", "sb3-dqn"), ("mdp-v0", "random"), ("CartPole-v1", "sb3-ppo"), ("CartPole-v1", "random")}
+    assert set(summary) == {
+        ("mdp-v0", "sb3-dqn"),
+        ("mdp-v0", "random"),
+        ("CartPole-v1", "sb3-ppo"),
+        ("CartPole-v1", "random"),
+    }
     for (env, algo), row in summary.items():
         finals = np.array([float(s["final_return_mean"]) for s in seeds if (s["env"], s["algo"]) == (env, algo)])
         assert row["seeds_done"] == "2" and len(finals) == 2
@@ -75,7 +85,9 @@ def test_tiny_comparison_end_to_end(tmp_path) -> None:
     # mdp-v0's model is known: optimum, the greedy DQN policy's exact return, and the gap between them
     dqn = summary[("mdp-v0", "sb3-dqn")]
     assert float(dqn["optimum"]) == pytest.approx(137.17, abs=0.01)
-    assert float(dqn["gap_to_optimum"]) == pytest.approx(float(dqn["optimum"]) - float(dqn["exact_return_mean"]), rel=1e-5)
+    assert float(dqn["gap_to_optimum"]) == pytest.approx(
+        float(dqn["optimum"]) - float(dqn["exact_return_mean"]), rel=1e-5
+    )
     assert summary[("mdp-v0", "random")]["exact_return_mean"] == ""  # a random policy has no single action per state
     assert summary[("CartPole-v1", "sb3-ppo")]["optimum"] == ""
     # every job: evaluations at 0, 500, 1000 on the same episodes for every algorithm, and its files
@@ -99,9 +111,30 @@ def test_tiny_comparison_end_to_end(tmp_path) -> None:
 @pytest.mark.parametrize("kill_signal", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_resume_runs_each_unfinished_job_once(tmp_path, kill_signal) -> None:
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "agents", "compare", "--envs", "mdp-v0", "--algos", "random", "sb3-a2c", "--seeds", "2",
-               "--steps", "6000", "--eval-every", "3000", "--eval-episodes", "2", "--workers", "1", "--no-progress",
-               "--out", str(run_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "agents",
+        "compare",
+        "--envs",
+        "mdp-v0",
+        "--algos",
+        "random",
+        "sb3-a2c",
+        "--seeds",
+        "2",
+        "--steps",
+        "6000",
+        "--eval-every",
+        "3000",
+        "--eval-episodes",
+        "2",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(run_dir),
+    ]
     runner = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while True:  # kill the runner once some jobs are done and the next one is training
@@ -152,16 +185,34 @@ def test_same_comparison_on_a_local_ray_instance(tmp_path) -> None:
 
 def test_extend_adds_an_algorithm_to_a_finished_run(tmp_path, capsys) -> None:
     run_dir = tmp_path / "run"
-    args = ["--envs", "mdp-v0", "--seeds", "2", "--steps", "400", "--eval-every", "200", "--eval-episodes", "2",
-            "--workers", "2", "--no-progress"]
+    args = [
+        "--envs",
+        "mdp-v0",
+        "--seeds",
+        "2",
+        "--steps",
+        "400",
+        "--eval-every",
+        "200",
+        "--eval-episodes",
+        "2",
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     assert main(["compare", "--algos", "random", "--out", str(run_dir), *args]) == 0
     before = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/*/status.json")}
-    assert main(["compare", "--extend", str(run_dir), "--algos", "random", "sb3-a2c", "--workers", "2", "--no-progress"]) == 0
+    assert (
+        main(["compare", "--extend", str(run_dir), "--algos", "random", "sb3-a2c", "--workers", "2", "--no-progress"])
+        == 0
+    )
     after = statuses(run_dir)
     assert set(after) == set(before) | {"mdp-v0__sb3-a2c__s0", "mdp-v0__sb3-a2c__s1"}
     assert all(s["status"] == "done" for s in after.values())
     assert {name: (run_dir / "jobs" / name / "status.json").read_text() for name in before} == before  # not re-run
-    configs = [json.loads((run_dir / "jobs" / f"mdp-v0__sb3-a2c__s{seed}" / "config.json").read_text()) for seed in (0, 1)]
+    configs = [
+        json.loads((run_dir / "jobs" / f"mdp-v0__sb3-a2c__s{seed}" / "config.json").read_text()) for seed in (0, 1)
+    ]
     assert [(c["steps"], c["eval_every"], c["eval_episodes"]) for c in configs] == [(400, 200, 2)] * 2
     report = (run_dir / "report.md").read_text()
     assert "| sb3-a2c | 2/2 |" in report and "| random | 2/2 |" in report and "- extended " in report

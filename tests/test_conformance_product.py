@@ -10,10 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gym_conformance import check_conformance, checks
-from gym_conformance.report import FAILED, NOT_APPLICABLE, PASSED
 from test_conformance_bites import GOOD, ToyWalk, UsesGlobalRandom
 from venv_helpers import fresh_venv, installed, pip_install
+
+from gym_conformance import check_conformance, checks
+from gym_conformance.report import FAILED, NOT_APPLICABLE, PASSED
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = [checks.check_observations_in_space, checks.check_determinism, checks.check_close_twice]
@@ -75,8 +76,24 @@ def test_command_prints_one_line_per_check_and_exits_by_outcome(tmp_path: Path) 
 def test_plugin_runs_the_checks_on_env_id(tmp_path: Path) -> None:
     path = os.pathsep.join(sys.path)
     (tmp_path / "test_unrelated.py").write_text("def test_project_own():\n    pass\n")
-    out = _run(["-m", "pytest", "-p", "gym_conformance.plugin", "-p", "no:cacheprovider", "--env-id", "mdp-v0",
-                "--env-import", "gym_mdp", "-q", "-rA"], tmp_path, PYTHONPATH=path)
+    out = _run(
+        [
+            "-m",
+            "pytest",
+            "-p",
+            "gym_conformance.plugin",
+            "-p",
+            "no:cacheprovider",
+            "--env-id",
+            "mdp-v0",
+            "--env-import",
+            "gym_mdp",
+            "-q",
+            "-rA",
+        ],
+        tmp_path,
+        PYTHONPATH=path,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"{len(checks.ALL_CHECKS)} passed, 1 deselected" in out.stdout
     assert "PASSED conformance::determinism[mdp-v0]" in out.stdout

@@ -16,8 +16,18 @@ from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.dqn import DQN, DQNConfig, TrainingDivergedError
 
 # A small, fast configuration: CartPole learns a little within a few thousand steps.
-SMALL = dict(device="cpu", hidden_sizes=(32, 32), learning_starts=200, train_freq=16, gradient_steps=4, n_step=1,
-             batch_size=32, target_update_interval=100, exploration="linear:1.0:0.05:1000", buffer_size=5000)
+SMALL = dict(
+    device="cpu",
+    hidden_sizes=(32, 32),
+    learning_starts=200,
+    train_freq=16,
+    gradient_steps=4,
+    n_step=1,
+    batch_size=32,
+    target_update_interval=100,
+    exploration="linear:1.0:0.05:1000",
+    buffer_size=5000,
+)
 
 
 def weights_equal(a: DQN, b: DQN) -> bool:
@@ -27,10 +37,13 @@ def weights_equal(a: DQN, b: DQN) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- construction
-@pytest.mark.parametrize("space, name", [
-    (gym.spaces.Box(-1, 1, (2,), np.float32), "Box"),
-    (gym.spaces.MultiDiscrete([2, 3]), "MultiDiscrete"),
-])
+@pytest.mark.parametrize(
+    "space, name",
+    [
+        (gym.spaces.Box(-1, 1, (2,), np.float32), "Box"),
+        (gym.spaces.MultiDiscrete([2, 3]), "MultiDiscrete"),
+    ],
+)
 def test_non_discrete_actions_fail_at_construction_naming_the_space(space: gym.Space, name: str) -> None:
     env = CounterEnv()
     env.action_space = space
@@ -45,25 +58,37 @@ def test_dict_observations_fail_at_construction_naming_the_space() -> None:
         DQN(env, SMALL)
 
 
-@pytest.mark.parametrize("override, message", [
-    ({"optimizer": "sgd"}, "optimizer must be one of"),
-    ({"loss": "l1"}, "loss must be one of"),
-    ({"gamma": 1.5}, r"gamma must be in \[0, 1\]"),
-    ({"batch_size": 0}, "batch_size must be a positive integer"),
-    ({"tau": 0.0}, r"tau must be in \(0, 1\]"),
-    ({"exploration": "linear:1:0"}, "cannot parse schedule"),
-    ({"device": "tpu"}, "device must be one of"),
-    ({"max_grad_norm": -1.0}, "max_grad_norm must be positive"),
-    ({"learning_rat": 1e-3}, "unknown hyperparameter"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"loss": "l1"}, "loss must be one of"),
+        ({"gamma": 1.5}, r"gamma must be in \[0, 1\]"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"tau": 0.0}, r"tau must be in \(0, 1\]"),
+        ({"exploration": "linear:1:0"}, "cannot parse schedule"),
+        ({"device": "tpu"}, "device must be one of"),
+        ({"max_grad_norm": -1.0}, "max_grad_norm must be positive"),
+        ({"learning_rat": 1e-3}, "unknown hyperparameter"),
+    ],
+)
 def test_invalid_config_values_are_named(override: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_agent("dqn", gym.make("CartPole-v1"), override)
 
 
 def test_nature_rmsprop_settings_are_expressible() -> None:
-    agent = DQN(gym.make("CartPole-v1"), dict(SMALL, optimizer="rmsprop", learning_rate=2.5e-4, rmsprop_momentum=0.95,
-                                               optimizer_eps=0.01, rmsprop_alpha=0.95))
+    agent = DQN(
+        gym.make("CartPole-v1"),
+        dict(
+            SMALL,
+            optimizer="rmsprop",
+            learning_rate=2.5e-4,
+            rmsprop_momentum=0.95,
+            optimizer_eps=0.01,
+            rmsprop_alpha=0.95,
+        ),
+    )
     group = agent.optimizer.param_groups[0]
     assert isinstance(agent.optimizer, torch.optim.RMSprop)
     assert (group["lr"], group["momentum"], group["eps"], group["alpha"]) == (2.5e-4, 0.95, 0.01, 0.95)
@@ -120,8 +145,9 @@ def stored_transitions(agent: DQN) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("mode", ["NextStep", "SameStep", "Disabled"])
 def test_vector_env_transitions_never_span_an_autoreset(mode: str) -> None:
-    venv = gym.vector.SyncVectorEnv([lambda: CounterEnv(truncate_at=5) for _ in range(3)],
-                                    autoreset_mode=gym.vector.AutoresetMode(mode))
+    venv = gym.vector.SyncVectorEnv(
+        [lambda: CounterEnv(truncate_at=5) for _ in range(3)], autoreset_mode=gym.vector.AutoresetMode(mode)
+    )
     agent = DQN(venv, dict(SMALL, learning_starts=50, train_freq=8), seed=0).train(venv, 400, progress=False)
     assert 400 <= agent.env_steps < 403
     obs, next_obs = stored_transitions(agent)
@@ -172,8 +198,14 @@ def test_a_lost_life_continues_the_game_and_resumes_exactly(tmp_path: Path) -> N
     assert len(np.unique(obs[:, 0])) == 100 // 12 + 1  # one tag per 12-step game
     interrupted = DQN(LivesEnv(), config, seed=0)
     with pytest.raises(KeyboardInterrupt):
-        interrupted.train(LivesEnv(), 100, progress=False, callback=interrupt_at(42), checkpoint_path=tmp_path / "c.pt",
-                          checkpoint_replay=True)
+        interrupted.train(
+            LivesEnv(),
+            100,
+            progress=False,
+            callback=interrupt_at(42),
+            checkpoint_path=tmp_path / "c.pt",
+            checkpoint_replay=True,
+        )
     assert interrupted.episode_state.actions.count(-1) == 1  # 43 = 3 games + a life lost + 3 steps
     resumed = DQN.resume(tmp_path / "c.pt", LivesEnv(), progress=False)
     assert weights_equal(resumed, whole) and resumed.episode_log == whole.episode_log
@@ -209,7 +241,12 @@ def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path
         DQN.load(tmp_path / "dqn.pt", gym.make("Acrobot-v1"))
     meta, payload = load_torch(tmp_path / "dqn.pt")
     meta["config"]["hidden_sizes"] = [64, 64]  # weights of one shape, config of another
-    save_torch(tmp_path / "reshaped.pt", "dqn", {k: v for k, v in meta.items() if k not in ("format", "version", "algo")}, payload)
+    save_torch(
+        tmp_path / "reshaped.pt",
+        "dqn",
+        {k: v for k, v in meta.items() if k not in ("format", "version", "algo")},
+        payload,
+    )
     with pytest.raises(CheckpointError, match="q_network weights have shapes"):
         DQN.load(tmp_path / "reshaped.pt")
     (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
@@ -219,9 +256,11 @@ def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path
 
 def interrupt_at(step: int):
     """A callback that presses Ctrl-C (SIGINT) once training reaches `step`."""
+
     def callback(agent: DQN, env_steps: int) -> None:
         if env_steps == step:
             signal.raise_signal(signal.SIGINT)
+
     return callback
 
 
@@ -232,15 +271,23 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
     checkpoint = tmp_path / "run.pt"
     agent = DQN(gym.make("CartPole-v1"), SMALL, seed=3)
     with pytest.raises(KeyboardInterrupt):
-        agent.train(gym.make("CartPole-v1"), 3000, progress=False, callback=interrupt_at(1500),
-                    checkpoint_path=checkpoint, checkpoint_replay=True)
+        agent.train(
+            gym.make("CartPole-v1"),
+            3000,
+            progress=False,
+            callback=interrupt_at(1500),
+            checkpoint_path=checkpoint,
+            checkpoint_replay=True,
+        )
     interrupted_at = load_torch(checkpoint)[1]["counters"]["env_steps"]
     assert 1500 <= interrupted_at <= 1501 and agent.episode_state.lengths[0] > 0  # mid-episode
     resumed = DQN.resume(checkpoint, gym.make("CartPole-v1"), progress=False)
     assert resumed.env_steps == 3000
     assert weights_equal(resumed, uninterrupted)
     assert resumed.episode_log == uninterrupted.episode_log
-    for a, b in zip(resumed.optimizer.state_dict()["state"].values(), uninterrupted.optimizer.state_dict()["state"].values()):
+    for a, b in zip(
+        resumed.optimizer.state_dict()["state"].values(), uninterrupted.optimizer.state_dict()["state"].values()
+    ):
         assert torch.equal(a["exp_avg_sq"], b["exp_avg_sq"])
     assert load_torch(checkpoint)[1]["counters"]["env_steps"] == 3000  # the final checkpoint
 
@@ -254,8 +301,14 @@ def test_periodic_checkpoint_resumes_identically(tmp_path: Path) -> None:
             copies.append(checkpoint.read_bytes())
 
     full = DQN(gym.make("CartPole-v1"), SMALL, seed=4).train(
-        gym.make("CartPole-v1"), 2000, progress=False, callback=keep_copy, checkpoint_path=checkpoint,
-        checkpoint_every=500, checkpoint_replay=True)
+        gym.make("CartPole-v1"),
+        2000,
+        progress=False,
+        callback=keep_copy,
+        checkpoint_path=checkpoint,
+        checkpoint_every=500,
+        checkpoint_replay=True,
+    )
     (tmp_path / "at1000.pt").write_bytes(copies[0])
     resumed = DQN.resume(tmp_path / "at1000.pt", gym.make("CartPole-v1"), progress=False)
     assert weights_equal(resumed, full)
@@ -274,7 +327,9 @@ def test_two_train_calls_equal_one() -> None:
 def test_resume_without_the_replay_buffer_continues(tmp_path: Path) -> None:
     agent = DQN(gym.make("CartPole-v1"), SMALL, seed=6)
     with pytest.raises(KeyboardInterrupt):
-        agent.train(gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(600), checkpoint_path=tmp_path / "c.pt")
+        agent.train(
+            gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(600), checkpoint_path=tmp_path / "c.pt"
+        )
     resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
     assert resumed.env_steps == 1000 and len(resumed.replay) == 1000 - 600 - 1
 
@@ -318,17 +373,56 @@ def test_tensorboard_scalars(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- command line
-CLI_SMALL = ["--device", "cpu", "--hidden-sizes", "32", "32", "--learning-starts", "200", "--train-freq", "16",
-             "--gradient-steps", "4", "--batch-size", "32", "--buffer-size", "5000", "--no-progress"]
+CLI_SMALL = [
+    "--device",
+    "cpu",
+    "--hidden-sizes",
+    "32",
+    "32",
+    "--learning-starts",
+    "200",
+    "--train-freq",
+    "16",
+    "--gradient-steps",
+    "4",
+    "--batch-size",
+    "32",
+    "--buffer-size",
+    "5000",
+    "--no-progress",
+]
 
 
 def test_cli_trains_saves_plots_and_evaluates(tmp_path: Path, capsys) -> None:
     from agents.cli import main
 
     out = tmp_path / "run"
-    assert main(["train", "dqn", "--env", "CartPole-v1", "--seed", "1", "--steps", "600", "--out", str(out), *CLI_SMALL,
-                 "--double-dqn", "--max-grad-norm", "none", "--exploration", "linear:1:0.1:400"]) == 0
-    assert {"agent.pt", "checkpoint.pt", "config.json", "episodes.csv", "learning_curve.png", "tensorboard"} <= {p.name for p in out.iterdir()}
+    assert (
+        main(
+            [
+                "train",
+                "dqn",
+                "--env",
+                "CartPole-v1",
+                "--seed",
+                "1",
+                "--steps",
+                "600",
+                "--out",
+                str(out),
+                *CLI_SMALL,
+                "--double-dqn",
+                "--max-grad-norm",
+                "none",
+                "--exploration",
+                "linear:1:0.1:400",
+            ]
+        )
+        == 0
+    )
+    assert {"agent.pt", "checkpoint.pt", "config.json", "episodes.csv", "learning_curve.png", "tensorboard"} <= {
+        p.name for p in out.iterdir()
+    }
     agent = DQN.load(out / "agent.pt")
     assert agent.config.double_dqn and agent.config.max_grad_norm is None and agent.env_steps == 600
     assert main(["evaluate", str(out / "agent.pt"), "--env", "CartPole-v1", "--episodes", "3"]) == 0
@@ -343,8 +437,24 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
     import time
 
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "agents", "train", "dqn", "--env", "CartPole-v1", "--steps", "20000", "--out", str(out),
-               "--checkpoint-every", "300", *CLI_SMALL, "--learning-starts", "100000"]  # acting only: fast
+    command = [
+        sys.executable,
+        "-m",
+        "agents",
+        "train",
+        "dqn",
+        "--env",
+        "CartPole-v1",
+        "--steps",
+        "20000",
+        "--out",
+        str(out),
+        "--checkpoint-every",
+        "300",
+        *CLI_SMALL,
+        "--learning-starts",
+        "100000",
+    ]  # acting only: fast
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline and process.poll() is None:
@@ -355,8 +465,23 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
     assert f"continue with: python -m agents resume {out / 'checkpoint.pt'} --env CartPole-v1" in err
     stopped_at = load_torch(out / "checkpoint.pt")[1]["counters"]["env_steps"]
     assert 300 <= stopped_at < 20000
-    resumed = subprocess.run([sys.executable, "-m", "agents", "resume", str(out / "checkpoint.pt"), "--env", "CartPole-v1",
-                              "--no-progress", "--eval-episodes", "2"], capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agents",
+            "resume",
+            str(out / "checkpoint.pt"),
+            "--env",
+            "CartPole-v1",
+            "--no-progress",
+            "--eval-episodes",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert DQN.load(out / "agent.pt").env_steps == 20000
 
@@ -382,8 +507,14 @@ def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
     assert whole.replay.max_priority > 1.0  # priorities came from TD errors
     agent = DQN(gym.make("CartPole-v1"), config, seed=1)
     with pytest.raises(KeyboardInterrupt):
-        agent.train(gym.make("CartPole-v1"), 1000, progress=False, callback=interrupt_at(500),
-                    checkpoint_path=tmp_path / "c.pt", checkpoint_replay=True)
+        agent.train(
+            gym.make("CartPole-v1"),
+            1000,
+            progress=False,
+            callback=interrupt_at(500),
+            checkpoint_path=tmp_path / "c.pt",
+            checkpoint_replay=True,
+        )
     resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
     assert weights_equal(resumed, whole)
     np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)

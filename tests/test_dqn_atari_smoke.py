@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from agents.dqn import DQN
 from agents.wrappers.atari import make_atari_env
 
@@ -25,16 +26,38 @@ EVAL_EPSILON = 0.5  # half the actions random: FIRE comes soon after each lost l
 
 def cli(*args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    return subprocess.Popen([sys.executable, "-m", "agents.dqn.atari", "--game", GAME, "--no-progress", *args],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "agents.dqn.atari", "--game", GAME, "--no-progress", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_train_interrupt_resume_and_evaluate_whole_games(tmp_path: Path) -> None:
     run = tmp_path / "run"
     checkpoint = run / "checkpoint.pt"
-    first = cli("--preset", "pong-cpu", "--steps", str(STEPS), "--learning-starts", str(LEARNING_STARTS),
-                "--buffer-size", "8000", "--checkpoint-every", "200", "--eval-episodes", "1",
-                "--eval-epsilon", str(EVAL_EPSILON), "--seed", str(SEED), "--out", str(run))
+    first = cli(
+        "--preset",
+        "pong-cpu",
+        "--steps",
+        str(STEPS),
+        "--learning-starts",
+        str(LEARNING_STARTS),
+        "--buffer-size",
+        "8000",
+        "--checkpoint-every",
+        "200",
+        "--eval-episodes",
+        "1",
+        "--eval-epsilon",
+        str(EVAL_EPSILON),
+        "--seed",
+        str(SEED),
+        "--out",
+        str(run),
+    )
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -16,9 +16,8 @@ import pytest
 import torch
 
 from agents.common.checkpoint import load_torch
-from agents.common.evaluation import evaluate
+from agents.common.evaluation import evaluate, evaluate_batched
 from agents.dqn import DQN
-from agents.common.evaluation import evaluate_batched
 
 
 class RandomPolicy:
@@ -28,7 +27,11 @@ class RandomPolicy:
         self.n_actions, self.rng = n_actions, np.random.default_rng(seed)
 
     def act(self, obs: np.ndarray, greedy: bool = True):
-        return self.rng.integers(self.n_actions, size=len(obs)) if np.ndim(obs) > 3 else int(self.rng.integers(self.n_actions))
+        return (
+            self.rng.integers(self.n_actions, size=len(obs))
+            if np.ndim(obs) > 3
+            else int(self.rng.integers(self.n_actions))
+        )
 
 
 @pytest.mark.slow
@@ -37,9 +40,20 @@ def test_gridworld_images_dqn_beats_random() -> None:
     import gym_gridworld  # noqa: F401  (registers gridworld-v0)
 
     envs = gym.make_vec("gridworld-v0", 16)  # the native vector env: 16 worlds per step
-    config = dict(device="cpu", learning_starts=1000, train_freq=16, gradient_steps=1, batch_size=32,
-                  target_update_interval=400, exploration="linear:1:0.05:4000", learning_rate="1e-3", gamma=0.9,
-                  n_step=3, double_dqn=True, num_threads=1)
+    config = dict(
+        device="cpu",
+        learning_starts=1000,
+        train_freq=16,
+        gradient_steps=1,
+        batch_size=32,
+        target_update_interval=400,
+        exploration="linear:1:0.05:4000",
+        learning_rate="1e-3",
+        gamma=0.9,
+        n_step=3,
+        double_dqn=True,
+        num_threads=1,
+    )
     agent = DQN(envs, config, seed=0)
     assert type(agent.q_network.encoder).__name__ == "NatureCNN"
     agent.train(envs, 10_000, progress=False)
@@ -55,9 +69,20 @@ def test_snake_dqn_beats_random() -> None:
     import gym_snake  # noqa: F401  (registers snake-v0)
 
     env = gym.make("snake-v0", obs_type="features")
-    config = dict(device="cpu", hidden_sizes=(64, 64), learning_starts=500, train_freq=4, gradient_steps=1,
-                  batch_size=64, target_update_interval=250, exploration="linear:1:0.05:4000", learning_rate="1e-3",
-                  gamma=0.95, n_step=1, double_dqn=False)
+    config = dict(
+        device="cpu",
+        hidden_sizes=(64, 64),
+        learning_starts=500,
+        train_freq=4,
+        gradient_steps=1,
+        batch_size=64,
+        target_update_interval=250,
+        exploration="linear:1:0.05:4000",
+        learning_rate="1e-3",
+        gamma=0.95,
+        n_step=1,
+        double_dqn=False,
+    )
     agent = DQN(env, config, seed=0).train(env, 10_000, progress=False)
     eval_env = gym.make("snake-v0", obs_type="features")
     dqn = evaluate(agent, eval_env, 20, seed=1000)
@@ -74,13 +99,26 @@ def test_atari_pong_smoke_run(tmp_path: Path) -> None:
     from agents.wrappers.atari import make_atari_env
 
     env = make_atari_env("PongNoFrameskip-v4")
-    config = dict(device="cpu", learning_starts=500, train_freq=8, gradient_steps=1, batch_size=32, buffer_size=5000,
-                  target_update_interval=500, exploration="linear:1:0.1:1500", learning_rate="1e-4", n_step=1,
-                  double_dqn=False, num_threads=1)
+    config = dict(
+        device="cpu",
+        learning_starts=500,
+        train_freq=8,
+        gradient_steps=1,
+        batch_size=32,
+        buffer_size=5000,
+        target_update_interval=500,
+        exploration="linear:1:0.1:1500",
+        learning_rate="1e-4",
+        n_step=1,
+        double_dqn=False,
+        num_threads=1,
+    )
     agent = DQN(env, config, seed=0)
     assert agent.frame_stack == 4 and agent.replay.frames.shape[2:] == (84, 84)
     assert agent.replay.nbytes <= 1.1 * 5000 * 84 * 84
-    agent.train(env, 2000, progress=False, log_dir=tmp_path / "tb", checkpoint_path=tmp_path / "pong.pt", checkpoint_replay=True)
+    agent.train(
+        env, 2000, progress=False, log_dir=tmp_path / "tb", checkpoint_path=tmp_path / "pong.pt", checkpoint_replay=True
+    )
     assert agent.gradient_steps_done == (2000 - 504) // 8 + 1
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -103,9 +141,32 @@ def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, 
     from agents.dqn.atari import main
 
     out = tmp_path / "pong"
-    assert main(["--game", "PongNoFrameskip-v4", "--steps", "600", "--out", str(out), "--device", "cpu",
-                 "--learning-starts", "300", "--buffer-size", "2000", "--train-freq", "16", "--eval-episodes", "1",
-                 "--no-progress", "--num-threads", "1"]) == 0
+    assert (
+        main(
+            [
+                "--game",
+                "PongNoFrameskip-v4",
+                "--steps",
+                "600",
+                "--out",
+                str(out),
+                "--device",
+                "cpu",
+                "--learning-starts",
+                "300",
+                "--buffer-size",
+                "2000",
+                "--train-freq",
+                "16",
+                "--eval-episodes",
+                "1",
+                "--no-progress",
+                "--num-threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert {"agent.pt", "checkpoint.pt", "config.json", "tensorboard"} <= {p.name for p in out.iterdir()}
     agent = DQN.load(out / "agent.pt")  # (no learning curve yet: a game of Pong outlasts 600 steps)
     assert agent.env_steps == 600 and agent.config.target_update_interval == 1000 and agent.config.buffer_size == 2000

@@ -6,8 +6,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.dqn import DQN
 from agents.common.evaluation import evaluate_batched
+from agents.dqn import DQN
 
 EVAL_EVERY = 2500
 
@@ -36,7 +36,9 @@ def test_cartpole_is_solved_within_50k_steps() -> None:
         curve = cartpole_curve(seed)
         steps, returns = np.array(curve).T
         assert steps[-1] == 50_000 and len(curve) == 20
-        assert returns[-1] >= 475, f"seed {seed}: final greedy return {returns[-1]:.1f}; curve {returns.round().tolist()}"
+        assert returns[-1] >= 475, (
+            f"seed {seed}: final greedy return {returns[-1]:.1f}; curve {returns.round().tolist()}"
+        )
         firsts.append(steps[np.argmax(returns >= 475)])
     assert np.median(firsts) <= 30_000, f"first steps reaching 475: {firsts}"
 

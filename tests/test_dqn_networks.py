@@ -70,10 +70,13 @@ def test_dueling_head_combines_value_and_centred_advantages() -> None:
     torch.testing.assert_close(q - q.mean(dim=1, keepdim=True), advantages - advantages.mean(dim=1, keepdim=True))
 
 
-@pytest.mark.parametrize("space, name", [
-    (gym.spaces.Dict({"a": gym.spaces.Discrete(2)}), "Dict"),
-    (gym.spaces.Tuple((gym.spaces.Discrete(2),)), "Tuple"),
-])
+@pytest.mark.parametrize(
+    "space, name",
+    [
+        (gym.spaces.Dict({"a": gym.spaces.Discrete(2)}), "Dict"),
+        (gym.spaces.Tuple((gym.spaces.Discrete(2),)), "Tuple"),
+    ],
+)
 def test_unsupported_observation_spaces_are_named(space: gym.Space, name: str) -> None:
     with pytest.raises(ValueError, match=name):
         make_q_network(space, 2)

@@ -86,7 +86,8 @@ def test_frame_stacks_are_rebuilt_exactly(channels_last: bool) -> None:
     env = make_stacked(stack=4, length=6)  # (4, 84, 84), padded with the reset frame
     if channels_last:
         env = gym.wrappers.TransformObservation(
-            env, lambda obs: np.moveaxis(obs, 0, -1), gym.spaces.Box(0, 255, (84, 84, 4), np.uint8))
+            env, lambda obs: np.moveaxis(obs, 0, -1), gym.spaces.Box(0, 255, (84, 84, 4), np.uint8)
+        )
     buffer = ReplayBuffer(60, env.observation_space, 3, frame_stack=4)
     truth = fill(buffer, env, 100)
     batch = buffer.sample(300, np.random.default_rng(0))
@@ -141,7 +142,9 @@ def test_envs_of_a_vector_env_have_separate_rings() -> None:
     buffer.start_episodes(ids, np.array([[10, 0], [20, 0], [30, 0]], dtype=np.float32))
     for t in range(1, 40):
         obs = np.array([[10, t], [20, t], [30, t]], dtype=np.float32)
-        buffer.add(ids, np.zeros(3, dtype=np.int64), np.full(3, t, np.float32), obs, np.zeros(3, bool), np.zeros(3, bool))
+        buffer.add(
+            ids, np.zeros(3, dtype=np.int64), np.full(3, t, np.float32), obs, np.zeros(3, bool), np.zeros(3, bool)
+        )
     batch = buffer.sample(3000, np.random.default_rng(0))
     np.testing.assert_array_equal(batch.next_obs[:, 0], batch.obs[:, 0])
     np.testing.assert_array_equal(batch.next_obs[:, 1], batch.obs[:, 1] + 1)

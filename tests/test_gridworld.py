@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-import gymnasium as gym
 import gym_gridworld
 from gym_gridworld import DOWN, LEFT, RIGHT, UP
 from gym_gridworld.core import WorldDraws, choose_unoccupied
@@ -143,7 +143,10 @@ def test_too_many_objects_and_bad_arguments_raise():
         ({"size": 2, "n_goals": 2, "n_fires": 2}, r"n_goals \+ n_fires = 4 exceeds the limit size \* size - 1 = 3"),
         ({"num_envs": 10**7}, r"num_envs must be an integer in 1..65536, got 10000000 \(limit 65536\)"),
         ({"num_envs": True}, r"num_envs must be an integer in 1..65536, got True"),
-        ({"num_envs": 60_000}, r"num_envs=60000 worlds of 21168 observation bytes exceed the limit of 1073741824 bytes"),
+        (
+            {"num_envs": 60_000},
+            r"num_envs=60000 worlds of 21168 observation bytes exceed the limit of 1073741824 bytes",
+        ),
         ({"num_envs": 30_000, "size": 100, "obs_type": "grid"}, r"at most 25801 worlds"),
         ({"obs_type": ["rgb"]}, r"obs_type must be one of \('rgb', 'grid'\), got \['rgb'\]"),
         ({"max_episode_steps": 0.5}, r"max_episode_steps must be an integer >= 1, got 0.5"),
@@ -181,7 +184,16 @@ def test_full_image_is_the_bordered_world_at_12_pixels_per_cell():
     place(env, (0, 0), [(0, 1), (2, 2), (3, 3), (4, 4)], [(1, 0), (4, 0)])
     obs = env.step(UP)[0]
     assert obs.shape == (84, 84, 3) and obs.dtype == np.uint8
-    expected = {(0, 0): WHITE, (6, 6): WHITE, (1, 1): BLUE, (1, 2): GREEN, (5, 5): GREEN, (2, 1): RED, (5, 1): RED, (1, 3): BLACK}
+    expected = {
+        (0, 0): WHITE,
+        (6, 6): WHITE,
+        (1, 1): BLUE,
+        (1, 2): GREEN,
+        (5, 5): GREEN,
+        (2, 1): RED,
+        (5, 1): RED,
+        (1, 3): BLACK,
+    }
     for (row, col), colour in expected.items():
         assert cell_colour(obs, row, col, 7) == colour, (row, col)
     blocks = obs.reshape(7, 12, 7, 12, 3)  # crisp: every 12x12 block is one colour

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import pickle
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
-import gymnasium as gym
 import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld import render
 from gym_gridworld.gridworld import COLORS, IMAGE_SIZE

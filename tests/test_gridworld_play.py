@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gym_gridworld import DOWN, LEFT, RIGHT
+from gym_gridworld import DOWN, LEFT
 from gym_gridworld.play import QUIT, RESTART, main, play
 
 

@@ -21,8 +21,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"gym_snake": ROOT / "gym_snake", "gym_gridworld": ROOT / "gym_gridworld", "gym_mdp": ROOT / "gym_mdp",
-            "agents": ROOT / "agents", "gym_conformance": ROOT / "conformance"}
+PACKAGES = {
+    "gym_snake": ROOT / "gym_snake",
+    "gym_gridworld": ROOT / "gym_gridworld",
+    "gym_mdp": ROOT / "gym_mdp",
+    "agents": ROOT / "agents",
+    "gym_conformance": ROOT / "conformance",
+}
 ALGORITHMS = ("agents.tabular", "agents.dqn", "agents.baselines", "agents.planners")
 
 
@@ -48,8 +53,10 @@ def import_graph() -> dict[str, set[str]]:
                 else:
                     base_name = node.module or ""
                 # `from package import submodule` imports the submodule; `from module import name`, the module
-                names = [f"{base_name}.{alias.name}" if f"{base_name}.{alias.name}" in files else base_name
-                         for alias in node.names]
+                names = [
+                    f"{base_name}.{alias.name}" if f"{base_name}.{alias.name}" in files else base_name
+                    for alias in node.names
+                ]
             else:
                 continue
             for name in names:
@@ -70,7 +77,9 @@ def inside(module: str, *prefixes: str) -> bool:
 
 
 def violations(rule) -> list[str]:
-    return sorted(f"{source} -> {target}" for source, targets in GRAPH.items() for target in targets if rule(source, target))
+    return sorted(
+        f"{source} -> {target}" for source, targets in GRAPH.items() for target in targets if rule(source, target)
+    )
 
 
 def test_the_graph_sees_our_modules_and_their_imports() -> None:
@@ -121,7 +130,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(module)
         for target in sorted(graph.get(module, ())):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         path.pop()
@@ -139,10 +148,13 @@ def test_no_import_cycles() -> None:
     assert cycle is None, " -> ".join(cycle or [])
 
 
-@pytest.mark.parametrize("graph, expected", [
-    ({"a": {"b"}, "b": {"a"}}, ["a", "b", "a"]),
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
-    ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
-])
+@pytest.mark.parametrize(
+    "graph, expected",
+    [
+        ({"a": {"b"}, "b": {"a"}}, ["a", "b", "a"]),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+    ],
+)
 def test_the_cycle_finder_finds_cycles(graph, expected) -> None:
     assert find_cycle(graph) == expected

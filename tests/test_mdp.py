@@ -9,6 +9,7 @@ from importlib import metadata
 import gymnasium as gym
 import numpy as np
 import pytest
+
 import gym_mdp
 from gym_mdp import InvalidMDPError, TabularMDP, render
 from gym_mdp.three_state import ALLOWED_ACTIONS, REWARDS, TRANSITIONS
@@ -168,7 +169,10 @@ def test_start_distribution_is_sampled() -> None:
         ({"transitions": [[[0.5, 0.4], [0.0, 1.0]], [[0.0, 1.0], None]]}, r"transitions\[0\]\[0\] sums to 0.9"),
         ({"transitions": [[[1.2, -0.2], [0.0, 1.0]], [[0.0, 1.0], None]]}, "negative"),
         ({"transitions": [[[1.0], [0.0, 1.0]], [[0.0, 1.0], None]]}, r"shape \(1,\), expected \(2,\)"),
-        ({"allowed_actions": [[0], [0, 1]]}, r"action 1 is allowed in state 1 but transitions\[1\]\[1\] has no transition row"),
+        (
+            {"allowed_actions": [[0], [0, 1]]},
+            r"action 1 is allowed in state 1 but transitions\[1\]\[1\] has no transition row",
+        ),
         ({"allowed_actions": [[0], [5]]}, r"actions are 0..1"),
         ({"start_state": 7}, "unknown start state 7; states are 0..1"),
         ({"start_state": [0.5, 0.6]}, "start_state distribution sums to"),
@@ -211,8 +215,14 @@ GOOD = {"transitions": [[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], None]], "rewards"
         ({"transitions": first_row([float("nan"), 1.0])}, r"transitions\[0\]\[0\] has a negative or non-finite"),
         ({"rewards": [[[0, float("inf")], [0, 1]], [[0, 0], None]]}, r"rewards\[0\]\[0\] contains a non-finite value"),
         ({"rewards": [[[0, "x"], [0, 1]], [[0, 0], None]]}, r"rewards\[0\]\[0\] must hold numbers"),
-        ({"transitions": [[None]] * 10**6, "rewards": [[None]] * 10**6}, r"1000000 states, more than the limit of 1024"),
-        ({"transitions": [[None] * 10**6], "rewards": [[None] * 10**6]}, r"1000000 actions, more than the limit of 256"),
+        (
+            {"transitions": [[None]] * 10**6, "rewards": [[None]] * 10**6},
+            r"1000000 states, more than the limit of 1024",
+        ),
+        (
+            {"transitions": [[None] * 10**6], "rewards": [[None] * 10**6]},
+            r"1000000 actions, more than the limit of 256",
+        ),
         ({"transitions": [[None] * 2] * 1000, "rewards": [[None] * 2] * 1000}, r"2000000 table entries, .* 1048576"),
         ({"allowed_actions": [[True], [0]]}, r"allowed_actions\[0\] contains True; actions are 0..1"),
         ({"allowed_actions": 5}, r"allowed_actions must be a list"),

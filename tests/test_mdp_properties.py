@@ -159,9 +159,7 @@ OPTION_KEYS = st.one_of(st.sampled_from(["state", "seed", "start"]), st.text(max
 def test_reset_options_are_accepted_only_when_valid_and_refused_with_a_value_error(options):
     env = gym.make("mdp-v0")
     state = options.get("state")
-    valid = set(options) <= {"state"} and (
-        "state" not in options or (type(state) is int and 0 <= state < 3)
-    )
+    valid = set(options) <= {"state"} and ("state" not in options or (type(state) is int and 0 <= state < 3))
     try:
         obs, _ = env.reset(seed=0, options=options)
     except ValueError as error:

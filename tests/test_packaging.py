@@ -22,5 +22,7 @@ def test_env_package_installs_alone(tmp_path: Path, package: str) -> None:
         assert f"{heavy}==" not in packages, f"installing {package} pulled {heavy}"
     env_id = ENV_PACKAGES[package]
     code = f"import gymnasium as gym; env = gym.make('{package}:{env_id}'); env.reset(seed=0); print(env.spec.id)"
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)  # repo root: the outer folder must not shadow the package
+    out = subprocess.run(
+        [python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )  # repo root: the outer folder must not shadow the package
     assert out.stdout.strip() == env_id

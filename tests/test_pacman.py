@@ -5,10 +5,6 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_gridworld.core import REVERSE
-from gym_gridworld.pacman import GRID_CHANNELS, PacmanEnv
-from gym_gridworld.pacman_engine import EATEN, NORMAL, SCARED
-from gym_gridworld.pacman_view import sprites
 
 import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld import (
@@ -22,6 +18,10 @@ from gym_gridworld import (
     parse_layout,
     render,
 )
+from gym_gridworld.core import REVERSE
+from gym_gridworld.pacman import GRID_CHANNELS, PacmanEnv
+from gym_gridworld.pacman_engine import EATEN, NORMAL, SCARED
+from gym_gridworld.pacman_view import sprites
 
 CORRIDOR = "%%%%%%%%%\n%P.....G%\n%%%%%%%%%\n"
 POWER_CORRIDOR = "%%%%%%%%%\n%Po....G%\n%.%%%%%%%\n%.......%\n%%%%%%%%%\n"
@@ -135,9 +135,7 @@ def test_clearing_the_level_terminates_with_a_win():
 
 
 def test_walls_block_pacman_and_rewards_are_configurable():
-    env = make(
-        "%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5}
-    )  # a walled-in ghost
+    env = make("%%%%%%%%%%\n%P.....%G%\n%%%%%%%%%%\n", rewards={"pellet": 2.0, "step": -0.5})  # a walled-in ghost
     env.reset(seed=0)
     for action, expected in [(UP, -0.5), (DOWN, -0.5), (LEFT, -0.5), (RIGHT, 1.5), (RIGHT, 1.5)]:
         assert env.step(action)[1] == expected
@@ -160,12 +158,7 @@ def test_ghosts_never_turn_back_except_at_dead_ends():
             continue
         for g in range(game.n_ghosts):
             cell, heading, state = before[0][g], before[1][g], before[2][g]
-            if (
-                state == NORMAL
-                and game.ghost_states[g] == NORMAL
-                and heading >= 0
-                and len(game.maze.moves[cell]) > 1
-            ):
+            if state == NORMAL and game.ghost_states[g] == NORMAL and heading >= 0 and len(game.maze.moves[cell]) > 1:
                 assert game.ghost_headings[g] != REVERSE[heading], f"ghost {g} turned back at step {t}"
                 checked += 1
     assert checked > 200

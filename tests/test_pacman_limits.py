@@ -6,22 +6,20 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_gridworld.core import Grid
-from gym_gridworld.layout import MAX_FILE_BYTES, MAX_GHOSTS, MAX_SIDE, Layout
-from gym_gridworld.pacman import PacmanEnv
 
 import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld import LayoutError, load_layout, parse_layout
 from gym_gridworld import pacman_engine as engine
+from gym_gridworld.core import Grid
+from gym_gridworld.layout import MAX_FILE_BYTES, MAX_GHOSTS, MAX_SIDE, Layout
+from gym_gridworld.pacman import PacmanEnv
 
 
 def pillar_maze(side: int, ghosts: int = 2) -> str:
     """A `side` x `side` layout: a border, wall pillars on even rows and columns, pellets elsewhere."""
     rows = ["%" * side]
     for r in range(1, side - 1):
-        rows.append(
-            "%" + "".join("%" if r % 2 == 0 and c % 2 == 0 else "." for c in range(1, side - 1)) + "%"
-        )
+        rows.append("%" + "".join("%" if r % 2 == 0 and c % 2 == 0 else "." for c in range(1, side - 1)) + "%")
     rows.append("%" * side)
     rows[1] = "%P" + rows[1][2:]
     rows[side - 2] = rows[side - 2][: side - 1 - ghosts] + "G" * ghosts + "%"
@@ -106,9 +104,7 @@ def test_files_and_texts_over_the_byte_limit_and_layouts_built_by_hand_are_refus
     path.write_bytes(b"%" * (MAX_FILE_BYTES + 1))
     with pytest.raises(LayoutError, match=f"{path}: the file has more than {MAX_FILE_BYTES} bytes"):
         load_layout(str(path))
-    with pytest.raises(
-        LayoutError, match=f"text: {MAX_FILE_BYTES + 1} characters: a layout text has at most"
-    ):
+    with pytest.raises(LayoutError, match=f"text: {MAX_FILE_BYTES + 1} characters: a layout text has at most"):
         parse_layout(" " * (MAX_FILE_BYTES + 1), "text")
     walls = np.zeros((MAX_SIDE + 1, 3), dtype=bool)
     by_hand = Layout("by hand", "x", walls, walls, walls, (0, 0), ())
@@ -116,9 +112,7 @@ def test_files_and_texts_over_the_byte_limit_and_layouts_built_by_hand_are_refus
         PacmanEnv(layout=by_hand, obs_type="grid")
     middle = "%P." + "G" * (MAX_GHOSTS + 1) + "%"
     crowded = "\n".join(["%" * len(middle), middle, "%" * len(middle)]) + "\n"
-    with pytest.raises(
-        LayoutError, match=f"crowd: {MAX_GHOSTS + 1} ghosts: a layout has at most {MAX_GHOSTS}"
-    ):
+    with pytest.raises(LayoutError, match=f"crowd: {MAX_GHOSTS + 1} ghosts: a layout has at most {MAX_GHOSTS}"):
         parse_layout(crowded, "crowd")
 
 

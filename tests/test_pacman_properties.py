@@ -9,14 +9,14 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
-from gym_gridworld.core import Grid
-from gym_gridworld.layout import MAX_SIDE
-from gym_gridworld.pacman import PacmanEnv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pacman_helpers import side_by_side
 
 from gym_gridworld import LayoutError, load_layout, parse_layout
+from gym_gridworld.core import Grid
+from gym_gridworld.layout import MAX_SIDE
+from gym_gridworld.pacman import PacmanEnv
 
 INTERIOR = " ..o%%"  # pellets and walls more often than the rest
 
@@ -134,9 +134,7 @@ def test_vector_games_equal_single_envs(layout, opts, seed, obs_type, moves, tim
     if "\n" in layout:
         obs_type = "grid" if max(len(line) for line in layout.splitlines()) > 42 else obs_type
         layout = parse_layout(layout, "generated")
-    side_by_side(
-        np.array(moves), seed, max_episode_steps=time_limit, layout=layout, obs_type=obs_type, **opts
-    )
+    side_by_side(np.array(moves), seed, max_episode_steps=time_limit, layout=layout, obs_type=obs_type, **opts)
 
 
 # ----------------------------------------------------------------------------- malformed layouts

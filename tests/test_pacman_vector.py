@@ -7,12 +7,12 @@ import pickle
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_gridworld.pacman import PacmanEnv
-from gym_gridworld.pacman_vector import PacmanVectorEnv
 from pacman_helpers import side_by_side
 
 import gym_gridworld  # noqa: F401  (registers the ids)
 from gym_gridworld import builtin_layouts, parse_layout
+from gym_gridworld.pacman import PacmanEnv
+from gym_gridworld.pacman_vector import PacmanVectorEnv
 
 POWER_ROOM = parse_layout("%%%%%%%%%\n%Po....G%\n%.%%%.%.%\n%...o...%\n%%%%%%%%%\n", "power room")
 WIN_ROOM = parse_layout("%%%%%%%%%%\n%.Po    G%\n%%%%%%%%%%\n", "win room")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from agents.cli import main
 from agents.compare.plan import build_plan, load_plan_file, preset_path
 from agents.hyperparams import per_env_settings
@@ -38,8 +39,16 @@ def test_sb3_dqn_gets_the_same_hyperparameters_and_network_as_dqn(label: str) ->
     start, end, steps = ours["exploration"].split(":")[1:]
     assert (float(start), float(end), int(steps)) == (1.0, theirs["exploration_final_eps"], theirs["exploration_steps"])
     assert float(ours["learning_rate"]) == theirs["learning_rate"]
-    shared = ("cell_pixels", "cnn_channels", "gamma", "buffer_size", "learning_starts", "batch_size", "train_freq",
-              "target_update_interval")
+    shared = (
+        "cell_pixels",
+        "cnn_channels",
+        "gamma",
+        "buffer_size",
+        "learning_starts",
+        "batch_size",
+        "train_freq",
+        "target_update_interval",
+    )
     assert {k: ours[k] for k in shared} == {k: theirs[k] for k in shared}
 
 
@@ -53,8 +62,24 @@ def test_tiny_pixels_preset_end_to_end_with_the_planner_columns(tmp_path) -> Non
     """`compare --preset pixels` through the CLI, with tiny budgets: every job finishes, the report has the
     planner column and every algorithm's gap to it, and the planner is far above random."""
     run_dir = tmp_path / "run"
-    args = ["compare", "--preset", "pixels", "--seeds", "1", "--steps", "300", "--eval-every", "300",
-            "--eval-episodes", "1", "--workers", "1", "--no-progress", "--out", str(run_dir)]
+    args = [
+        "compare",
+        "--preset",
+        "pixels",
+        "--seeds",
+        "1",
+        "--steps",
+        "300",
+        "--eval-every",
+        "300",
+        "--eval-episodes",
+        "1",
+        "--workers",
+        "1",
+        "--no-progress",
+        "--out",
+        str(run_dir),
+    ]
     assert main(args) == 0
     seeds = _rows(run_dir / "seeds.csv")
     assert len(seeds) == 10 and {r["status"] for r in seeds} == {"done"}

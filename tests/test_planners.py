@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gymnasium as gym
-import gym_mdp  # noqa: F401
 import numpy as np
 import pytest
+
+import gym_mdp  # noqa: F401
 from agents.tabular.planners import policy_iteration, tabular_model, value_iteration
 
 

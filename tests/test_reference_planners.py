@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import gym_gridworld  # noqa: F401
-import gym_snake  # noqa: F401
 import gymnasium as gym
 import numpy as np
 import pytest
+
+import gym_gridworld  # noqa: F401
+import gym_snake  # noqa: F401
 from agents import load_agent, make_agent
 from agents.common.evaluation import evaluate
 from agents.planners import PlannerAgent
@@ -30,9 +31,14 @@ def _gridworld_steps(env: gym.Env, planner: PlannerAgent, episodes: int):
             done = terminated or truncated
 
 
-@pytest.mark.parametrize("kwargs", [
-    {}, {"partial": True}, {"size": 8, "n_goals": 2, "n_fires": 10, "obs_type": "grid"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"partial": True},
+        {"size": 8, "n_goals": 2, "n_fires": 10, "obs_type": "grid"},
+    ],
+)
 def test_gridworld_planner_never_bumps_the_wall_or_steps_on_an_avoidable_fire(kwargs) -> None:
     env = gym.make("gridworld-v0", **kwargs)
     planner = make_agent("planner", env)
@@ -80,7 +86,7 @@ def _snake_checks(env: gym.Env, planner: PlannerAgent, episodes: int, seed: int)
             direction = action if u.config.action_mode == "absolute" else (heading + (action - 1)) % 4
             assert direction != (heading + 2) % 4, "reversed into its neck"
 
-            def dies(d: int) -> bool:
+            def dies(d: int, snake: list = snake) -> bool:
                 row, col = snake[0][0] + DELTAS[d][0], snake[0][1] + DELTAS[d][1]
                 if u.config.wrap_walls:
                     row, col = row % u.config.height, col % u.config.width
@@ -106,11 +112,14 @@ def test_snake_planner_plays_legally_and_beats_random_by_far() -> None:
     assert random.mean <= 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"width": 6, "height": 6, "obs_type": "grid"},
-    {"width": 6, "height": 5, "wrap_walls": True, "obs_type": "features"},
-    {"width": 6, "height": 6, "action_mode": "relative", "obs_type": "grid"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"width": 6, "height": 6, "obs_type": "grid"},
+        {"width": 6, "height": 5, "wrap_walls": True, "obs_type": "features"},
+        {"width": 6, "height": 6, "action_mode": "relative", "obs_type": "grid"},
+    ],
+)
 def test_snake_planner_variants(kwargs) -> None:
     env = gym.make("snake-v0", **kwargs)
     scores = _snake_checks(env, make_agent("planner", env), 10, seed=7)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import tracemalloc
 
 import gymnasium as gym
-import numpy as np
 import pytest
 
 import gym_snake  # noqa: F401  (registers snake-v0)
@@ -93,4 +92,3 @@ def test_vector_env_rejects_oversized_batches_before_allocating(num_envs: object
     finally:
         tracemalloc.stop()
     assert peak < 10 * 2**20
-

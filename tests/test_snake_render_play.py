@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pygame
 import pytest
+
 from gym_snake import DOWN, LEFT, RIGHT, UP, SnakeEnv
 from gym_snake.play import KeyboardGame, main
 from gym_snake.render import BORDER, BORDER_WRAPPED, COLORS, EYE
@@ -30,7 +31,10 @@ def test_rgb_array_frames_show_the_board() -> None:
     assert pixel(frame, 4.5, 5.5) == COLORS[3]  # food
     assert pixel(frame, 2.5, 2.5) == COLORS[1]  # body
     assert pixel(frame, 1.5, 1.5) == COLORS[2]  # head
-    assert EYE in {tuple(p) for p in frame[BORDER_PX + CELL : BORDER_PX + 2 * CELL, BORDER_PX + CELL : BORDER_PX + 2 * CELL].reshape(-1, 3)}
+    assert EYE in {
+        tuple(p)
+        for p in frame[BORDER_PX + CELL : BORDER_PX + 2 * CELL, BORDER_PX + CELL : BORDER_PX + 2 * CELL].reshape(-1, 3)
+    }
     assert pixel(frame, 2.5, 2.0) == COLORS[1], "consecutive segments are joined"
     assert pixel(frame, 1.5, 2.0) != COLORS[1], "the head and the tail touch but are not joined"
     assert tuple(frame[0, 0]) == BORDER
@@ -104,8 +108,13 @@ def test_keyboard_play_steers_pauses_and_quits() -> None:
     assert env.snake[0] != head
     # two quick turns within one frame are both played, one per frame
     second = (turn + 1) % 4
-    game.run(max_frames=2, events=[key({UP: pygame.K_w, RIGHT: pygame.K_d, DOWN: pygame.K_s, LEFT: pygame.K_LEFT}[second]),
-                                   key({UP: pygame.K_UP, RIGHT: pygame.K_RIGHT, DOWN: pygame.K_DOWN, LEFT: pygame.K_LEFT}[(second + 1) % 4])])
+    game.run(
+        max_frames=2,
+        events=[
+            key({UP: pygame.K_w, RIGHT: pygame.K_d, DOWN: pygame.K_s, LEFT: pygame.K_LEFT}[second]),
+            key({UP: pygame.K_UP, RIGHT: pygame.K_RIGHT, DOWN: pygame.K_DOWN, LEFT: pygame.K_LEFT}[(second + 1) % 4]),
+        ],
+    )
     assert env.heading == (second + 1) % 4
     assert game.run(max_frames=50, events=[key(pygame.K_q)]) == [] and not game.running
     game.close()

@@ -11,6 +11,7 @@ from importlib import metadata
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from gym_snake import (
     BODY,
     DOWN,
@@ -67,7 +68,10 @@ def test_registration_spec() -> None:
 
 
 def test_make_with_module_prefix_needs_no_import() -> None:
-    code = "import gymnasium as gym; env = gym.make('gym_snake:snake-v0', obs_type='grid'); print(env.reset(seed=0)[0].shape)"
+    code = (
+        "import gymnasium as gym; env = gym.make('gym_snake:snake-v0', obs_type='grid'); "
+        "print(env.reset(seed=0)[0].shape)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "(100,)"
 
@@ -271,7 +275,7 @@ def test_a_cycle_policy_wins_on_a_2x2_board() -> None:
 def test_starvation_truncates_and_eating_resets_the_count() -> None:
     env = make(max_steps_without_food=4)
     start(env, [(5, 1), (5, 0)], food=(5, 3))
-    for step in range(1, 5):  # eats at step 2, so starvation comes 4 steps later, at step 6
+    for _ in range(1, 5):  # eats at step 2, so starvation comes 4 steps later, at step 6
         assert not env.step(RIGHT)[3]
     obs, reward, terminated, truncated, info = env.step(RIGHT)
     assert not truncated
@@ -342,7 +346,9 @@ def test_food_never_spawns_on_the_snake_in_long_random_play() -> None:
         for _ in range(4000):
             # mostly toward the food, so the snake grows long
             head, food = env.snake[0], env.food
-            greedy = (DOWN if food[0] > head[0] else UP) if food[0] != head[0] else (RIGHT if food[1] > head[1] else LEFT)
+            greedy = (
+                (DOWN if food[0] > head[0] else UP) if food[0] != head[0] else (RIGHT if food[1] > head[1] else LEFT)
+            )
             *_, terminated, truncated, info = env.step(int(greedy if rng.random() < 0.8 else rng.integers(4)))
             eaten += info["score"] > 0 and not (terminated or truncated)
             if terminated or truncated:

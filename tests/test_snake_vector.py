@@ -9,8 +9,9 @@ from collections import Counter
 import gymnasium as gym
 import numpy as np
 import pytest
-from gym_snake import SnakeEnv, SnakeVectorEnv
 from gymnasium.vector import AutoresetMode
+
+from gym_snake import SnakeEnv, SnakeVectorEnv
 
 INFO_KEYS = ("score", "length", "death", "win", "starved")
 
@@ -24,10 +25,25 @@ CROSS_CHECKS = [
     ({"obs_type": "features", "wrap_walls": True, "action_mode": "relative", "initial_length": 1}, 6, 2000, 60),
     ({"obs_type": "grid", "width": 3, "height": 2, "initial_length": 1}, 8, 2500, 10_000),
     ({"obs_type": "rgb", "width": 2, "height": 2, "initial_length": 1, "cell_size": 1}, 8, 2000, 10_000),
-    ({"obs_type": "features", "width": 4, "height": 3, "initial_length": 2, "max_steps_without_food": 6}, 8, 2500, 10_000),
+    (
+        {"obs_type": "features", "width": 4, "height": 3, "initial_length": 2, "max_steps_without_food": 6},
+        8,
+        2500,
+        10_000,
+    ),
     ({"obs_type": "view"}, 8, 1500, 10_000),
-    ({"obs_type": "view", "action_mode": "relative", "view_radius": 3, "width": 7, "height": 5, "copy": False}, 8, 1500, 10_000),
-    ({"obs_type": "view", "action_mode": "relative", "wrap_walls": True, "view_radius": 4, "width": 6, "height": 5}, 6, 1500, 80),
+    (
+        {"obs_type": "view", "action_mode": "relative", "view_radius": 3, "width": 7, "height": 5, "copy": False},
+        8,
+        1500,
+        10_000,
+    ),
+    (
+        {"obs_type": "view", "action_mode": "relative", "wrap_walls": True, "view_radius": 4, "width": 6, "height": 5},
+        6,
+        1500,
+        80,
+    ),
     ({"obs_type": "grid", "copy": False, "width": 5, "height": 4}, 6, 1500, 10_000),
     ({"obs_type": "grid", "width": 48, "height": 40}, 4, 600, 10_000),  # too big for precomputed start boards
 ]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 
-import gym_mdp  # noqa: F401
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium import spaces
+
+import gym_mdp  # noqa: F401
 from agents.base import load_agent, make_agent
 from agents.common.checkpoint import CheckpointError, save_npz
 from agents.tabular import AsMultiDiscrete, Discretize, QLearning, TileCoding
 from agents.tabular.learners import TabularConfig, parse_learning_rate
 from agents.tabular.planners import tabular_model, value_iteration
-from gymnasium import spaces
 
 ALGOS = ("tabular-q", "sarsa", "expected-sarsa", "double-q")
 
@@ -28,7 +29,10 @@ def uniform_policy_q(env: gym.Env, gamma: float) -> np.ndarray:
     return model.q_values(values, gamma)
 
 
-@pytest.mark.parametrize(("algo", "target"), [("tabular-q", "optimal"), ("sarsa", "uniform"), ("expected-sarsa", "uniform"), ("double-q", "optimal")])
+@pytest.mark.parametrize(
+    ("algo", "target"),
+    [("tabular-q", "optimal"), ("sarsa", "uniform"), ("expected-sarsa", "uniform"), ("double-q", "optimal")],
+)
 def test_each_update_rule_converges_to_its_own_fixed_point(algo: str, target: str) -> None:
     """With a uniformly random behaviour (epsilon = 1), Q-learning and Double Q-learning learn Q*
     while SARSA and Expected SARSA learn the values of the behaviour policy itself; the two differ
@@ -160,8 +164,13 @@ def test_files_that_are_not_saved_tables_are_refused(tmp_path) -> None:
     save_npz(tmp_path / "empty.npz", "tabular-q", {"config": {}, "seed": 0, "num_timesteps": 0}, {})
     with pytest.raises(CheckpointError, match="not a readable tabular checkpoint"):
         QLearning.load(tmp_path / "empty.npz")
-    meta = {"config": {}, "seed": 0, "num_timesteps": 0, "observation_space": {"type": "Discrete", "n": 16, "start": 0},
-            "action_space": {"type": "Discrete", "n": 4, "start": 0}}
+    meta = {
+        "config": {},
+        "seed": 0,
+        "num_timesteps": 0,
+        "observation_space": {"type": "Discrete", "n": 16, "start": 0},
+        "action_space": {"type": "Discrete", "n": 4, "start": 0},
+    }
     save_npz(tmp_path / "wrong.npz", "tabular-q", meta, {"q0": np.zeros((3, 4)), "visits0": np.zeros((3, 4))})
     with pytest.raises(CheckpointError, match=r"table 0 has shape \(3, 4\).*expected \(16, 4\)"):
         QLearning.load(tmp_path / "wrong.npz")
@@ -268,12 +277,33 @@ def test_tile_coded_values_are_sums_over_tilings_and_refuse_masks() -> None:
 
 
 def test_command_line_train_and_evaluate(tmp_path, capsys) -> None:
-    from agents.cli import main
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    from agents.cli import main
+
     out = tmp_path / "run"
-    assert main(["train", "tabular-q", "--env", "mdp-v0", "--steps", "3000", "--seed", "1", "--out", str(out),
-                 "--no-progress", "--learning-rate", "1/visits", "--gamma", "0.9"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "tabular-q",
+                "--env",
+                "mdp-v0",
+                "--steps",
+                "3000",
+                "--seed",
+                "1",
+                "--out",
+                str(out),
+                "--no-progress",
+                "--learning-rate",
+                "1/visits",
+                "--gamma",
+                "0.9",
+            ]
+        )
+        == 0
+    )
     assert "trained tabular-q on mdp-v0 for 3000 steps" in capsys.readouterr().out
     for name in ("agent.npz", "config.json", "episodes.csv", "learning_curve.png"):
         assert (out / name).stat().st_size > 0, name
@@ -286,11 +316,34 @@ def test_command_line_train_and_evaluate(tmp_path, capsys) -> None:
     assert main(["evaluate", str(out / "agent.npz"), "--env", "mdp-v0", "--episodes", "2"]) == 0
     assert "tabular-q on mdp-v0: mean return" in capsys.readouterr().out
 
-    assert main(["train", "sarsa", "--env", "CartPole-v1", "--steps", "10", "--out", str(tmp_path / "box"), "--no-progress"]) == 2
+    assert (
+        main(
+            ["train", "sarsa", "--env", "CartPole-v1", "--steps", "10", "--out", str(tmp_path / "box"), "--no-progress"]
+        )
+        == 2
+    )
     assert "--wrap discretize" in capsys.readouterr().err
     wrapped = tmp_path / "cartpole"
-    assert main(["train", "sarsa", "--env", "CartPole-v1", "--wrap", 'discretize:{"bins": 6}', "--steps", "500",
-                 "--out", str(wrapped), "--no-progress", "--eval-episodes", "2"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "sarsa",
+                "--env",
+                "CartPole-v1",
+                "--wrap",
+                'discretize:{"bins": 6}',
+                "--steps",
+                "500",
+                "--out",
+                str(wrapped),
+                "--no-progress",
+                "--eval-episodes",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert load_agent(wrapped / "agent.npz").observation_space == spaces.MultiDiscrete([6, 6, 6, 6])
     assert main(["evaluate", str(wrapped / "agent.npz"), "--env", "CartPole-v1", "--wrap", "discretize"]) == 2
     assert "differ from the agent's" in capsys.readouterr().err

@@ -6,10 +6,11 @@ not the best): agents/agents/tabular/README.md, "Reaching the optimum", gives th
 
 from __future__ import annotations
 
-import gym_mdp  # noqa: F401
 import gymnasium as gym
 import numpy as np
 import pytest
+
+import gym_mdp  # noqa: F401
 from agents.base import make_agent
 from agents.common.evaluation import evaluate
 from agents.tabular import AsMultiDiscrete, Discretize, TileCoding
@@ -44,7 +45,9 @@ def test_q_learning_finds_the_optimal_policy_and_q_values_of_mdp_v0(gamma: float
 def test_q_learning_matches_the_optimal_success_rate_on_slippery_frozen_lake() -> None:
     env = gym.make("FrozenLake-v1")  # 4x4, slippery
     optimum = value_iteration(env, 0.99)
-    agent = make_agent("tabular-q", env, {"gamma": 0.99, "learning_rate": "0.1", "epsilon": "linear:1.0:0.1:75000"}, seed=0)
+    agent = make_agent(
+        "tabular-q", env, {"gamma": 0.99, "learning_rate": "0.1", "epsilon": "linear:1.0:0.1:75000"}, seed=0
+    )
     agent.train(env, 100_000, progress=False)
     eval_env = gym.make("FrozenLake-v1")
     optimal_rate = evaluate(optimum, eval_env, 1000, seed=10_000).mean
@@ -92,7 +95,9 @@ def test_q_learning_on_snake_features_beats_a_random_policy_by_far() -> None:
         return AsMultiDiscrete(gym.make("snake-v0", obs_type="features"))
 
     env = make()
-    agent = make_agent("tabular-q", env, {"gamma": 0.95, "learning_rate": "0.2", "epsilon": "linear:0.5:0.0:30000"}, seed=0)
+    agent = make_agent(
+        "tabular-q", env, {"gamma": 0.95, "learning_rate": "0.2", "epsilon": "linear:0.5:0.0:30000"}, seed=0
+    )
     agent.train(env, 50_000, progress=False)
     rng = np.random.default_rng(0)
     random_score = mean_score(lambda obs: int(rng.integers(4)), make(), 100, seed=10_000)
@@ -114,7 +119,9 @@ def test_q_learning_on_the_partial_gridworld_view_beats_a_random_policy() -> Non
             return int(self.rng.integers(4))
 
     env = make()
-    agent = make_agent("tabular-q", env, {"gamma": 0.6, "learning_rate": "0.3", "epsilon": "linear:1.0:0.0:100000"}, seed=0)
+    agent = make_agent(
+        "tabular-q", env, {"gamma": 0.6, "learning_rate": "0.3", "epsilon": "linear:1.0:0.0:100000"}, seed=0
+    )
     agent.train(env, 150_000, progress=False)
     random_return = evaluate(RandomPolicy(), make(), 200, seed=10_000).mean
     learned_return = evaluate(agent, make(), 200, seed=10_000).mean

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium import spaces
+from gymnasium.utils.env_checker import check_env
+
 from agents.tabular import ActiveTiles, AsMultiDiscrete, Discretize, TileCoding
 from agents.tabular.state_index import (
     DENSE_LIMIT,
@@ -15,8 +18,6 @@ from agents.tabular.state_index import (
     space_from_json,
     space_to_json,
 )
-from gymnasium import spaces
-from gymnasium.utils.env_checker import check_env
 
 
 class BoxEnv(gym.Env):
@@ -74,7 +75,9 @@ def test_discretize_given_bounds_win_and_bad_arguments_are_named() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:.*is different from the unwrapped version")  # checking the wrapper is the point
-@pytest.mark.parametrize("make", [lambda: Discretize(gym.make("CartPole-v1")), lambda: TileCoding(gym.make("MountainCar-v0"))])
+@pytest.mark.parametrize(
+    "make", [lambda: Discretize(gym.make("CartPole-v1")), lambda: TileCoding(gym.make("MountainCar-v0"))]
+)
 def test_wrappers_pass_the_gymnasium_env_checker_and_record_their_arguments(make) -> None:
     env = make()
     check_env(env, skip_render_check=True)

@@ -13,8 +13,9 @@ import functools
 import pickle
 import random
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -236,8 +237,12 @@ def check_observations_in_space(case: EnvCase) -> None:
         assert isinstance(info, dict), f"transition {i}: info is a {type(info).__name__}, not a dict"
         if step[0] != "reset":
             _, _, reward, terminated, truncated, _ = step
-            assert isinstance(reward, (int, float, np.integer, np.floating)) and np.isfinite(reward), f"reward {reward!r}"
-            assert isinstance(terminated, (bool, np.bool_)) and isinstance(truncated, (bool, np.bool_)), "flags must be bool"
+            assert isinstance(reward, (int, float, np.integer, np.floating)) and np.isfinite(reward), (
+                f"reward {reward!r}"
+            )
+            assert isinstance(terminated, (bool, np.bool_)) and isinstance(truncated, (bool, np.bool_)), (
+                "flags must be bool"
+            )
         if "action_mask" in info:
             mask = info["action_mask"]
             assert isinstance(mask, np.ndarray) and mask.dtype == np.int8 and mask.shape == (n_actions,), (
@@ -251,7 +256,7 @@ def check_observations_in_space(case: EnvCase) -> None:
 
 def _numpy_global_key() -> np.ndarray:
     """The key array of numpy's global MT19937 state."""
-    state = np.random.get_state()  # the legacy tuple form (the stubs also allow the dict form)
+    state = np.random.get_state()  # noqa: NPY002 (the check watches the legacy global RNG)
     assert isinstance(state, tuple)
     return state[1]
 
@@ -290,7 +295,7 @@ def _check_clone(case: EnvCase, clone: Callable[[gym.Env], gym.Env], how: str) -
     trace = rollout(env, seed=SEED, n_steps=case.n_steps // 2)
     try:
         twin = clone(env)
-    except Exception as error:  # noqa: BLE001 - any failure to copy is a conformance failure
+    except Exception as error:
         raise AssertionError(f"the env could not be cloned by {how} mid-episode: {error!r}") from error
     info = trace[-1][-1]
     original = continue_rollout(env, info, case.n_steps // 2)
@@ -318,7 +323,9 @@ def check_render_modes(case: EnvCase) -> None:
     env.close()
     if any(mode in modes for mode in ("human", "rgb_array")):
         fps = env.metadata.get("render_fps")
-        assert isinstance(fps, (int, float)) and fps > 0, f"metadata['render_fps'] must be a positive number, got {fps!r}"
+        assert isinstance(fps, (int, float)) and fps > 0, (
+            f"metadata['render_fps'] must be a positive number, got {fps!r}"
+        )
     for mode in modes:
         env = case.make(render_mode=mode)
         assert env.render_mode == mode, f"render_mode={mode!r} was not stored on the env"
@@ -327,8 +334,12 @@ def check_render_modes(case: EnvCase) -> None:
         for _ in range(3):
             frame = env.render()
             if mode == "rgb_array":
-                assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8, f"rgb_array gave {type(frame).__name__}"
-                assert frame.ndim == 3 and frame.shape[2] == 3, f"rgb_array frame has shape {frame.shape}, expected HxWx3"
+                assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8, (
+                    f"rgb_array gave {type(frame).__name__}"
+                )
+                assert frame.ndim == 3 and frame.shape[2] == 3, (
+                    f"rgb_array frame has shape {frame.shape}, expected HxWx3"
+                )
                 assert frame.min() != frame.max(), "rgb_array frame is blank (one colour)"
             elif mode == "ansi":
                 assert isinstance(frame, str) and frame.strip(), f"ansi gave {frame!r}, expected a non-empty str"
@@ -352,7 +363,7 @@ def check_close_twice(case: EnvCase) -> None:
         for attempt in ("first", "second"):
             try:
                 env.close()
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 raise AssertionError(f"the {attempt} close() raised {error!r}") from error
 
 
@@ -390,7 +401,9 @@ def _info_values_equal(single: dict, batched: dict, where: str) -> None:
         if isinstance(value, dict):
             _info_values_equal(value, batched[key], f"{where}[{key!r}]")
         else:
-            assert np.array_equal(np.asarray(value), np.asarray(batched[key])), f"{where}[{key!r}]: {value!r} vs {batched[key]!r}"
+            assert np.array_equal(np.asarray(value), np.asarray(batched[key])), (
+                f"{where}[{key!r}]: {value!r} vs {batched[key]!r}"
+            )
 
 
 def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SEED) -> None:
@@ -407,8 +420,12 @@ def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SE
     venv = gym.make_vec(case.env_id, num_envs=num_envs, vectorization_mode=mode, **case.kwargs)
     singles = [case.make() for _ in range(num_envs)]
     autoreset = venv.metadata.get("autoreset_mode")
-    assert isinstance(autoreset, AutoresetMode), f"metadata['autoreset_mode'] is {autoreset!r}, expected an AutoresetMode"
-    assert venv.single_observation_space == singles[0].observation_space, "single_observation_space differs from the env's"
+    assert isinstance(autoreset, AutoresetMode), (
+        f"metadata['autoreset_mode'] is {autoreset!r}, expected an AutoresetMode"
+    )
+    assert venv.single_observation_space == singles[0].observation_space, (
+        "single_observation_space differs from the env's"
+    )
     assert venv.single_action_space == singles[0].action_space, "single_action_space differs from the env's"
 
     obs, vinfo = venv.reset(seed=seed)
@@ -456,7 +473,9 @@ def check_vector_matches_single(case: EnvCase, num_envs: int = 4, seed: int = SE
     venv.close()
     for env in singles:
         env.close()
-    assert episodes_ended > 0, f"no episode ended in {case.n_steps} steps, so autoreset was not exercised; raise n_steps"
+    assert episodes_ended > 0, (
+        f"no episode ended in {case.n_steps} steps, so autoreset was not exercised; raise n_steps"
+    )
 
 
 def _batched_item(batch: Any, i: int) -> Any:

@@ -44,7 +44,8 @@ class Grid:
         self.walls.flags.writeable = False
         self.next_cell = self._move_table()
         self.moves: tuple[tuple[tuple[int, int], ...], ...] = tuple(
-            tuple((d, target) for d, target in enumerate(row) if target != c) for c, row in enumerate(self.next_cell.tolist())
+            tuple((d, target) for d, target in enumerate(row) if target != c)
+            for c, row in enumerate(self.next_cell.tolist())
         )
 
     def _move_table(self) -> np.ndarray:
@@ -94,7 +95,11 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 def check_number(name: str, value: Any) -> float:
     """`value` as a float, or a ValueError if it is not a finite number (bools are refused)."""
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not np.isfinite(value):
+    if (
+        not isinstance(value, (int, float, np.integer, np.floating))
+        or isinstance(value, bool)
+        or not np.isfinite(value)
+    ):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 

@@ -229,8 +229,8 @@ def build_game(
             f"num_envs={n_worlds} worlds of {world_bytes} observation bytes exceed the limit of {MAX_BATCH_BYTES} "
             f"bytes per batch: at most {MAX_BATCH_BYTES // world_bytes} worlds with these arguments"
         )
-    rewards = {name: check_number(name, value) for name, value in
-               (("goal_reward", goal_reward), ("fire_reward", fire_reward), ("step_penalty", step_penalty))}  # fmt: skip
+    named = (("goal_reward", goal_reward), ("fire_reward", fire_reward), ("step_penalty", step_penalty))
+    rewards = {name: check_number(name, value) for name, value in named}
     return GoalsAndFires(n_worlds, size, n_goals, n_fires, partial=bool(partial), obs_type=obs_type, **rewards)
 
 

@@ -63,9 +63,7 @@ class Layout:
 def builtin_layouts() -> tuple[str, ...]:
     """The names of the layouts shipped with the package."""
     folder = resources.files("gym_gridworld") / "layouts"
-    return tuple(
-        sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt"))
-    )
+    return tuple(sorted(entry.name[: -len(".txt")] for entry in folder.iterdir() if entry.name.endswith(".txt")))
 
 
 def load_layout(layout: str | os.PathLike | Layout) -> Layout:
@@ -82,9 +80,7 @@ def load_layout(layout: str | os.PathLike | Layout) -> Layout:
         return parse_layout(text, name)
     path = Path(name)
     if not path.is_file():
-        raise LayoutError(
-            f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file"
-        )
+        raise LayoutError(f"unknown layout {name!r}: not a built-in layout {builtin_layouts()} nor an existing file")
     with path.open("rb") as file:
         data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
@@ -103,9 +99,7 @@ def check_layout_shape(shape: tuple[int, int], n_ghosts: int, source: str) -> No
     """A LayoutError unless `shape` (rows, columns) and `n_ghosts` are within the documented limits."""
     for what, value in zip(("rows", "columns"), shape):
         if value > MAX_SIDE:
-            raise LayoutError(
-                f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns"
-            )
+            raise LayoutError(f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns")
     if n_ghosts > MAX_GHOSTS:
         raise LayoutError(f"{source}: {n_ghosts} ghosts: a layout has at most {MAX_GHOSTS}")
 
@@ -147,22 +141,22 @@ def parse_layout(text: str, source: str = "<layout>") -> Layout:
     if len(players) > 1:
         (r1, c1), (r2, c2) = players[:2]
         raise LayoutError(
-            f"{source}: line {r2 + 1}, column {c2 + 1}: a second player (the first is at line {r1 + 1}, column {c1 + 1}); "
+            f"{source}: line {r2 + 1}, column {c2 + 1}: a second player (the first is at line {r1 + 1}, "
+            f"column {c1 + 1}); "
             f"a layout has exactly one {PLAYER_CHAR!r}"
         )
     chars = np.array([list(line) for line in lines])
     walls, pellets, power = chars == WALL_CHAR, chars == PELLET_CHAR, chars == POWER_CHAR
     if not (pellets | power).any():
-        raise LayoutError(
-            f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}"
-        )
+        raise LayoutError(f"{source}: no pellets: a level needs at least one {PELLET_CHAR!r} or {POWER_CHAR!r}")
     grid = Grid(walls)
     reachable = grid.reachable(grid.cell(*players[0])).reshape(walls.shape)
     stranded = np.argwhere((pellets | power) & ~reachable)
     if len(stranded):
         row, col = stranded[0]
         raise LayoutError(
-            f"{source}: line {row + 1}, column {col + 1}: pellet {str(chars[row, col])!r} cannot be reached from the player "
+            f"{source}: line {row + 1}, column {col + 1}: pellet {str(chars[row, col])!r} cannot be "
+            f"reached from the player "
             f"at line {players[0][0] + 1}, column {players[0][1] + 1} ({len(stranded)} unreachable pellet(s) in all)"
         )
     return Layout(source, "\n".join(lines) + "\n", walls, pellets, power, players[0], tuple(ghosts))

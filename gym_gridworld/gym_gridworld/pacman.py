@@ -157,9 +157,7 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         self._started = False
 
     # ------------------------------------------------------------------ Gymnasium API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         if options:
             raise ValueError(f"pacman-v0 takes no reset options, got {sorted(options)}")

@@ -199,9 +199,7 @@ class Maze:
         cells = np.arange(grid.n_cells)
         options = next_cell != cells[:, None]
         self.n_moves = options.sum(axis=1)
-        self.walled_in_home = any(
-            self.n_moves[grid.cell(*g)] == 0 for g in layout.ghosts
-        )  # a ghost that never moves
+        self.walled_in_home = any(self.n_moves[grid.cell(*g)] == 0 for g in layout.ghosts)  # a ghost that never moves
         self.pacman_start = grid.cell(*layout.player)
         self.homes = np.array([grid.cell(*g) for g in layout.ghosts], dtype=np.intp)
         self.corners = corner_cells(grid)
@@ -277,9 +275,7 @@ def corner_cells(grid: Grid) -> np.ndarray:
     open_cells = np.flatnonzero(~grid.walls)
     rows, cols = np.divmod(open_cells, grid.width)
     corners = ((0, grid.width - 1), (0, 0), (grid.height - 1, grid.width - 1), (grid.height - 1, 0))
-    return np.array(
-        [open_cells[np.argmin(np.abs(rows - r) + np.abs(cols - c))] for r, c in corners], dtype=np.intp
-    )
+    return np.array([open_cells[np.argmin(np.abs(rows - r) + np.abs(cols - c))] for r, c in corners], dtype=np.intp)
 
 
 # ----------------------------------------------------------------------------- the games
@@ -358,9 +354,7 @@ class PacmanBatch:
         self.heading = np.where(active & (moved != self.pacman), actions, self.heading)
         self.pacman = np.where(active, moved, self.pacman)
 
-        on_board = (
-            self._board_offsets + self.pacman
-        )  # flat indices into board: faster than board[games, cells]
+        on_board = self._board_offsets + self.pacman  # flat indices into board: faster than board[games, cells]
         board = self.board.reshape(-1)
         kind = board[on_board]
         pellet, power = active & (kind == PELLET), active & (kind == POWER)
@@ -553,7 +547,7 @@ class PacmanGame:
         if moved != self.pacman:
             self.pacman, self.heading = moved, action
         kind = self.board[moved]
-        if kind == PELLET or kind == POWER:
+        if kind in (PELLET, POWER):
             self.board[moved] = EMPTY
             self.pellets_left -= 1
             if kind == PELLET:

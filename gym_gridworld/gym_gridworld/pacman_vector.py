@@ -98,9 +98,7 @@ class PacmanVectorEnv(VectorEnv):
         self.needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._all = np.arange(self.num_envs)
         self._every = np.ones(self.num_envs, dtype=bool)
-        self._time_limit = (
-            np.iinfo(np.int64).max if self.max_episode_steps is None else self.max_episode_steps
-        )
+        self._time_limit = np.iinfo(np.int64).max if self.max_episode_steps is None else self.max_episode_steps
         self._started = False
 
     @property

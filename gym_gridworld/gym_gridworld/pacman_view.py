@@ -107,11 +107,7 @@ def sprites(size: int) -> np.ndarray:
     """`(N_KINDS, size, size, 3)` uint8 sprites of every cell kind."""
     empty = np.zeros((size, size), dtype=bool)
     body, eyes = render.ghost_shape(size)
-    pupils = (
-        (render.disc(size, 0.05, (0.42, 0.35)) | render.disc(size, 0.05, (0.42, 0.69)))
-        if size >= 12
-        else empty
-    )
+    pupils = (render.disc(size, 0.05, (0.42, 0.35)) | render.disc(size, 0.05, (0.42, 0.69))) if size >= 12 else empty
     ghost_eyes = [(eyes, EYE_WHITE), (pupils, PUPIL)]
     tiles = [
         render.sprite(size, BLACK, []),
@@ -121,9 +117,7 @@ def sprites(size: int) -> np.ndarray:
         *(render.sprite(size, BLACK, [(render.pacman_shape(size, d), YELLOW)]) for d in range(N_ACTIONS)),
         *(render.sprite(size, BLACK, [(body, color), *ghost_eyes]) for color in GHOST_COLORS),
         render.sprite(size, BLACK, [(body, FRIGHTENED_COLOR), (eyes, PUPIL)]),
-        render.sprite(
-            size, BLACK, [(eyes if size >= 8 else render.disc(size, 0.2), EYE_WHITE), (pupils, PUPIL)]
-        ),
+        render.sprite(size, BLACK, [(eyes if size >= 8 else render.disc(size, 0.2), EYE_WHITE), (pupils, PUPIL)]),
     ]
     stacked = np.stack(tiles)
     stacked.flags.writeable = False

@@ -11,12 +11,13 @@ Arrow keys or WASD move, R starts a new episode, Esc or Q quits. The window titl
 from __future__ import annotations
 
 import argparse
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-import gym_gridworld  # noqa: F401  (registers the ids)
+import gym_gridworld
 from gym_gridworld.core import DOWN, LEFT, RIGHT, UP
 from gym_gridworld.render import Window
 

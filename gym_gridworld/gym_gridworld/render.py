@@ -144,7 +144,9 @@ class SpriteCanvas:
         return self.image.copy()
 
 
-def outline(image: np.ndarray, top: int, left: int, height: int, width: int, color: tuple[int, int, int], thickness: int) -> None:
+def outline(
+    image: np.ndarray, top: int, left: int, height: int, width: int, color: tuple[int, int, int], thickness: int
+) -> None:
     """Draw a rectangle outline in place (clipped to the image)."""
     t = thickness
     bottom, right = top + height, left + width
@@ -202,7 +204,9 @@ def ghost_shape(size: int) -> tuple[np.ndarray, np.ndarray]:
     return body, eyes
 
 
-def sprite(size: int, background: tuple[int, int, int], layers: list[tuple[np.ndarray, tuple[int, int, int]]]) -> np.ndarray:
+def sprite(
+    size: int, background: tuple[int, int, int], layers: list[tuple[np.ndarray, tuple[int, int, int]]]
+) -> np.ndarray:
     """A `(size, size, 3)` tile: `background` with each (mask, colour) layer painted in order."""
     tile = np.empty((size, size, 3), dtype=np.uint8)
     tile[:] = background

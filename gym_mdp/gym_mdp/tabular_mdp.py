@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, SupportsFloat
+from collections.abc import Sequence
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -190,8 +191,12 @@ class TabularMDP(gym.Env[int, int]):
         self.state, self.last_reward, self.episode_over = next_state, reward, terminated
         if self.render_mode == "human":
             self.render()
-        return next_state, reward, terminated, False, self._info(
-            invalid=False, prob=float(self.transition_table[s, a, next_state])
+        return (
+            next_state,
+            reward,
+            terminated,
+            False,
+            self._info(invalid=False, prob=float(self.transition_table[s, a, next_state])),
         )
 
     def action_masks(self) -> np.ndarray:

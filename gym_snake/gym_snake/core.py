@@ -420,6 +420,8 @@ def _start_boards(tables: SnakeTables, empty_row: np.ndarray) -> np.ndarray | No
     boards[np.arange(len(starts)), starts[:, 0]] = HEAD
     boards.flags.writeable = False
     return boards
+
+
 class SnakeBatch:
     """N snake games as numpy arrays, stepped together without a Python loop over games.
 
@@ -501,15 +503,30 @@ class SnakeBatch:
         length, n_starts = tables.start_cells.shape[1], len(tables.start_cells)
         self._start_state = np.zeros((len(STATE_ROWS), n_starts), dtype=np.int64)
         start_values = {
-            "head": tables.start_cells[:, 0], "head_ptr": length - 1, "length": length, "heading": tables.start_heading
+            "head": tables.start_cells[:, 0],
+            "head_ptr": length - 1,
+            "length": length,
+            "heading": tables.start_heading,
         }
         for name, value in start_values.items():
             self._start_state[STATE_ROWS.index(name)] = value
 
     def __getstate__(self) -> dict:
-        derived = ("_cells_flat", "_body_flat", "_uniforms_flat", "_target_flat", "_start_sorted", "_start_tail_first",
-                   "_start_state", "_start_boards", "_view_table", "_view_windows", "_view_inside", "_games_range",
-                   *STATE_ROWS)
+        derived = (
+            "_cells_flat",
+            "_body_flat",
+            "_uniforms_flat",
+            "_target_flat",
+            "_start_sorted",
+            "_start_tail_first",
+            "_start_state",
+            "_start_boards",
+            "_view_table",
+            "_view_windows",
+            "_view_inside",
+            "_games_range",
+            *STATE_ROWS,
+        )
         return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict) -> None:

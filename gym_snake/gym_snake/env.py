@@ -6,7 +6,8 @@ inherits (so a step is one Python call); the rules and tables come from `gym_sna
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -14,7 +15,7 @@ from gymnasium import spaces
 
 from gym_snake import render
 from gym_snake.core import FEATURE_NAMES, FOOD, WALL, SnakeConfig
-from gym_snake.single import DERIVED_STATE, SnakeGame, action_meaning
+from gym_snake.single import DERIVED_STATE, SnakeGame
 
 RENDER_MODES = ["human", "rgb_array", "ansi"]
 RESET_OPTIONS = ("snake", "heading", "food")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import itertools
 import sys
 from collections import deque
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -89,7 +90,9 @@ class SnakeGame:
         self._score = 0
         self._hunger = self._starvation_limit
         self._info: dict[str, Any] = {}
-        self._end = "reset"  # why stepping is refused: "reset" (never reset), "death", "win", "starvation"; "" while playing
+        self._end = (
+            "reset"  # why stepping is refused: "reset" (never reset), "death", "win", "starvation"; "" while playing
+        )
         self._uniforms: list[float] = []
         self._uniform_pos = UNIFORM_BLOCK
         self._uniform_source: np.random.Generator | None = None
@@ -188,7 +191,9 @@ class SnakeGame:
         return self._cells_array[self._view_cells[self._heading][self._body[-1]]]
 
     def _rgb_obs(self) -> np.ndarray:
-        return render.observation_image(self._board.reshape(self.config.height, self.config.width), self.config.cell_size)
+        return render.observation_image(
+            self._board.reshape(self.config.height, self.config.width), self.config.cell_size
+        )
 
     # ------------------------------------------------------------------ randomness and food
     def _uniform(self) -> float:
@@ -265,7 +270,6 @@ class SnakeGame:
     def _render_and_observe(self) -> np.ndarray:
         self.render()
         return self._observe_board()
-
 
 
 # rebuilt by _link, not pickled

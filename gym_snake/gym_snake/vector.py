@@ -6,7 +6,8 @@ and tables (`gym_snake.core`), the same draws from a generator seeded the same w
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from gymnasium import error, spaces
@@ -83,7 +84,9 @@ class SnakeVectorEnv(VectorEnv):
         config = SnakeConfig(**options)
         num_envs = require_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         if max_episode_steps is not None and (
-            isinstance(max_episode_steps, bool) or not isinstance(max_episode_steps, (int, np.integer)) or max_episode_steps < 1
+            isinstance(max_episode_steps, bool)
+            or not isinstance(max_episode_steps, (int, np.integer))
+            or max_episode_steps < 1
         ):
             raise ValueError(f"max_episode_steps must be an integer >= 1 or None, got {max_episode_steps!r}")
         check_render_mode(render_mode, self.metadata["render_modes"])
@@ -223,12 +226,7 @@ class SnakeVectorEnv(VectorEnv):
     def _checked_actions(self, actions: Any) -> np.ndarray:
         array = np.asarray(actions)
         n = self.single_action_space.n
-        if (
-            array.shape != (self.num_envs,)
-            or array.dtype.kind not in "iu"
-            or array.min() < 0
-            or array.max() >= n
-        ):
+        if array.shape != (self.num_envs,) or array.dtype.kind not in "iu" or array.min() < 0 or array.max() >= n:
             raise ValueError(
                 f"actions must be an integer array of shape ({self.num_envs},) with values in "
                 f"{action_meaning(n, self.config.action_mode)}, got {actions!r}"
@@ -250,7 +248,9 @@ class SnakeVectorEnv(VectorEnv):
         options = dict(options or {})
         mask = options.pop("reset_mask", None)
         if options:
-            raise ValueError(f"unknown reset option(s) {sorted(options)}; SnakeVectorEnv.reset accepts only 'reset_mask'")
+            raise ValueError(
+                f"unknown reset option(s) {sorted(options)}; SnakeVectorEnv.reset accepts only 'reset_mask'"
+            )
         if mask is None:
             return self._all
         if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (self.num_envs,):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
+
 from gym_conformance import ALL_CHECKS, EnvCase
 from gym_conformance.report import FAILED, NOT_APPLICABLE, check_name, run_check
 

@@ -16,7 +16,7 @@ repeat one colour; reading each cell once costs about a tenth of the multiply-ad
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -38,8 +38,9 @@ def check_cell_shape(height: int, width: int, cell_pixels: int, channels: Sequen
 class CellCNN(nn.Module):
     """Cell-reading convolution, then 3x3 convolutions over the cells; see the module docstring."""
 
-    def __init__(self, in_channels: int, height: int, width: int, cell_pixels: int,
-                 channels: Sequence[int] = (16, 32)) -> None:
+    def __init__(
+        self, in_channels: int, height: int, width: int, cell_pixels: int, channels: Sequence[int] = (16, 32)
+    ) -> None:
         super().__init__()
         channels = tuple(channels)
         check_cell_shape(height, width, cell_pixels, channels)

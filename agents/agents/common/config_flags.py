@@ -51,5 +51,8 @@ def _none_or(kind: type) -> Any:
 def config_overrides(args: argparse.Namespace, config_class: type) -> dict[str, Any]:
     """The hyperparameters given on the command line (absent flags keep the dataclass default)."""
     values = vars(args)
-    return {f.name: (tuple(values[f.name]) if isinstance(values[f.name], list) else values[f.name])
-            for f in dataclasses.fields(config_class) if f.name in values}
+    return {
+        f.name: (tuple(values[f.name]) if isinstance(values[f.name], list) else values[f.name])
+        for f in dataclasses.fields(config_class)
+        if f.name in values
+    }

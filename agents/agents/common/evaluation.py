@@ -1,8 +1,8 @@
 """Evaluating an agent: run whole episodes with its (greedy) policy and report the returns.
 
-    result = evaluate(agent, env, 100, seed=1000)                    # one episode after another
-    result = evaluate_batched(agent, "CartPole-v1", 100, seed=1000)  # the same episodes, one batched act() per step
-    result.mean, result.std, result.returns, result.lengths
+result = evaluate(agent, env, 100, seed=1000)                    # one episode after another
+result = evaluate_batched(agent, "CartPole-v1", 100, seed=1000)  # the same episodes, one batched act() per step
+result.mean, result.std, result.returns, result.lengths
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def evaluate(agent, env: gym.Env, n_episodes: int, *, seed: int, greedy: bool = 
     return Evaluation(returns, lengths)
 
 
-def evaluate_batched(agent: Any, env_id: str, n_episodes: int, *, seed: int, greedy: bool = True,
-                     **env_kwargs: Any) -> Evaluation:
+def evaluate_batched(
+    agent: Any, env_id: str, n_episodes: int, *, seed: int, greedy: bool = True, **env_kwargs: Any
+) -> Evaluation:
     """The same episodes as `agents.common.evaluation.evaluate` (episode i starts from `reset(seed=seed + i)`),
     played side by side in a vector env of `n_episodes` copies of `env_id`, with `agent.act` on the
     whole batch of observations. For a greedy (deterministic) policy the returns are identical."""

@@ -72,7 +72,7 @@ class TrainLogger:
             self._writer.close()
             self._writer = None
 
-    def __enter__(self) -> "TrainLogger":
+    def __enter__(self) -> TrainLogger:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

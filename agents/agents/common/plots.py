@@ -18,8 +18,15 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[index] - cumulative[start]) / (index - start)
 
 
-def plot_learning_curve(steps: np.ndarray, returns: np.ndarray, path: str | Path, *, title: str, window: int = 100,
-                        seconds: np.ndarray | None = None) -> None:
+def plot_learning_curve(
+    steps: np.ndarray,
+    returns: np.ndarray,
+    path: str | Path,
+    *,
+    title: str,
+    window: int = 100,
+    seconds: np.ndarray | None = None,
+) -> None:
     """Episode returns against env steps, raw (faint) and as a moving average over at most `window`
     episodes (fewer when the run has few, long episodes, so the average does not lag the whole run);
     with `seconds` (wall time at each episode's end) a second panel shows the same against wall time.
@@ -30,7 +37,11 @@ def plot_learning_curve(steps: np.ndarray, returns: np.ndarray, path: str | Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [(steps, "env steps")] if seconds is None else [(steps, "env steps"), (np.asarray(seconds) / 60, "wall time (minutes)")]
+    panels = (
+        [(steps, "env steps")]
+        if seconds is None
+        else [(steps, "env steps"), (np.asarray(seconds) / 60, "wall time (minutes)")]
+    )
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4), dpi=100, squeeze=False)
     average = moving_average(returns, window)
     for ax, (x, label) in zip(axes[0], panels):

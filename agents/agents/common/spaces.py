@@ -38,8 +38,13 @@ def space_to_dict(space: spaces.Space) -> dict[str, Any]:
     if isinstance(space, spaces.MultiBinary):
         return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
     if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": np.dtype(space.dtype).name,
-                "low": _bound(space.low), "high": _bound(space.high)}
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": np.dtype(space.dtype).name,
+            "low": _bound(space.low),
+            "high": _bound(space.high),
+        }
     if isinstance(space, spaces.Tuple):
         return {"type": "Tuple", "spaces": [space_to_dict(sub) for sub in space.spaces]}
     if isinstance(space, spaces.Dict):
@@ -53,7 +58,9 @@ def space_from_dict(data: dict[str, Any]) -> spaces.Space:
     if kind == "Discrete":
         return spaces.Discrete(int(data["n"]), start=int(data["start"]))
     if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(np.array(data["nvec"], dtype=np.int64), start=np.array(data["start"], dtype=np.int64))
+        return spaces.MultiDiscrete(
+            np.array(data["nvec"], dtype=np.int64), start=np.array(data["start"], dtype=np.int64)
+        )
     if kind == "MultiBinary":
         return spaces.MultiBinary(data["n"])
     if kind == "Box":
@@ -70,8 +77,10 @@ def space_from_dict(data: dict[str, Any]) -> spaces.Space:
 
 def spaces_of(env: Any) -> tuple[spaces.Space, spaces.Space]:
     """(observation space, action space) of one env: a vector env's `single_*` spaces, else the env's own."""
-    return (getattr(env, "single_observation_space", env.observation_space),
-            getattr(env, "single_action_space", env.action_space))
+    return (
+        getattr(env, "single_observation_space", env.observation_space),
+        getattr(env, "single_action_space", env.action_space),
+    )
 
 
 class SpacesOnlyEnv(gym.Env):

@@ -45,8 +45,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.job import run_job, write_status
@@ -60,7 +61,14 @@ Task = tuple[Job, Path]
 RAY_TASK_RETRIES = 3  # retries of a job whose worker process or node died (not of a job that failed)
 SCRATCH_FOLDER = "rlsuite-compare"
 # torch._dynamo: torch imports it lazily when the first optimizer is built (about 2 s)
-FORKSERVER_PRELOAD = ["agents.compare.job", "torch", "torch._dynamo", "torch.utils.tensorboard", "stable_baselines3", "sb3_contrib"]
+FORKSERVER_PRELOAD = [
+    "agents.compare.job",
+    "torch",
+    "torch._dynamo",
+    "torch.utils.tensorboard",
+    "stable_baselines3",
+    "sb3_contrib",
+]
 
 
 def read_status(job_dir: Path) -> dict[str, Any] | None:
@@ -123,7 +131,9 @@ class LocalBackend:
                     job, job_dir = pending.pop(0)
                     lifeline, keep_alive = context.Pipe(duplex=False)
                     process = context.Process(
-                        target=_job_process, args=(job.to_json(), str(job_dir), self.threads, lifeline), name=job.name,
+                        target=_job_process,
+                        args=(job.to_json(), str(job_dir), self.threads, lifeline),
+                        name=job.name,
                         daemon=True,
                     )
                     process.start()
@@ -136,8 +146,12 @@ class LocalBackend:
                     keep_alive.close()
                     status = read_status(job_dir)
                     if status is None or status["status"] not in ("done", "failed"):
-                        status = write_status(job_dir, "failed", name=job.name,
-                                              error=f"the job process exited with code {process.exitcode} before finishing")
+                        status = write_status(
+                            job_dir,
+                            "failed",
+                            name=job.name,
+                            error=f"the job process exited with code {process.exitcode} before finishing",
+                        )
                     on_done(job, status)
         except BaseException:
             for process, _, _, _ in running.values():
@@ -155,8 +169,9 @@ class LocalBackend:
 # ----------------------------------------------------------------------------- Ray
 def read_files(folder: Path) -> dict[str, bytes]:
     """Every file under `folder`, by its path relative to it ("tensorboard/eval/events...")."""
-    return {path.relative_to(folder).as_posix(): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def run_job_for_ray(job_data: dict[str, Any], threads: int, scratch: str | None = None) -> dict[str, Any]:
@@ -172,8 +187,10 @@ def run_job_for_ray(job_data: dict[str, Any], threads: int, scratch: str | None 
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{job.name}.", dir=root))
     node_id = ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
-    atomic_write_json(folder / "worker.json", {"node_id": node_id, "host": socket.gethostname(), "pid": os.getpid(),
-                                               "started": time.time()})
+    atomic_write_json(
+        folder / "worker.json",
+        {"node_id": node_id, "host": socket.gethostname(), "pid": os.getpid(), "started": time.time()},
+    )
     try:
         status = run_job(job_data, folder, threads=threads, redirect=True)
         return {"status": status, "files": read_files(folder)}
@@ -192,8 +209,14 @@ class RayBackend:
         started_here = not ray.is_initialized()
         if started_here:
             if self.address is None:  # "local": a new instance even if `ray start` runs on this machine
-                ray.init(address="local", num_cpus=self.workers * self.threads, include_dashboard=False,
-                         log_to_driver=False, logging_level="ERROR", configure_logging=False)
+                ray.init(
+                    address="local",
+                    num_cpus=self.workers * self.threads,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level="ERROR",
+                    configure_logging=False,
+                )
             else:
                 ray.init(address=self.address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
         remote = ray.remote(num_cpus=self.threads, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
@@ -220,11 +243,16 @@ class RayBackend:
         try:
             result = ray.get(ref)
         except ray.exceptions.RayError as error:
-            status = {"status": "failed", "name": job.name, "time": time.time(),
-                      "error": f"Ray task failed (retried up to {RAY_TASK_RETRIES} times if its worker died): "
-                               f"{type(error).__name__}: {error}"}
-            install_job_files(job_dir, {"status.json": json.dumps(status, indent=2).encode(),
-                                        "error.txt": str(error).encode()})
+            status = {
+                "status": "failed",
+                "name": job.name,
+                "time": time.time(),
+                "error": f"Ray task failed (retried up to {RAY_TASK_RETRIES} times if its worker died): "
+                f"{type(error).__name__}: {error}",
+            }
+            install_job_files(
+                job_dir, {"status.json": json.dumps(status, indent=2).encode(), "error.txt": str(error).encode()}
+            )
             return status
         if not install_job_files(job_dir, result["files"]):  # delivered twice: the first copy stands
             return read_status(job_dir) or result["status"]

@@ -33,22 +33,30 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from agents import base
-from agents.hyperparams import apply_wrappers
 from agents.common.checkpoint import atomic_write_json, atomic_write_text
 from agents.common.envs import check_env_id, make_env
 from agents.common.evaluation import evaluate
 from agents.compare.plan import Job, Plan
 from agents.compare.reference import ExactEvaluator
+from agents.hyperparams import apply_wrappers
 
 METRICS_COLUMNS = (
-    "step", "env_steps", "return_mean", "return_std", "length_mean", "exact_return", "train_seconds", "wall_seconds",
+    "step",
+    "env_steps",
+    "return_mean",
+    "return_std",
+    "length_mean",
+    "exact_return",
+    "train_seconds",
+    "wall_seconds",
 )
 VERSIONED_PACKAGES = ("gymnasium", "numpy", "torch", "stable-baselines3", "sb3-contrib", "rlsuite-agents")
 
@@ -134,8 +142,18 @@ class Evaluator:
         exact = self.exact(agent) if self.exact is not None else None
         if self.train_start is not None:
             self.eval_seconds += time.perf_counter() - began
-        self.rows.append((point, self.env_steps, result.mean, result.std, float(result.lengths.mean()),
-                          "" if exact is None else exact, self.train_seconds, time.perf_counter() - self.start))
+        self.rows.append(
+            (
+                point,
+                self.env_steps,
+                result.mean,
+                result.std,
+                float(result.lengths.mean()),
+                "" if exact is None else exact,
+                self.train_seconds,
+                time.perf_counter() - self.start,
+            )
+        )
         write_table(self.job_dir / "metrics.csv", METRICS_COLUMNS, self.rows)
         self.writer.add_scalar("eval/return_mean", result.mean, point)
         self.writer.add_scalar("eval/return_std", result.std, point)
@@ -175,7 +193,9 @@ def write_status(job_dir: Path, status: str, **fields: Any) -> dict[str, Any]:
     return record
 
 
-def run_job(job_data: dict[str, Any], job_dir: str | Path, *, threads: int = 1, redirect: bool = True) -> dict[str, Any]:
+def run_job(
+    job_data: dict[str, Any], job_dir: str | Path, *, threads: int = 1, redirect: bool = True
+) -> dict[str, Any]:
     """Run one job in this process and return its final status record (also in status.json).
 
     A failure is caught and recorded (`failed`, traceback in error.txt); an interruption
@@ -192,14 +212,13 @@ def run_job(job_data: dict[str, Any], job_dir: str | Path, *, threads: int = 1, 
         except KeyboardInterrupt:
             write_status(job_dir, "interrupted", name=job.name)
             raise
-        except Exception as error:  # noqa: BLE001 - any failure of a job is recorded, not fatal to the run
+        except Exception as error:
             atomic_write_text(job_dir / "error.txt", traceback.format_exc())
             return write_status(job_dir, "failed", name=job.name, error=f"{type(error).__name__}: {error}")
 
 
 def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]:
     import torch
-
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
@@ -208,11 +227,18 @@ def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]
     n_envs = getattr(config, "n_envs", 1)
     env = make_training_env(job, n_envs)
     agent = base.make_agent(job.algo, env, config, seed=job.seed)
-    atomic_write_json(job_dir / "config.json", {
-        **job.to_json(), "name": job.name, "eval_seed": job.eval_seed, "n_envs": n_envs,
-        "eval_points": eval_points(job.steps, job.eval_every), "agent_hyperparameters": agent.hyperparameters(),
-        "versions": versions(),
-    })
+    atomic_write_json(
+        job_dir / "config.json",
+        {
+            **job.to_json(),
+            "name": job.name,
+            "eval_seed": job.eval_seed,
+            "n_envs": n_envs,
+            "eval_points": eval_points(job.steps, job.eval_every),
+            "agent_hyperparameters": agent.hyperparameters(),
+            "versions": versions(),
+        },
+    )
     evaluator = Evaluator(job, job_dir, start)
     evaluator.start_training(agent)
     agent.train(env, job.steps, callback=evaluator, log_dir=job_dir / "tensorboard" / "train", progress=False)
@@ -224,12 +250,20 @@ def _train_and_evaluate(job: Job, job_dir: Path, threads: int) -> dict[str, Any]
     agent.save(job_dir / f"agent{agent_class.checkpoint_suffix}")
     final = evaluator.rows[-1]
     return write_status(
-        job_dir, "done", name=job.name, final_return_mean=final[2], final_return_std=final[3],
+        job_dir,
+        "done",
+        name=job.name,
+        final_return_mean=final[2],
+        final_return_std=final[3],
         final_exact_return=final[5] if final[5] != "" else None,
-        env_steps=int(evaluator.env_steps), train_seconds=train_seconds, wall_seconds=time.perf_counter() - start,
-        eval_seconds=evaluator.eval_seconds, steps_per_second=evaluator.env_steps / max(train_seconds, 1e-9),
+        env_steps=int(evaluator.env_steps),
+        train_seconds=train_seconds,
+        wall_seconds=time.perf_counter() - start,
+        eval_seconds=evaluator.eval_seconds,
+        steps_per_second=evaluator.env_steps / max(train_seconds, 1e-9),
         cpu_seconds=time.process_time(),  # this process's CPU time: a load-independent cost estimate
-        episodes=len(episodes), mean_train_return_last_10=float(np.mean([r for _, r, _ in episodes[-10:]])) if episodes else None,
+        episodes=len(episodes),
+        mean_train_return_last_10=float(np.mean([r for _, r, _ in episodes[-10:]])) if episodes else None,
     )
 
 

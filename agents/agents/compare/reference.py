@@ -93,13 +93,15 @@ class ExactEvaluator:
         self.horizon = env.spec.max_episode_steps
         start = _start_distribution(unwrapped)
         if start is None:
-            raise ValueError(f"{env.spec.id if env.spec else env} has no known start distribution; use ExactEvaluator.for_env")
+            raise ValueError(
+                f"{env.spec.id if env.spec else env} has no known start distribution; use ExactEvaluator.for_env"
+            )
         self.start = start
         self.R, self.C, _ = _model_with_stay(unwrapped)
         self.masks = tabular_model(unwrapped).allowed.astype(np.int8)  # what info["action_mask"] would say
 
     @classmethod
-    def for_env(cls, env: Any) -> "ExactEvaluator | None":
+    def for_env(cls, env: Any) -> ExactEvaluator | None:
         """An evaluator, or None when `env` has no model, start distribution, horizon or state observations."""
         unwrapped = env.unwrapped
         if not hasattr(unwrapped, "P") or _start_distribution(unwrapped) is None or env.spec is None:

@@ -38,14 +38,40 @@ from agents.compare.reference import Reference, reference_returns
 from agents.compare.rundir import job_dir, load_run
 
 SUMMARY_COLUMNS = (
-    "env", "algo", "seeds", "seeds_done", "final_return_mean", "ci95_low", "ci95_high", "iqm", "iqm_ci95_low",
-    "iqm_ci95_high", "final_return_std_across_seeds", "exact_return_mean", "exact_ci95_low", "exact_ci95_high",
-    "optimum", "gap_to_optimum", "planner_return", "gap_to_planner", "privileged", "steps_per_second", "wall_seconds",
+    "env",
+    "algo",
+    "seeds",
+    "seeds_done",
+    "final_return_mean",
+    "ci95_low",
+    "ci95_high",
+    "iqm",
+    "iqm_ci95_low",
+    "iqm_ci95_high",
+    "final_return_std_across_seeds",
+    "exact_return_mean",
+    "exact_ci95_low",
+    "exact_ci95_high",
+    "optimum",
+    "gap_to_optimum",
+    "planner_return",
+    "gap_to_planner",
+    "privileged",
+    "steps_per_second",
+    "wall_seconds",
     "source",
 )
 SEED_COLUMNS = (
-    "env", "algo", "seed", "status", "final_return_mean", "final_return_std", "final_exact_return", "steps_per_second",
-    "wall_seconds", "error",
+    "env",
+    "algo",
+    "seed",
+    "status",
+    "final_return_mean",
+    "final_return_std",
+    "final_exact_return",
+    "steps_per_second",
+    "wall_seconds",
+    "error",
 )
 BAND_RESAMPLES = 2000
 
@@ -76,7 +102,12 @@ class AlgoResult:
 
     def summary(self) -> dict[str, Any]:
         finals = self.finals
-        row: dict[str, Any] = {"algo": self.algo, "seeds": len(self.jobs), "seeds_done": len(finals), "source": self.source}
+        row: dict[str, Any] = {
+            "algo": self.algo,
+            "seeds": len(self.jobs),
+            "seeds_done": len(finals),
+            "source": self.source,
+        }
         if len(finals) == 0:
             return row
         row["final_return_mean"] = float(finals.mean())
@@ -145,8 +176,10 @@ def read_metrics(path: Path) -> np.ndarray | None:
     """(step, return_mean, exact_return or NaN) rows of a metrics.csv, or None if absent/empty."""
     try:
         with open(path, newline="") as f:
-            rows = [(float(r["step"]), float(r["return_mean"]), float(r.get("exact_return") or "nan"))
-                    for r in csv.DictReader(f)]
+            rows = [
+                (float(r["step"]), float(r["return_mean"]), float(r.get("exact_return") or "nan"))
+                for r in csv.DictReader(f)
+            ]
     except (OSError, KeyError, ValueError):
         return None
     return np.array(rows) if rows else None
@@ -168,7 +201,7 @@ def collect(run_dir: Path) -> tuple[dict[str, Any], list[EnvResult]]:
             algos.append(result)
         try:
             reference = reference_returns(spec["id"], spec["env_kwargs"])
-        except Exception:  # noqa: BLE001 - a reference is a bonus; an env we cannot solve has none
+        except Exception:
             reference = None
         results.append(EnvResult(spec["label"], spec["id"], spec, algos, reference, planner_reference(algos)))
     return run, results
@@ -179,7 +212,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "-"
     if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) < 10 ** digits else f"{value:,.0f}"
+        return f"{value:.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
     return str(value)
 
 
@@ -217,7 +250,14 @@ def seed_rows(results: list[EnvResult]) -> list[dict[str, Any]]:
         for algo in env.algos:
             for job, status in zip(algo.jobs, algo.statuses):
                 status = status or {"status": "not started"}
-                rows.append({"env": env.label, "algo": algo.algo, "seed": job.seed, **{k: status.get(k) for k in SEED_COLUMNS[3:]}})
+                rows.append(
+                    {
+                        "env": env.label,
+                        "algo": algo.algo,
+                        "seed": job.seed,
+                        **{k: status.get(k) for k in SEED_COLUMNS[3:]},
+                    }
+                )
     return rows
 
 
@@ -235,15 +275,25 @@ def env_table(env: EnvResult, rows: list[dict[str, Any]]) -> str:
         if best is not None and r.get("final_return_mean") == best and not r.get("privileged"):
             mean = f"**{mean}**"
         name = f"{r['algo']} (privileged reference)" if r.get("privileged") else r["algo"]
-        cells = [name, f"{r['seeds_done']}/{r['seeds']}", mean,
-                 f"[{_fmt(r.get('ci95_low'))}, {_fmt(r.get('ci95_high'))}]" if "ci95_low" in r else "-",
-                 _fmt(r.get("iqm")), f"[{_fmt(r.get('iqm_ci95_low'))}, {_fmt(r.get('iqm_ci95_high'))}]" if "iqm" in r else "-"]
+        cells = [
+            name,
+            f"{r['seeds_done']}/{r['seeds']}",
+            mean,
+            f"[{_fmt(r.get('ci95_low'))}, {_fmt(r.get('ci95_high'))}]" if "ci95_low" in r else "-",
+            _fmt(r.get("iqm")),
+            f"[{_fmt(r.get('iqm_ci95_low'))}, {_fmt(r.get('iqm_ci95_high'))}]" if "iqm" in r else "-",
+        ]
         if has_gap:
-            exact_ci = f"[{_fmt(r.get('exact_ci95_low'))}, {_fmt(r.get('exact_ci95_high'))}]" if "exact_ci95_low" in r else "-"
+            exact_ci = (
+                f"[{_fmt(r.get('exact_ci95_low'))}, {_fmt(r.get('exact_ci95_high'))}]" if "exact_ci95_low" in r else "-"
+            )
             cells += [_fmt(r.get("exact_return_mean")), exact_ci, _fmt(r.get("gap_to_optimum"))]
         if env.planner is not None:
             cells += [_fmt(r.get("planner_return")), _fmt(r.get("gap_to_planner"))]
-        cells += [_fmt(r.get("steps_per_second"), 3), f"{_fmt(r.get('wall_seconds'), 3)} s" if "wall_seconds" in r else "-"]
+        cells += [
+            _fmt(r.get("steps_per_second"), 3),
+            f"{_fmt(r.get('wall_seconds'), 3)} s" if "wall_seconds" in r else "-",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -258,8 +308,18 @@ def _save(fig: Any, path: Path) -> None:
 
 
 # tab10 slots of the built-in algorithms: the same colour in every report (random is grey)
-FIXED_COLOR_SLOTS = {"tabular-q": 0, "dqn": 1, "sb3-dqn": 2, "sb3-ppo": 3, "sb3-a2c": 4, "sb3-maskable-ppo": 5,
-                     "sarsa": 6, "random": 7, "expected-sarsa": 8, "double-q": 9}
+FIXED_COLOR_SLOTS = {
+    "tabular-q": 0,
+    "dqn": 1,
+    "sb3-dqn": 2,
+    "sb3-ppo": 3,
+    "sb3-a2c": 4,
+    "sb3-maskable-ppo": 5,
+    "sarsa": 6,
+    "random": 7,
+    "expected-sarsa": 8,
+    "double-q": 9,
+}
 
 
 def algo_colors(results: list[EnvResult]) -> dict[str, Any]:
@@ -272,21 +332,38 @@ def algo_colors(results: list[EnvResult]) -> dict[str, Any]:
     taken = {FIXED_COLOR_SLOTS[name] for name in names if name in FIXED_COLOR_SLOTS}
     free = [slot for slot in range(10) if slot not in taken] or list(range(10))
     others = [name for name in names if name not in FIXED_COLOR_SLOTS]
-    slots = {**{name: free[i % len(free)] for i, name in enumerate(others)},
-             **{name: FIXED_COLOR_SLOTS[name] for name in names if name in FIXED_COLOR_SLOTS}}
+    slots = {
+        **{name: free[i % len(free)] for i, name in enumerate(others)},
+        **{name: FIXED_COLOR_SLOTS[name] for name in names if name in FIXED_COLOR_SLOTS},
+    }
     return {name: palette(slots[name]) for name in names}
 
 
 def _reference_lines(ax: Any, reference: Reference | None, planner: PlannerReference | None = None) -> None:
     if planner is not None:
-        ax.axhline(planner.mean, color="black", linestyle="-.", linewidth=1.2,
-                   label=f"{planner.algo}, privileged reference ({planner.mean:.4g})")
+        ax.axhline(
+            planner.mean,
+            color="black",
+            linestyle="-.",
+            linewidth=1.2,
+            label=f"{planner.algo}, privileged reference ({planner.mean:.4g})",
+        )
     if reference is None:
         return
-    ax.axhline(reference.optimum, color="black", linestyle="--", linewidth=1.2,
-               label=f"optimum, any policy ({reference.optimum:.4g})")
-    ax.axhline(reference.stationary, color="dimgray", linestyle=":", linewidth=1.4,
-               label=f"{reference.stationary_label} ({reference.stationary:.4g})")
+    ax.axhline(
+        reference.optimum,
+        color="black",
+        linestyle="--",
+        linewidth=1.2,
+        label=f"optimum, any policy ({reference.optimum:.4g})",
+    )
+    ax.axhline(
+        reference.stationary,
+        color="dimgray",
+        linestyle=":",
+        linewidth=1.4,
+        label=f"{reference.stationary_label} ({reference.stationary:.4g})",
+    )
 
 
 def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
@@ -305,8 +382,15 @@ def plot_curves(env: EnvResult, path: Path, colors: dict[str, Any]) -> bool:
         color = colors[algo.algo]
         kind = "exact" if exact else "episodes"
         any_exact = any_exact or exact
-        ax.plot(steps, mean, color=color, linewidth=2, marker="o", markersize=3,
-                label=f"{algo.algo} ({len(algo.done)} seed{'s' if len(algo.done) > 1 else ''}, {kind})")
+        ax.plot(
+            steps,
+            mean,
+            color=color,
+            linewidth=2,
+            marker="o",
+            markersize=3,
+            label=f"{algo.algo} ({len(algo.done)} seed{'s' if len(algo.done) > 1 else ''}, {kind})",
+        )
         ax.fill_between(steps, low, high, color=color, alpha=0.18, linewidth=0)
         plotted = True
     if not plotted:
@@ -346,8 +430,16 @@ def plot_finals(results: list[EnvResult], path: Path, colors: dict[str, Any]) ->
             jitter = np.linspace(-0.12, 0.12, len(finals)) if len(finals) > 1 else np.zeros(1)
             ax.scatter(i + jitter, finals, color=color, alpha=0.55, s=18, zorder=3)
             low, high = stats.bootstrap_ci(finals)
-            ax.errorbar(i, finals.mean(), yerr=[[finals.mean() - low], [high - finals.mean()]], fmt="D", color="black",
-                        markersize=5, capsize=4, zorder=4)
+            ax.errorbar(
+                i,
+                finals.mean(),
+                yerr=[[finals.mean() - low], [high - finals.mean()]],
+                fmt="D",
+                color="black",
+                markersize=5,
+                capsize=4,
+                zorder=4,
+            )
         _reference_lines(ax, env.reference, env.planner)
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
         ax.set_title(env.label, fontsize=10)
@@ -368,7 +460,7 @@ def _protocol(run: dict[str, Any]) -> str:
         "algorithm's observation wrappers, listed below; several copies in a `SyncVectorEnv` when its config has "
         "`n_envs` > 1) for the env's budget of env steps. At env steps 0, eval_every, 2 x eval_every, ... and at the "
         "end, the greedy policy plays `eval_episodes` episodes on a separate env; episode i of seed s starts from "
-        f"`reset(seed=1_000_000 + 10_000 s + i)`, the same for every algorithm. The final return of a seed is its "
+        "`reset(seed=1_000_000 + 10_000 s + i)`, the same for every algorithm. The final return of a seed is its "
         "last evaluation. Across seeds: mean with a 95% percentile-bootstrap CI (10,000 resamples) and the "
         "interquartile mean (IQM, rliable). steps/s counts training env steps per second of training (evaluation "
         "excluded); wall time per seed includes evaluation."
@@ -376,7 +468,12 @@ def _protocol(run: dict[str, Any]) -> str:
 
 
 def _hyperparameter_section(results: list[EnvResult]) -> list[str]:
-    lines = ["## Hyperparameters", "", "Per-env overrides of each algorithm's defaults (full values in each job's config.json):", ""]
+    lines = [
+        "## Hyperparameters",
+        "",
+        "Per-env overrides of each algorithm's defaults (full values in each job's config.json):",
+        "",
+    ]
     for env in results:
         for algo in env.algos:
             if not algo.jobs:
@@ -402,30 +499,42 @@ def write_report(run_dir: Path) -> Path:
         f"- command: `{command}`",
         *[f"- extended {e['time']}: `{' '.join(e['command'])}`" for e in run.get("extended", [])],
         f"- started {run['created']} on {run['host']} ({run['cpus']} CPUs); seeds {run['seeds']}",
-        f"- versions: {', '.join(f'{k} {v}' for k, v in run['versions'].items())}", "",
-        _protocol(run), "",
+        f"- versions: {', '.join(f'{k} {v}' for k, v in run['versions'].items())}",
+        "",
+        _protocol(run),
+        "",
     ]
     colors = algo_colors(results)
     for env in results:
         spec = env.spec
         kwargs = f", env_kwargs `{json.dumps(spec['env_kwargs'])}`" if spec["env_kwargs"] else ""
-        lines += [f"## {env.label}", "",
-                  f"`{env.env_id}`{kwargs}: {spec['steps']:,} training steps, evaluation every {spec['eval_every']:,} "
-                  f"steps on {spec['eval_episodes']} episodes.", ""]
+        lines += [
+            f"## {env.label}",
+            "",
+            f"`{env.env_id}`{kwargs}: {spec['steps']:,} training steps, evaluation every {spec['eval_every']:,} "
+            f"steps on {spec['eval_episodes']} episodes.",
+            "",
+        ]
         lines.append(env_table(env, [r for r in rows if r["env"] == env.label]))
         lines.append("")
         if env.reference is not None:
             ref = env.reference
-            lines += [f"The env's model is known, so besides the evaluation episodes each greedy policy's exact expected "
-                      f"undiscounted {ref.horizon}-step return is computed (\"exact return\"; none for stochastic policies). "
-                      f"References: optimum over all policies {ref.optimum:.4g} (finite-horizon value iteration; it may "
-                      f"depend on the time left, which the agents do not see); {ref.stationary_label} "
-                      f"{ref.stationary:.4g}. Gap = optimum - exact return (or - episode mean where there is none).", ""]
+            lines += [
+                f"The env's model is known, so besides the evaluation episodes each greedy policy's exact expected "
+                f'undiscounted {ref.horizon}-step return is computed ("exact return"; none for stochastic policies). '
+                f"References: optimum over all policies {ref.optimum:.4g} (finite-horizon value iteration; it may "
+                f"depend on the time left, which the agents do not see); {ref.stationary_label} "
+                f"{ref.stationary:.4g}. Gap = optimum - exact return (or - episode mean where there is none).",
+                "",
+            ]
         if env.planner is not None:
-            lines += [f"Planner: `{env.planner.algo}` reads the env's true state (`env.unwrapped`), which no learner "
-                      f"sees, so it is a privileged reference, not a competitor: its mean final return over "
-                      f"{env.planner.seeds} seed(s), {env.planner.mean:.4g}, is the \"planner\" column, and "
-                      f"gap to planner = planner - final return (mean).", ""]
+            lines += [
+                f"Planner: `{env.planner.algo}` reads the env's true state (`env.unwrapped`), which no learner "
+                f"sees, so it is a privileged reference, not a competitor: its mean final return over "
+                f'{env.planner.seeds} seed(s), {env.planner.mean:.4g}, is the "planner" column, and '
+                f"gap to planner = planner - final return (mean).",
+                "",
+            ]
         curve_file = f"curves_{slug(env.label)}.png"
         if plot_curves(env, run_dir / curve_file, colors):
             lines += [f"![learning curves on {env.label}]({curve_file})", ""]
@@ -434,8 +543,10 @@ def write_report(run_dir: Path) -> Path:
     unfinished = [r for r in seed_rows(results) if r["status"] != "done"]
     if unfinished:
         lines += ["## Unfinished jobs", "", "Re-run them with `python -m agents compare --resume <this folder>`.", ""]
-        lines += [f"- {r['env']} / {r['algo']} / seed {r['seed']}: {r['status']}{': ' + r['error'] if r.get('error') else ''}"
-                  for r in unfinished]
+        lines += [
+            f"- {r['env']} / {r['algo']} / seed {r['seed']}: {r['status']}{': ' + r['error'] if r.get('error') else ''}"
+            for r in unfinished
+        ]
         lines.append("")
     lines += _hyperparameter_section(results)
     path = run_dir / "report.md"

@@ -31,8 +31,9 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.backends import LocalBackend, RayBackend, read_status
@@ -40,7 +41,14 @@ from agents.compare.job import check_plan, versions
 from agents.compare.plan import EnvSpec, Job, Plan
 from agents.compare.report import write_report
 from agents.compare.rundir import (
-    RunError, create_run_dir, job_dir, load_run, pid_alive, remove_staging, run_lock, set_aside,
+    RunError,
+    create_run_dir,
+    job_dir,
+    load_run,
+    pid_alive,
+    remove_staging,
+    run_lock,
+    set_aside,
 )
 
 BACKENDS = ("local", "ray")
@@ -57,6 +65,7 @@ def available_cpus() -> int:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt (in the main thread) so jobs are stopped and recorded."""
+
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
@@ -82,7 +91,9 @@ def make_backend(name: str, workers: int | None, address: str | None, threads: i
         raise ValueError(f"workers and threads must be positive integers, got {workers} and {threads}")
     if name == "ray":
         if importlib.util.find_spec("ray") is None:
-            raise ValueError("the ray backend needs Ray: pip install 'ray==2.60.0' (or the agents package's [ray] extra)")
+            raise ValueError(
+                "the ray backend needs Ray: pip install 'ray==2.60.0' (or the agents package's [ray] extra)"
+            )
         return RayBackend(workers, address, threads)
     if address is not None:
         raise ValueError("--address is for the ray backend (--backend ray)")
@@ -103,7 +114,7 @@ def _wait_for_orphans(run_dir: Path, jobs: list[Job], timeout: float = 15.0) -> 
 
 
 def running_note(run_dir: Path, jobs: list[Job]) -> str:
-    """"2 running: mdp-v0__sb3-dqn__s0 40%, ...": how far the running jobs are, from their metrics."""
+    """ "2 running: mdp-v0__sb3-dqn__s0 40%, ...": how far the running jobs are, from their metrics."""
     parts = []
     for job in jobs:
         folder = job_dir(run_dir, job)
@@ -116,9 +127,7 @@ def running_note(run_dir: Path, jobs: list[Job]) -> str:
     return f"{len(parts)} running: {', '.join(parts)}" if parts else ""
 
 
-def execute(
-    run_dir: Path, jobs: list[Job], backend: LocalBackend | RayBackend, *, progress: bool = True
-) -> int:
+def execute(run_dir: Path, jobs: list[Job], backend: LocalBackend | RayBackend, *, progress: bool = True) -> int:
     """Run the jobs of `run_dir` that are not done yet, then write the report; returns the exit code."""
     from tqdm.auto import tqdm
 
@@ -130,7 +139,9 @@ def execute(
         for job in todo:
             set_aside(job_dir(run_dir, job))
         failed: list[str] = []
-        bar = tqdm(total=len(jobs), initial=len(done), desc="jobs", unit="job", disable=not progress, dynamic_ncols=True)
+        bar = tqdm(
+            total=len(jobs), initial=len(done), desc="jobs", unit="job", disable=not progress, dynamic_ncols=True
+        )
 
         def on_done(job: Job, status: dict[str, Any]) -> None:
             if status["status"] == "done":
@@ -158,57 +169,100 @@ def execute(
         print(f"interrupted; finish with: python -m agents compare --resume {run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
     if failed:
-        print(f"{len(failed)} of {len(jobs)} jobs failed (see jobs/<name>/error.txt); re-run them with: "
-              f"python -m agents compare --resume {run_dir}", file=sys.stderr)
+        print(
+            f"{len(failed)} of {len(jobs)} jobs failed (see jobs/<name>/error.txt); re-run them with: "
+            f"python -m agents compare --resume {run_dir}",
+            file=sys.stderr,
+        )
         return EXIT_JOBS_FAILED
     return EXIT_OK
 
 
 def _env_json(spec: EnvSpec) -> dict[str, Any]:
-    return {"label": spec.label, "id": spec.id, "env_kwargs": spec.env_kwargs, "steps": spec.steps,
-            "eval_every": spec.eval_every, "eval_episodes": spec.eval_episodes, "algos": list(spec.algos)}
+    return {
+        "label": spec.label,
+        "id": spec.id,
+        "env_kwargs": spec.env_kwargs,
+        "steps": spec.steps,
+        "eval_every": spec.eval_every,
+        "eval_episodes": spec.eval_episodes,
+        "algos": list(spec.algos),
+    }
 
 
 def start_run(plan: Plan, jobs: list[Job], run_dir: Path, command: list[str] | None = None) -> Path:
     """Create the run folder and its run.json."""
     run_dir = create_run_dir(run_dir)
-    atomic_write_json(run_dir / "run.json", {
-        "name": plan.name, "description": plan.description, "seeds": list(plan.seeds),
-        "envs": [_env_json(spec) for spec in plan.envs], "hyperparams": plan.hyperparams,
-        "jobs": [job.to_json() for job in jobs], "command": command or sys.argv, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "host": socket.gethostname(), "cpus": available_cpus(), "versions": versions(),
-    })
+    atomic_write_json(
+        run_dir / "run.json",
+        {
+            "name": plan.name,
+            "description": plan.description,
+            "seeds": list(plan.seeds),
+            "envs": [_env_json(spec) for spec in plan.envs],
+            "hyperparams": plan.hyperparams,
+            "jobs": [job.to_json() for job in jobs],
+            "command": command or sys.argv,
+            "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "host": socket.gethostname(),
+            "cpus": available_cpus(),
+            "versions": versions(),
+        },
+    )
     return run_dir
 
 
-def extend_run(run_dir: Path, algos: list[str], envs: list[str] | None = None, command: list[str] | None = None) -> list[Job]:
+def extend_run(
+    run_dir: Path, algos: list[str], envs: list[str] | None = None, command: list[str] | None = None
+) -> list[Job]:
     """Add algorithms to an earlier run: their jobs on the run's envs (all, or the labels in `envs`),
     with the run's seeds, budgets and evaluation protocol, checked like a new plan. Returns all jobs."""
 
     run, jobs = load_run(run_dir)
-    specs = [EnvSpec(e["label"], e["id"], e["env_kwargs"], e["steps"], e["eval_every"], e["eval_episodes"], tuple(e["algos"]))
-             for e in run["envs"]]
+    specs = [
+        EnvSpec(
+            e["label"], e["id"], e["env_kwargs"], e["steps"], e["eval_every"], e["eval_episodes"], tuple(e["algos"])
+        )
+        for e in run["envs"]
+    ]
     unknown = sorted(set(envs or ()) - {spec.label for spec in specs})
     if unknown:
         raise RunError(f"{run_dir} has no env(s) {unknown}; its envs: {', '.join(spec.label for spec in specs)}")
-    chosen = {spec.label: [a for a in algos if a not in spec.algos] for spec in specs if envs is None or spec.label in envs}
-    addition = Plan(run["name"], run["description"], tuple(run["seeds"]),
-                    tuple(dataclasses.replace(spec, algos=tuple(chosen[spec.label])) for spec in specs if chosen.get(spec.label)),
-                    run.get("hyperparams", {}))
+    chosen = {
+        spec.label: [a for a in algos if a not in spec.algos] for spec in specs if envs is None or spec.label in envs
+    }
+    addition = Plan(
+        run["name"],
+        run["description"],
+        tuple(run["seeds"]),
+        tuple(dataclasses.replace(spec, algos=tuple(chosen[spec.label])) for spec in specs if chosen.get(spec.label)),
+        run.get("hyperparams", {}),
+    )
     new_jobs = check_plan(addition) if addition.envs else []
     if not new_jobs:
         raise RunError(f"{run_dir} already has {', '.join(algos)} on {', '.join(envs or [s.label for s in specs])}")
-    run["envs"] = [_env_json(dataclasses.replace(spec, algos=spec.algos + tuple(chosen.get(spec.label, ())))) for spec in specs]
+    run["envs"] = [
+        _env_json(dataclasses.replace(spec, algos=spec.algos + tuple(chosen.get(spec.label, ())))) for spec in specs
+    ]
     run["jobs"] += [job.to_json() for job in new_jobs]
-    run.setdefault("extended", []).append({"command": command or sys.argv, "time": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                           "versions": versions()})
+    run.setdefault("extended", []).append(
+        {"command": command or sys.argv, "time": time.strftime("%Y-%m-%d %H:%M:%S"), "versions": versions()}
+    )
     atomic_write_json(run_dir / "run.json", run)
     return jobs + new_jobs
 
 
 def run_comparison(
-    plan: Plan, jobs: list[Job], run_dir: Path, *, backend: str = "local", workers: int | None = None,
-    address: str | None = None, threads: int = 1, progress: bool = True, command: list[str] | None = None,
+    plan: Plan,
+    jobs: list[Job],
+    run_dir: Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    threads: int = 1,
+    progress: bool = True,
+    command: list[str] | None = None,
 ) -> tuple[Path, int]:
     """Run a checked plan (`job.check_plan` gives `jobs`) in a new folder; returns it and the exit code."""
     runner = make_backend(backend, workers, address, threads)
@@ -218,8 +272,13 @@ def run_comparison(
 
 
 def resume_comparison(
-    run_dir: Path, *, backend: str = "local", workers: int | None = None, address: str | None = None,
-    threads: int = 1, progress: bool = True,
+    run_dir: Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    threads: int = 1,
+    progress: bool = True,
 ) -> int:
     """Re-run the unfinished jobs of an earlier run, then rewrite its report."""
     _, jobs = load_run(run_dir)
@@ -228,8 +287,16 @@ def resume_comparison(
 
 
 def extend_comparison(
-    run_dir: Path, algos: list[str], envs: list[str] | None = None, *, backend: str = "local", workers: int | None = None,
-    address: str | None = None, threads: int = 1, progress: bool = True, command: list[str] | None = None,
+    run_dir: Path,
+    algos: list[str],
+    envs: list[str] | None = None,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    threads: int = 1,
+    progress: bool = True,
+    command: list[str] | None = None,
 ) -> int:
     """Add algorithms to an earlier run (`extend_run`), run their jobs, then rewrite its report."""
     runner = make_backend(backend, workers, address, threads)

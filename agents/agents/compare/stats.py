@@ -8,7 +8,7 @@ two values and their mean), which is the honest answer: compare algorithms with 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,11 +24,16 @@ def iqm(samples: np.ndarray) -> np.ndarray:
     and the highest `floor(n / 4)` (as `scipy.stats.trim_mean(x, 0.25)`, which rliable uses)."""
     samples = np.sort(np.asarray(samples, dtype=float), axis=-1)
     cut = samples.shape[-1] // 4
-    return np.mean(samples[..., cut:samples.shape[-1] - cut], axis=-1)
+    return np.mean(samples[..., cut : samples.shape[-1] - cut], axis=-1)
 
 
 def bootstrap_ci(
-    values: np.ndarray, statistic: Statistic = mean, *, confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0
+    values: np.ndarray,
+    statistic: Statistic = mean,
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of `statistic` over `values` (one per seed).
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -43,9 +44,23 @@ from agents.dqn import DQN, DQNConfig
 from agents.wrappers.atari import make_atari_env
 
 ATARI_SETTINGS = dict(
-    buffer_size=1_000_000, batch_size=32, learning_rate="1e-4", gamma=0.99, target_update_interval=1000, tau=1.0,
-    train_freq=4, gradient_steps=1, learning_starts=80_000, exploration="linear:1.0:0.01:1000000",
-    double_dqn=False, n_step=1, dueling=False, loss="huber", max_grad_norm=10.0, optimizer="adam", frame_stack=4,
+    buffer_size=1_000_000,
+    batch_size=32,
+    learning_rate="1e-4",
+    gamma=0.99,
+    target_update_interval=1000,
+    tau=1.0,
+    train_freq=4,
+    gradient_steps=1,
+    learning_starts=80_000,
+    exploration="linear:1.0:0.01:1000000",
+    double_dqn=False,
+    n_step=1,
+    dueling=False,
+    loss="huber",
+    max_grad_norm=10.0,
+    optimizer="adam",
+    frame_stack=4,
 )
 
 # Sample-efficient settings for one CPU core: a 500k-step budget (2M frames) leaves about 60k-120k Nature-CNN
@@ -53,9 +68,18 @@ ATARI_SETTINGS = dict(
 # and Double DQN, a dueling head and 3-step returns make each update count (Hessel et al. 2018's
 # ablations: n-step and Double/dueling are what speed up early learning). Adam's eps follows Rainbow.
 PONG_CPU_SETTINGS = dict(
-    ATARI_SETTINGS, buffer_size=100_000, learning_starts=10_000, exploration="linear:1.0:0.01:100000",
-    double_dqn=True, dueling=True, n_step=3, train_freq=8, target_update_interval=2000, optimizer_eps=1.5e-4,
-    num_threads=1, eval_epsilon=0.0,
+    ATARI_SETTINGS,
+    buffer_size=100_000,
+    learning_starts=10_000,
+    exploration="linear:1.0:0.01:100000",
+    double_dqn=True,
+    dueling=True,
+    n_step=3,
+    train_freq=8,
+    target_update_interval=2000,
+    optimizer_eps=1.5e-4,
+    num_threads=1,
+    eval_epsilon=0.0,
 )
 
 PRESETS = {
@@ -65,17 +89,30 @@ PRESETS = {
 
 
 def parser() -> argparse.ArgumentParser:
-    result = argparse.ArgumentParser(prog="python -m agents.dqn.atari", description=__doc__.split("\n")[0],
-                                     epilog="DQN flags override the preset's settings (see the module docstring).")
+    result = argparse.ArgumentParser(
+        prog="python -m agents.dqn.atari",
+        description=__doc__.split("\n")[0],
+        epilog="DQN flags override the preset's settings (see the module docstring).",
+    )
     result.add_argument("--game", required=True, help="an Atari id, e.g. BreakoutNoFrameskip-v4 or ALE/Pong-v5")
-    result.add_argument("--preset", choices=sorted(PRESETS), default="nature",
-                        help="hyperparameters and step budget: nature (CleanRL's, 10M steps, for a GPU) or pong-cpu "
-                             "(500k steps on one CPU core; see the module docstring) (default: nature)")
+    result.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="nature",
+        help="hyperparameters and step budget: nature (CleanRL's, 10M steps, for a GPU) or pong-cpu "
+        "(500k steps on one CPU core; see the module docstring) (default: nature)",
+    )
     result.add_argument("--steps", type=int, default=None, help="env (agent) steps (default: the preset's)")
     result.add_argument("--seed", type=int, default=0)
-    result.add_argument("--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)")
-    result.add_argument("--checkpoint-every", type=int, default=100_000, help="env steps between checkpoints (default: 100,000)")
-    result.add_argument("--no-replay-in-checkpoint", action="store_true", help="smaller checkpoints; a resumed run then differs")
+    result.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)"
+    )
+    result.add_argument(
+        "--checkpoint-every", type=int, default=100_000, help="env steps between checkpoints (default: 100,000)"
+    )
+    result.add_argument(
+        "--no-replay-in-checkpoint", action="store_true", help="smaller checkpoints; a resumed run then differs"
+    )
     result.add_argument("--resume", type=Path, default=None, help="a checkpoint.pt to finish instead of starting a run")
     result.add_argument("--eval-episodes", type=int, default=10, help="whole games played at the end (default: 10)")
     result.add_argument("--no-progress", action="store_true")
@@ -110,7 +147,7 @@ class GameClock:
         if len(agent.episode_log) > self.logged:
             seconds = self.offset + time.perf_counter() - self.start
             with self.path.open("a") as file:
-                for step, episode_return, _ in agent.episode_log[self.logged:]:
+                for step, episode_return, _ in agent.episode_log[self.logged :]:
                     file.write(f"{step},{seconds:.1f},{episode_return:g}\n")
             self.logged = len(agent.episode_log)
         return False
@@ -120,43 +157,84 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings, default_steps = PRESETS[args.preset]
     env = make_atari_env(args.game)
-    train_kwargs = dict(progress=not args.no_progress, checkpoint_every=args.checkpoint_every,
-                        checkpoint_replay=not args.no_replay_in_checkpoint)
+    train_kwargs = dict(
+        progress=not args.no_progress,
+        checkpoint_every=args.checkpoint_every,
+        checkpoint_replay=not args.no_replay_in_checkpoint,
+    )
     start = time.perf_counter()
     if args.resume is not None:
         run_dir = args.resume.parent
-        agent = DQN.resume(args.resume, env, log_dir=run_dir / "tensorboard", callback=GameClock(run_dir / "episodes.csv"),
-                           **train_kwargs)
+        agent = DQN.resume(
+            args.resume,
+            env,
+            log_dir=run_dir / "tensorboard",
+            callback=GameClock(run_dir / "episodes.csv"),
+            **train_kwargs,
+        )
     else:
         name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = args.out or Path("results") / "atari" / name
         run_dir.mkdir(parents=True, exist_ok=True)
         steps = args.steps if args.steps is not None else default_steps
         agent = DQN(env, {**settings, **config_overrides(args, DQNConfig)}, seed=args.seed)
-        atomic_write_json(run_dir / "config.json", {"game": args.game, "preset": args.preset, "seed": args.seed,
-                                                    "steps": steps, "hyperparameters": agent.hyperparameters()})
+        atomic_write_json(
+            run_dir / "config.json",
+            {
+                "game": args.game,
+                "preset": args.preset,
+                "seed": args.seed,
+                "steps": steps,
+                "hyperparameters": agent.hyperparameters(),
+            },
+        )
         try:
-            agent.train(env, steps, log_dir=run_dir / "tensorboard", checkpoint_path=run_dir / "checkpoint.pt",
-                        callback=GameClock(run_dir / "episodes.csv"), **train_kwargs)
+            agent.train(
+                env,
+                steps,
+                log_dir=run_dir / "tensorboard",
+                checkpoint_path=run_dir / "checkpoint.pt",
+                callback=GameClock(run_dir / "episodes.csv"),
+                **train_kwargs,
+            )
         except KeyboardInterrupt:
-            print(f"checkpoint written; continue with: python -m agents.dqn.atari --resume {run_dir / 'checkpoint.pt'} "
-                  f"--game {args.game}", file=sys.stderr)
+            print(
+                f"checkpoint written; continue with: python -m agents.dqn.atari --resume {run_dir / 'checkpoint.pt'} "
+                f"--game {args.game}",
+                file=sys.stderr,
+            )
             return 130
     seconds = time.perf_counter() - start
     agent.save(run_dir / "agent.pt")
     episodes = read_episodes(run_dir / "episodes.csv")
     if len(episodes):
-        plot_learning_curve(episodes[:, 0], episodes[:, 2], run_dir / "learning_curve.png", seconds=episodes[:, 1],
-                            title=f"DQN on {args.game} ({args.preset}): clipped return per training episode")
+        plot_learning_curve(
+            episodes[:, 0],
+            episodes[:, 2],
+            run_dir / "learning_curve.png",
+            seconds=episodes[:, 1],
+            title=f"DQN on {args.game} ({args.preset}): clipped return per training episode",
+        )
     games = play_games(agent, args.game, args.eval_episodes, seed=10_000 + args.seed)
     scores = [game["score"] for game in games]
     last = episodes[-10:, 2] if len(episodes) else np.zeros(0)
-    print(f"trained to env step {agent.env_steps} ({seconds:.0f} s in this call); last {len(last)} training episodes: "
-          f"mean {last.mean() if len(last) else float('nan'):.2f}")
-    print(f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(scores):.1f} "
-          f"+- {np.std(scores):.1f} over {len(games)} games: {scores}")
-    atomic_write_json(run_dir / "evaluation.json", {"epsilon": agent.config.eval_epsilon, "games": games,
-                                                    "env_steps": agent.env_steps, "seconds_this_call": seconds})
+    print(
+        f"trained to env step {agent.env_steps} ({seconds:.0f} s in this call); last {len(last)} training episodes: "
+        f"mean {last.mean() if len(last) else float('nan'):.2f}"
+    )
+    print(
+        f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(scores):.1f} "
+        f"+- {np.std(scores):.1f} over {len(games)} games: {scores}"
+    )
+    atomic_write_json(
+        run_dir / "evaluation.json",
+        {
+            "epsilon": agent.config.eval_epsilon,
+            "games": games,
+            "env_steps": agent.env_steps,
+            "seconds_this_call": seconds,
+        },
+    )
     print(f"saved {run_dir / 'agent.pt'}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
     return 0
 
@@ -175,8 +253,15 @@ def play_games(agent: DQN, game: str, n_games: int, *, seed: int) -> list[dict[s
             score, steps = score + float(reward), steps + 1
             won, lost = won + int(float(reward) > 0), lost + int(float(reward) < 0)
             done = terminated or truncated
-        games.append({"score": score, "points_won": won, "points_lost": lost, "steps": steps,
-                      "game_over": bool(cast(Any, env.unwrapped).ale.game_over())})
+        games.append(
+            {
+                "score": score,
+                "points_won": won,
+                "points_lost": lost,
+                "steps": steps,
+                "game_over": bool(cast(Any, env.unwrapped).ale.game_over()),
+            }
+        )
     env.close()
     return games
 

@@ -45,7 +45,6 @@ from gymnasium.vector import AutoresetMode
 
 from agents.dqn.replay import ReplayBuffer
 
-
 RESET = -1  # in `EpisodeState.actions`: an unseeded reset that continued the game (see the module docstring)
 
 
@@ -63,8 +62,10 @@ def autoreset_mode(env: gym.vector.VectorEnv) -> AutoresetMode:
     try:
         return mode if isinstance(mode, AutoresetMode) else AutoresetMode(mode)
     except ValueError:
-        raise ValueError(f"unknown autoreset_mode {mode!r} in the vector env's metadata; expected one of "
-                         f"{[m.value for m in AutoresetMode]}") from None
+        raise ValueError(
+            f"unknown autoreset_mode {mode!r} in the vector env's metadata; expected one of "
+            f"{[m.value for m in AutoresetMode]}"
+        ) from None
 
 
 @dataclass
@@ -80,18 +81,22 @@ class EpisodeState:
     started: bool = False  # an episode is ongoing (single env: it can be replayed)
 
     @classmethod
-    def new(cls, n_envs: int) -> "EpisodeState":
+    def new(cls, n_envs: int) -> EpisodeState:
         return cls(np.zeros(n_envs, dtype=np.int64), np.zeros(n_envs), np.zeros(n_envs, dtype=np.int64))
 
     def state_dict(self) -> dict:
         return {
-            "episodes": self.episodes.tolist(), "returns": self.returns.tolist(), "lengths": self.lengths.tolist(),
-            "actions": list(self.actions), "obs": None if self.obs is None else np.asarray(self.obs).copy(),
-            "started": self.started, "seeded_episode": self.seeded_episode,
+            "episodes": self.episodes.tolist(),
+            "returns": self.returns.tolist(),
+            "lengths": self.lengths.tolist(),
+            "actions": list(self.actions),
+            "obs": None if self.obs is None else np.asarray(self.obs).copy(),
+            "started": self.started,
+            "seeded_episode": self.seeded_episode,
         }
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "EpisodeState":
+    def from_state_dict(cls, state: dict) -> EpisodeState:
         return cls(
             episodes=np.asarray(state["episodes"], dtype=np.int64),
             returns=np.asarray(state["returns"], dtype=np.float64),
@@ -106,8 +111,15 @@ class EpisodeState:
 class Collector:
     """Steps `env` (single or vector) with 0-based actions, storing each real transition in `buffer`."""
 
-    def __init__(self, env: gym.Env | gym.vector.VectorEnv, buffer: ReplayBuffer, *, seed: int, state: EpisodeState,
-                 action_start: int = 0) -> None:
+    def __init__(
+        self,
+        env: gym.Env | gym.vector.VectorEnv,
+        buffer: ReplayBuffer,
+        *,
+        seed: int,
+        state: EpisodeState,
+        action_start: int = 0,
+    ) -> None:
         # Any: a single env or a vector env (Gymnasium's annotations leave out the per-sub-env seed lists
         # that vector resets accept)
         self.env: Any = env
@@ -172,7 +184,8 @@ class Collector:
                 f"replaying the {len(state.actions)} actions of the interrupted episode did not reproduce its "
                 "observation: the env is not deterministic given its reset seed and actions. Training goes on "
                 "from a new episode, so this run will differ from an uninterrupted one.",
-                RuntimeWarning, stacklevel=3,
+                RuntimeWarning,
+                stacklevel=3,
             )
             state.episodes[0] += 1
             return False
@@ -229,8 +242,10 @@ class Collector:
                 buffer.start_episodes(np.flatnonzero(ended), next_obs[ended])
             elif self.mode is AutoresetMode.DISABLED:  # seeded, unless only a life was lost (see above)
                 game_over = np.asarray(infos.get("game_over", np.ones(self.n_envs, dtype=bool)), dtype=bool)
-                seeds = [episode_seed(self.seed, i, int(state.episodes[i])) if ended[i] and game_over[i] else None
-                         for i in range(self.n_envs)]
+                seeds = [
+                    episode_seed(self.seed, i, int(state.episodes[i])) if ended[i] and game_over[i] else None
+                    for i in range(self.n_envs)
+                ]
                 next_obs, _ = self.env.reset(seed=seeds, options={"reset_mask": ended})
                 buffer.start_episodes(np.flatnonzero(ended), next_obs[ended])
         if self.mode is AutoresetMode.NEXT_STEP:

@@ -44,7 +44,7 @@ Q(s, a) = V(s) + A(s, a) - mean_a A(s, a).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -134,9 +134,12 @@ class NatureCNN(nn.Module):
     def __init__(self, in_channels: int, height: int, width: int, features: int = 512) -> None:
         super().__init__()
         self.convolutions = nn.Sequential(
-            nn.Conv2d(in_channels, 32, kernel_size=8, stride=4), nn.ReLU(),
-            nn.Conv2d(32, 64, kernel_size=4, stride=2), nn.ReLU(),
-            nn.Conv2d(64, 64, kernel_size=3, stride=1), nn.ReLU(),
+            nn.Conv2d(in_channels, 32, kernel_size=8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, kernel_size=4, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, kernel_size=3, stride=1),
+            nn.ReLU(),
             nn.Flatten(),
         )
         with torch.no_grad():
@@ -188,7 +191,8 @@ def make_q_network(
     if network in ("nature-cnn", "cell-cnn") and layout is None:
         raise ValueError(
             f"network={network!r} needs uint8 image observations of at least {NATURE_CNN_MIN_SIDE}x"
-            f"{NATURE_CNN_MIN_SIDE} pixels, shaped (H, W), (C, H, W) or (H, W, C); got {space_description(observation_space)}"
+            f"{NATURE_CNN_MIN_SIDE} pixels, shaped (H, W), (C, H, W) or (H, W, C); got "
+            f"{space_description(observation_space)}"
         )
     use_cnn = layout is not None and network != "mlp"
     preprocess = ObservationToInput(observation_space, layout if use_cnn else None)

@@ -100,12 +100,19 @@ class ReplayBuffer:
         n_step: int = 1,
         gamma: float = 0.99,
     ) -> None:
-        for name, value in (("capacity", capacity), ("n_envs", n_envs), ("frame_stack", frame_stack), ("n_step", n_step)):
+        for name, value in (
+            ("capacity", capacity),
+            ("n_envs", n_envs),
+            ("frame_stack", frame_stack),
+            ("n_step", n_step),
+        ):
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if capacity < n_envs:
             raise ValueError(f"capacity ({capacity}) must be at least n_envs ({n_envs})")
-        assert observation_space.shape is not None, f"a replay buffer needs a shaped observation space, got {observation_space}"
+        assert observation_space.shape is not None, (
+            f"a replay buffer needs a shaped observation space, got {observation_space}"
+        )
         self.obs_shape = tuple(observation_space.shape)
         self.frame_stack, self.n_step, self.gamma, self.n_envs = frame_stack, n_step, gamma, n_envs
         self.stack_axis, self.frame_shape = frame_layout(self.obs_shape, frame_stack)
@@ -144,8 +151,16 @@ class ReplayBuffer:
             return frames
         return np.moveaxis(frames, 1, -2).reshape(len(frames), *self.obs_shape)
 
-    def _write_row(self, env_ids: np.ndarray, frames: np.ndarray, actions: Any = 0, rewards: Any = 0.0,
-                   terminated: Any = False, ended: Any = False, is_transition: bool = False) -> None:
+    def _write_row(
+        self,
+        env_ids: np.ndarray,
+        frames: np.ndarray,
+        actions: Any = 0,
+        rewards: Any = 0.0,
+        terminated: Any = False,
+        ended: Any = False,
+        is_transition: bool = False,
+    ) -> None:
         """Write one row per env at its head (the oldest row of the ring is overwritten)."""
         positions = self.writes[env_ids] % self.rows
         at = (env_ids, positions)
@@ -181,7 +196,9 @@ class ReplayBuffer:
         """Append one step for each env in `env_ids` (arrays over those envs; `actions` 0-based)."""
         if not self.open[env_ids].all():
             closed = np.asarray(env_ids)[~self.open[env_ids]]
-            raise RuntimeError(f"envs {closed.tolist()} have no ongoing episode in the buffer; call start_episodes first")
+            raise RuntimeError(
+                f"envs {closed.tolist()} have no ongoing episode in the buffer; call start_episodes first"
+            )
         next_frames = self._frames_of(next_obs)
         if self.frame_stack > 1:
             self._check_sliding_stack(env_ids, next_frames)
@@ -211,7 +228,10 @@ class ReplayBuffer:
     @property
     def nbytes(self) -> int:
         """Bytes of all preallocated arrays."""
-        return sum(a.nbytes for a in (self.frames, self.actions, self.rewards, self.terminated, self.episode_end, self.is_transition))
+        return sum(
+            a.nbytes
+            for a in (self.frames, self.actions, self.rewards, self.terminated, self.episode_end, self.is_transition)
+        )
 
     def _windows(self) -> tuple[np.ndarray, np.ndarray]:
         """Per env, the range [low, high) of row counts j whose transition can be sampled: rows j - k .. j
@@ -238,7 +258,9 @@ class ReplayBuffer:
             todo = todo[~self.is_transition[e, j % self.rows]]
             if len(todo) == 0:
                 return envs, rows
-        valid = [(e, j) for e in range(self.n_envs) for j in range(low[e], high[e]) if self.is_transition[e, j % self.rows]]
+        valid = [
+            (e, j) for e in range(self.n_envs) for j in range(low[e], high[e]) if self.is_transition[e, j % self.rows]
+        ]
         if not valid:
             raise ValueError("the replay buffer holds no complete transition yet; add steps before sampling")
         pick = np.asarray(valid)[rng.integers(0, len(valid), size=len(todo))]
@@ -275,7 +297,16 @@ class ReplayBuffer:
         )
 
     # ------------------------------------------------------------------ checkpoints
-    ARRAYS: tuple[str, ...] = ("frames", "actions", "rewards", "terminated", "episode_end", "is_transition", "writes", "open")
+    ARRAYS: tuple[str, ...] = (
+        "frames",
+        "actions",
+        "rewards",
+        "terminated",
+        "episode_end",
+        "is_transition",
+        "writes",
+        "open",
+    )
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.ARRAYS}
@@ -361,8 +392,10 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         ok = entering >= self.frame_stack
         if ok.any():
             envs, positions = env_ids[ok], entering[ok] % self.rows
-            priority = self.max_priority ** self.alpha
-            self.sum_tree.set(envs * self.rows + positions, np.where(self.is_transition[envs, positions], priority, 0.0))
+            priority = self.max_priority**self.alpha
+            self.sum_tree.set(
+                envs * self.rows + positions, np.where(self.is_transition[envs, positions], priority, 0.0)
+            )
 
     def sample(self, batch_size: int, rng: np.random.Generator, *, beta: float = 0.4) -> Batch:
         """`batch_size` transitions drawn in proportion to their priority, one from each of `batch_size`

@@ -40,7 +40,11 @@ class EnvSettings:
     source: str = "the algorithm's defaults (no per-env entry)"
 
     def to_json(self) -> dict[str, Any]:
-        return {"hyperparameters": self.hyperparameters, "wrappers": [list(w) for w in self.wrappers], "source": self.source}
+        return {
+            "hyperparameters": self.hyperparameters,
+            "wrappers": [list(w) for w in self.wrappers],
+            "source": self.source,
+        }
 
 
 def algorithm_file(algo: str) -> Path:
@@ -57,10 +61,12 @@ def _parse_wrappers(raw: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
         if isinstance(item, str):
             wrappers.append((item, {}))
         elif isinstance(item, dict) and len(item) == 1:
-            (target, kwargs), = item.items()
+            ((target, kwargs),) = item.items()
             wrappers.append((target, dict(kwargs or {})))
         else:
-            raise ValueError(f"{where}: bad wrapper entry {item!r}; expected 'module:Class' or {{'module:Class': {{kwargs}}}}")
+            raise ValueError(
+                f"{where}: bad wrapper entry {item!r}; expected 'module:Class' or {{'module:Class': {{kwargs}}}}"
+            )
     return wrappers
 
 
@@ -77,8 +83,9 @@ def parse_entry(raw: Any, where: str) -> EnvSettings:
     return EnvSettings(dict(hyperparameters), _parse_wrappers(raw.get("wrappers"), where), str(raw.get("source", "")))
 
 
-def per_env_settings(algo: str, env_id: str, overrides: dict[str, Any] | None = None, *,
-                     label: str | None = None) -> EnvSettings:
+def per_env_settings(
+    algo: str, env_id: str, overrides: dict[str, Any] | None = None, *, label: str | None = None
+) -> EnvSettings:
     """The settings of `algo` on `env_id`: the user's override entry, else the algorithm file's entry
     for the env's label in a comparison (e.g. `gridworld-rgb`, for an env id with other `env_kwargs`),
     else its entry for the env id, else its `default` entry, else the algorithm's own defaults."""

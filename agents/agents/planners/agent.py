@@ -11,12 +11,12 @@ ValueError naming the envs that have one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import gymnasium as gym
-import numpy as np
 
 from agents.base import Agent, Callback
 from agents.common.checkpoint import load_npz, save_npz
@@ -94,19 +94,26 @@ class PlannerAgent(Agent):
         callback: Callback | None = None,
         log_dir: str | Path | None = None,
         progress: bool = True,
-    ) -> "PlannerAgent":
+    ) -> PlannerAgent:
         if planner_kind(env) != self.kind:
             raise ValueError(f"this planner plays {self.kind} envs; pass a single one of them, got {env!r}")
         assert not isinstance(env, gym.vector.VectorEnv)  # planner_kind is None for one
-        play_steps(self, env, total_steps, lambda obs, info: self.act(obs, env=env), callback=callback,
-                   log_dir=log_dir, progress=progress)
+        play_steps(
+            self,
+            env,
+            total_steps,
+            lambda obs, info: self.act(obs, env=env),
+            callback=callback,
+            log_dir=log_dir,
+            progress=progress,
+        )
         return self
 
     def save(self, path: str | Path) -> None:
         save_npz(path, self.algo, {"seed": self.seed, "kind": self.kind}, {})
 
     @classmethod
-    def load(cls, path: str | Path, env: gym.Env | None = None) -> "PlannerAgent":
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> PlannerAgent:
         meta, _ = load_npz(path, expected_algo=cls.algo)
         if env is None:
             raise ValueError("the planner needs its env to act: load(path, env)")

@@ -19,7 +19,8 @@ safe move exists. Relative action mode is supported by turning the chosen headin
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 DELTAS = ((-1, 0), (0, 1), (1, 0), (0, -1))  # gym_snake's headings: up, right, down, left
 RELATIVE_TURNS = {3: 0, 0: 1, 1: 2}  # heading change (clockwise quarter turns) -> TURN_LEFT, STRAIGHT, TURN_RIGHT

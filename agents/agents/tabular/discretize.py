@@ -13,7 +13,8 @@ any agent (SB3's agents one-hot encode `MultiDiscrete` observations).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -104,7 +105,9 @@ class Discretize(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         try:
             self.bins = np.broadcast_to(bins_arr, shape).astype(np.int64)
         except ValueError:
-            raise ValueError(f"Discretize: bins has shape {bins_arr.shape}; give one number or one per dimension {shape}") from None
+            raise ValueError(
+                f"Discretize: bins has shape {bins_arr.shape}; give one number or one per dimension {shape}"
+            ) from None
         self._scale = self.bins / (self.high - self.low)
         self._last_bin = self.bins - 1
         self.observation_space = spaces.MultiDiscrete(self.bins)
@@ -145,12 +148,14 @@ class AsMultiDiscrete(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
             raise ValueError(f"AsMultiDiscrete needs a Box observation space, got {space}")
         low, high = space.low.astype(np.float64), space.high.astype(np.float64)
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-            raise ValueError(f"AsMultiDiscrete: the Box {space} is unbounded; its values cannot be enumerated (use Discretize)")
+            raise ValueError(
+                f"AsMultiDiscrete: the Box {space} is unbounded; its values cannot be enumerated (use Discretize)"
+            )
         if np.any(low != np.floor(low)) or np.any(high != np.floor(high)):
-            raise ValueError(f"AsMultiDiscrete: the Box {space} has non-integer bounds (use Discretize for continuous values)")
-        self.observation_space = spaces.MultiDiscrete(
-            (high - low + 1).astype(np.int64), start=low.astype(np.int64)
-        )
+            raise ValueError(
+                f"AsMultiDiscrete: the Box {space} has non-integer bounds (use Discretize for continuous values)"
+            )
+        self.observation_space = spaces.MultiDiscrete((high - low + 1).astype(np.int64), start=low.astype(np.int64))
 
     def observation(self, observation: Any) -> np.ndarray:
         values = np.asarray(observation)
@@ -158,7 +163,8 @@ class AsMultiDiscrete(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         if values.dtype.kind == "f" and not np.array_equal(integers, values):
             bad = np.argwhere(integers != values)[0]
             raise ValueError(
-                f"AsMultiDiscrete: observation entry {tuple(bad.tolist())} = {values[tuple(bad)].item()!r} is not a whole "
+                f"AsMultiDiscrete: observation entry {tuple(bad.tolist())} = "
+                f"{values[tuple(bad)].item()!r} is not a whole "
                 "number; use Discretize for continuous observations"
             )
         return integers

@@ -18,7 +18,8 @@ the agent, so a loaded agent maps observations to the same rows.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces

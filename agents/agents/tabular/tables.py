@@ -13,7 +13,7 @@ greedy action and `max` then never pick them, with no masking work per step.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -13,7 +13,8 @@ features); each update moves every active tile by `learning_rate / n_tilings` of
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -81,7 +82,9 @@ class TileCoding(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         low: float | Sequence[float] | None = None,
         high: float | Sequence[float] | None = None,
     ) -> None:
-        gym.utils.RecordConstructorArgs.__init__(self, n_tilings=n_tilings, tiles_per_dim=tiles_per_dim, low=low, high=high)
+        gym.utils.RecordConstructorArgs.__init__(
+            self, n_tilings=n_tilings, tiles_per_dim=tiles_per_dim, low=low, high=high
+        )
         gym.ObservationWrapper.__init__(self, env)
         for name, value in (("n_tilings", n_tilings), ("tiles_per_dim", tiles_per_dim)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:

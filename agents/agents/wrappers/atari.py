@@ -159,9 +159,7 @@ def _frame_shape(size: int | tuple[int, int]) -> tuple[int, int]:
         and len(pair) == 2
         and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in pair)
     ):
-        raise ValueError(
-            f"screen_size must be a positive int or a (height, width) pair of positive ints, got {size!r}"
-        )
+        raise ValueError(f"screen_size must be a positive int or a (height, width) pair of positive ints, got {size!r}")
     if max(pair) > MAX_SCREEN_SIZE:
         raise ValueError(
             f"screen_size must be at most {MAX_SCREEN_SIZE} pixels a side (MAX_SCREEN_SIZE; the emulator "
@@ -210,9 +208,7 @@ class NoopReset(gym.Wrapper):
                 f"NoopReset needs action 0 to be NOOP; this game's actions are {base.get_action_meanings()}"
             )
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         noops = int(self.env.unwrapped.np_random.integers(1, self.noop_max + 1)) if self.noop_max else 0
         for _ in range(noops):
@@ -245,13 +241,10 @@ class FireReset(gym.Wrapper):
         meanings = require_atari(env, "FireReset").get_action_meanings()
         if len(meanings) < 3 or meanings[1] != "FIRE":
             raise ValueError(
-                "FireReset needs action 1 to be FIRE and at least 3 actions; "
-                f"this game's actions are {meanings}"
+                f"FireReset needs action 1 to be FIRE and at least 3 actions; this game's actions are {meanings}"
             )
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         for action in (1, 2):
             obs, _, terminated, truncated, info = self.env.step(action)
@@ -291,9 +284,7 @@ class EpisodicLife(gym.Wrapper):
         info["game_over"] = self._game_over
         return obs, reward, terminated or life_lost, truncated, info
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         if self._game_over or seed is not None:
             obs, info = self.env.reset(seed=seed, options=options)
         else:
@@ -350,9 +341,7 @@ class MaxAndSkip(gym.Wrapper):
                 f"make_atari_env does the latter for ALE/...-v5 ids"
             )
         if not isinstance(base.action_space, spaces.Discrete):
-            raise TypeError(
-                f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)"
-            )
+            raise TypeError(f"MaxAndSkip needs discrete actions; this env has {base.action_space} (continuous=True?)")
         self._base = base
         self._bind_emulator()
         height, width = self._ale.getScreenDims()
@@ -391,9 +380,7 @@ class MaxAndSkip(gym.Wrapper):
         emulator directly gives what stepping through them would (their `step` is a plain pass-through)."""
         env = self.env
         while isinstance(env, gym.Wrapper):
-            if not (
-                isinstance(env, self._PASSIVE_WRAPPERS) or getattr(type(env), "passes_steps_through", False)
-            ):
+            if not (isinstance(env, self._PASSIVE_WRAPPERS) or getattr(type(env), "passes_steps_through", False)):
                 return False
             env = env.env
         return True
@@ -402,9 +389,7 @@ class MaxAndSkip(gym.Wrapper):
         try:
             index = operator.index(action)
         except TypeError:
-            raise TypeError(
-                f"action must be an integer in 0..{len(self._ale_actions) - 1}, got {action!r}"
-            ) from None
+            raise TypeError(f"action must be an integer in 0..{len(self._ale_actions) - 1}, got {action!r}") from None
         if not 0 <= index < len(self._ale_actions):
             raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
         return index
@@ -510,9 +495,7 @@ class CropDownsample(gym.ObservationWrapper):
         space = _image_space(env, "CropDownsample")
         self._rgb = len(space.shape) == 3
         if erase_color is not None and not self._rgb:
-            raise ValueError(
-                "CropDownsample's erase_color needs RGB frames; with gray frames pass erase_color=None"
-            )
+            raise ValueError("CropDownsample's erase_color needs RGB frames; with gray frames pass erase_color=None")
         self._erase_sum = None if erase_color is None else int(sum(erase_color))
         height = len(range(*self.ROWS.indices(space.shape[0])))
         width = len(range(*self.COLS.indices(space.shape[1])))
@@ -564,9 +547,7 @@ class FrameStack(gym.Wrapper):
     * v0: first release.
     """
 
-    def __init__(
-        self, env: gym.Env, num_stack: int = 4, padding: Literal["zeros", "reset"] = "zeros"
-    ) -> None:
+    def __init__(self, env: gym.Env, num_stack: int = 4, padding: Literal["zeros", "reset"] = "zeros") -> None:
         super().__init__(env)
         space = env.observation_space
         if not isinstance(space, spaces.Box):
@@ -616,9 +597,7 @@ def _atari_spec(game_id: str) -> gym.envs.registration.EnvSpec:
         )
     spec = gym.spec(game_id)
     if spec.entry_point != ATARI_ENTRY_POINT:
-        raise ValueError(
-            f"{game_id!r} is not an Atari (ale-py) env; Atari ids look like {', '.join(EXAMPLE_IDS)}"
-        )
+        raise ValueError(f"{game_id!r} is not an Atari (ale-py) env; Atari ids look like {', '.join(EXAMPLE_IDS)}")
     return spec
 
 
@@ -693,9 +672,7 @@ def make_atari_env(
         from agents.wrappers.vector import BatchedProcessVectorEnv
 
         _atari_spec(game_id)  # fail here, not in a worker, on a bad id
-        return BatchedProcessVectorEnv(
-            [AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers
-        )
+        return BatchedProcessVectorEnv([AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers)
     if num_workers is not None:
         raise ValueError("num_workers is for the vector form: pass num_envs too")
     spec = _atari_spec(game_id)

@@ -8,6 +8,7 @@ rewards and done flags travel through shared memory, infos in one message per wo
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import sys
@@ -26,9 +27,7 @@ class EnvGroup:
     """Sub-envs ``start..stop-1`` of a vector env, stepped one after another with NEXT_STEP autoreset,
     writing into the (shared) batch arrays ``obs``, ``rewards``, ``terminations``, ``truncations``."""
 
-    def __init__(
-        self, env_fns: Sequence[Callable[[], gym.Env]], start: int, arrays: dict[str, np.ndarray]
-    ) -> None:
+    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], start: int, arrays: dict[str, np.ndarray]) -> None:
         self.envs = [fn() for fn in env_fns]
         self.start = start
         self.stop = start + len(self.envs)
@@ -205,14 +204,8 @@ class BatchedProcessVectorEnv(VectorEnv):
             raise ValueError("BatchedProcessVectorEnv needs at least one env_fn")
         if num_workers is None:
             num_workers = min(self.num_envs, os.cpu_count() or 1) - 1
-        if (
-            isinstance(num_workers, bool)
-            or not isinstance(num_workers, int)
-            or not 0 <= num_workers < self.num_envs
-        ):
-            raise ValueError(
-                f"num_workers must be an int in 0..num_envs-1={self.num_envs - 1}, got {num_workers!r}"
-            )
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or not 0 <= num_workers < self.num_envs:
+            raise ValueError(f"num_workers must be an int in 0..num_envs-1={self.num_envs - 1}, got {num_workers!r}")
         self.num_workers = num_workers
         probe = env_fns[0]()
         self.single_observation_space = probe.observation_space
@@ -221,9 +214,7 @@ class BatchedProcessVectorEnv(VectorEnv):
         self.render_mode = None
         probe.close()
         if not isinstance(self.single_observation_space, gym.spaces.Box):
-            raise TypeError(
-                f"BatchedProcessVectorEnv needs Box observations, got {self.single_observation_space}"
-            )
+            raise TypeError(f"BatchedProcessVectorEnv needs Box observations, got {self.single_observation_space}")
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         specs = _array_specs(self.num_envs, self.single_observation_space, self.single_action_space)
@@ -326,7 +317,7 @@ class BatchedProcessVectorEnv(VectorEnv):
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """The attribute ``name`` of every sub-env (e.g. ``"spec"``)."""
-        local = lambda: [getattr(env, name) for env in self._group().envs]  # noqa: E731
+        local = lambda: [getattr(env, name) for env in self._group().envs]
         return tuple(self._run("attr", local, [name] * len(self._conns)))
 
     def close_extras(self, **kwargs: Any) -> None:
@@ -334,10 +325,8 @@ class BatchedProcessVectorEnv(VectorEnv):
             self._local.close()
             self._local = None
         for conn in self._conns:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(("close", None))
-            except (BrokenPipeError, OSError):
-                pass
         for process in self._processes:
             process.join(timeout=5)
             if process.is_alive():
