@@ -120,6 +120,51 @@ def load_torch(path: str | Path, expected_algo: str | None = None, map_location:
     return meta, payload
 
 
+def _count_bad(values: np.ndarray, allow_neg_inf: bool) -> tuple[int, int]:
+    """(NaN count, count of the infinities that are not allowed) of a float array."""
+    nans = int(np.isnan(values).sum())
+    infs = int(np.isposinf(values).sum()) if allow_neg_inf else int(np.isinf(values).sum())
+    return nans, infs
+
+
+def check_finite_array(path: str | Path, name: str, values: Any, *, allow_neg_inf: bool = False) -> None:
+    """Raise CheckpointError naming `path` and `name` if the numeric array `values` holds NaN or
+    infinite entries (-inf allowed with `allow_neg_inf`: the tabular agents' mark of a disallowed action)."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":
+        if values.dtype.kind not in "iub":
+            raise CheckpointError(f"{path}: {name} has dtype {values.dtype}, expected numbers")
+        return
+    nans, infs = _count_bad(values, allow_neg_inf)
+    if nans or infs:
+        raise CheckpointError(
+            f"{path}: {name} holds {nans} NaN and {infs} infinite value(s) out of {values.size}; "
+            "the file is corrupt or was written by a diverged run"
+        )
+
+
+def check_finite_tensors(path: str | Path, what: str, state: Any) -> None:
+    """Raise CheckpointError naming `path` and the tensor if any floating tensor in `state` (a
+    state_dict, possibly nested in dicts and lists, as optimizers' are) holds NaN or infinite values."""
+    import torch
+
+    def visit(value: Any, name: str) -> None:
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point() or value.is_complex():
+                check_finite_array(path, f"tensor {name!r} of {what}", value.detach().cpu().float().numpy()
+                                   if value.dtype == torch.bfloat16 else value.detach().cpu().numpy())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{name}.{key}" if name else str(key))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                visit(item, f"{name}[{index}]")
+        elif isinstance(value, float) and not np.isfinite(value):
+            raise CheckpointError(f"{path}: {name!r} of {what} is {value}; the file is corrupt or was written by a diverged run")
+
+    visit(state, "")
+
+
 def read_algorithm_name(path: str | Path) -> str:
     """Which algorithm wrote the checkpoint at `path` (`.npz` or `.pt`)."""
     path = Path(path)
