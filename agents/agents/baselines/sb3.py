@@ -337,6 +337,7 @@ class SB3Agent(Agent):
             "policy": self.model.policy.state_dict(),
             "observation_space": space_to_dict(self.observation_space),
             "action_space": space_to_dict(self.action_space),
+            "episode_log": [list(entry) for entry in self.episode_log],
         }
         save_torch(path, self.algo, meta, payload)
 
@@ -371,6 +372,10 @@ class SB3Agent(Agent):
             agent.model.policy.load_state_dict(policy)
         except (KeyError, RuntimeError) as error:
             raise CheckpointError(f"{path}: the saved network does not fit {cls.algo} with these hyperparameters ({error})") from error
+        try:  # files written before the episode log was saved have none
+            agent.episode_log = [(int(s), float(r), int(n)) for s, r, n in payload.get("episode_log", [])]
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(f"{path}: malformed episode_log, expected [step, return, length] rows ({error})") from error
         return agent
 
 

@@ -383,6 +383,11 @@ class TabularAgent(Agent):
             seed, num_timesteps = int(meta["seed"]), int(meta["num_timesteps"])
             if seed < 0 or num_timesteps < 0:
                 raise ValueError(f"seed {seed} and num_timesteps {num_timesteps} must be >= 0")
+            # before building the tables: the metadata's action count must be the one the stored table has
+            q0 = arrays.get("q0")
+            if q0 is None or q0.ndim != 2 or not isinstance(action_space, spaces.Discrete) or q0.shape[1] != action_space.n:
+                raise ValueError(f"action space {action_space} does not match the stored table q0 "
+                                 f"(shape {None if q0 is None else q0.shape})")
             agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: bad metadata ({error})") from error
