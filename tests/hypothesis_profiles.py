@@ -1,6 +1,6 @@
 """Hypothesis profiles, chosen by the HYPOTHESIS_PROFILE environment variable (default: ci).
 
-    HYPOTHESIS_PROFILE=nightly python -m pytest tests/test_hypothesis_inputs.py    # 1000 examples per test
+HYPOTHESIS_PROFILE=nightly python -m pytest tests/test_hypothesis_inputs.py    # 1000 examples per test
 """
 
 from __future__ import annotations

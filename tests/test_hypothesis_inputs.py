@@ -40,6 +40,7 @@ TIME_LIMIT_S = 120
 @contextlib.contextmanager
 def time_limit(seconds: int = TIME_LIMIT_S) -> Iterator[None]:
     """Fail (instead of hanging the suite) if the block runs longer than `seconds`."""
+
     def expire(signum: int, frame: Any) -> None:
         raise TimeoutError(f"an input took more than {seconds} s")
 
@@ -101,53 +102,138 @@ def assert_clean_exit(code: int, err: str, argv: list[str]) -> None:
 # ---------------------------------------------------------------------------- the command line
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
 numbers = st.one_of(
-    st.integers(-(2**70), 2**70).map(str), st.floats(allow_nan=True, allow_infinity=True).map(str),
-    st.sampled_from(["0", "-1", "1", "2", "3", "1e3", "0x10", "", " ", "nan", "-inf", "1.0"]), texts,
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["0", "-1", "1", "2", "3", "1e3", "0x10", "", " ", "nan", "-inf", "1.0"]),
+    texts,
 )
 small_counts = st.one_of(st.integers(-3, 40).map(str), numbers)
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False), texts),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3), max_leaves=6,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=6,
 )
-env_kwarg_keys = st.sampled_from(["obs_type", "invalid_action", "render_mode", "max_episode_steps", "is_slippery",
-                                  "map_name", "width", "foo", "partial", "size"])
+env_kwarg_keys = st.sampled_from(
+    [
+        "obs_type",
+        "invalid_action",
+        "render_mode",
+        "max_episode_steps",
+        "is_slippery",
+        "map_name",
+        "width",
+        "foo",
+        "partial",
+        "size",
+    ]
+)
 env_kwargs = st.one_of(
     st.dictionaries(env_kwarg_keys, json_values, max_size=2).map(json.dumps),
-    json_values.map(json.dumps), texts,
+    json_values.map(json.dumps),
+    texts,
 )
 env_ids = st.sampled_from(["mdp-v0", "FrozenLake-v1", "CartPole-v1", "Snek-v0", "gym_mdp:nothing", "", "mdp-v0 "])
 
 
 def env_flags() -> st.SearchStrategy[list[str]]:
-    wraps = st.lists(st.one_of(st.sampled_from(["discretize", "tile-coding", "as-multi-discrete", "nope"]),
-                               st.tuples(st.sampled_from(["discretize", "tile-coding"]), env_kwargs).map(":".join)),
-                     max_size=1)
+    wraps = st.lists(
+        st.one_of(
+            st.sampled_from(["discretize", "tile-coding", "as-multi-discrete", "nope"]),
+            st.tuples(st.sampled_from(["discretize", "tile-coding"]), env_kwargs).map(":".join),
+        ),
+        max_size=1,
+    )
     return st.tuples(env_ids, st.lists(env_kwargs, max_size=1), wraps).map(
-        lambda t: ["--env", t[0]] + [a for kw in t[1] for a in ("--env-kwargs", kw)] + [a for w in t[2] for a in ("--wrap", w)]
+        lambda t: (
+            ["--env", t[0]]
+            + [a for kw in t[1] for a in ("--env-kwargs", kw)]
+            + [a for w in t[2] for a in ("--wrap", w)]
+        )
     )
 
 
 def cli_argvs(files: dict[str, Path]) -> st.SearchStrategy[list[str]]:
     checkpoints = st.sampled_from([str(p) for p in files.values()])
-    evaluate = st.tuples(checkpoints, env_flags(), st.lists(st.tuples(st.sampled_from(["--episodes", "--seed"]), small_counts),
-                                                            max_size=2)).map(
-        lambda t: ["evaluate", t[0], *t[1], *[a for pair in t[2] for a in pair]])
-    solve = st.tuples(env_flags(), st.lists(st.tuples(st.sampled_from(["--gamma"]), numbers), max_size=1),
-                      st.lists(st.sampled_from(["--method", "value-iteration", "policy-iteration", "x"]), max_size=2)).map(
-        lambda t: ["solve", *t[0], *[a for pair in t[1] for a in pair], *t[2]])
-    train_flags = st.lists(st.tuples(st.sampled_from(["--seed", "--eval-episodes", "--checkpoint-every", "--gamma",
-                                                      "--learning-rate", "--epsilon", "--max-states", "--hidden-sizes"]),
-                                     small_counts), max_size=3)
-    train = st.tuples(st.sampled_from(["tabular-q", "sarsa", "random", "dqn", "sb3-nope", "--steps"]), env_flags(),
-                      st.one_of(st.integers(1, 40).map(str), small_counts), train_flags).map(
-        lambda t: ["train", t[0], *t[1], "--steps", t[2], "--eval-episodes", "1", "--no-progress",
-                   *[a for pair in t[3] for a in pair]])
-    resume = st.tuples(checkpoints, env_flags()).map(lambda t: ["resume", t[0], *t[1], "--eval-episodes", "1", "--no-progress"])
+    evaluate = st.tuples(
+        checkpoints,
+        env_flags(),
+        st.lists(st.tuples(st.sampled_from(["--episodes", "--seed"]), small_counts), max_size=2),
+    ).map(lambda t: ["evaluate", t[0], *t[1], *[a for pair in t[2] for a in pair]])
+    solve = st.tuples(
+        env_flags(),
+        st.lists(st.tuples(st.sampled_from(["--gamma"]), numbers), max_size=1),
+        st.lists(st.sampled_from(["--method", "value-iteration", "policy-iteration", "x"]), max_size=2),
+    ).map(lambda t: ["solve", *t[0], *[a for pair in t[1] for a in pair], *t[2]])
+    train_flags = st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "--seed",
+                    "--eval-episodes",
+                    "--checkpoint-every",
+                    "--gamma",
+                    "--learning-rate",
+                    "--epsilon",
+                    "--max-states",
+                    "--hidden-sizes",
+                ]
+            ),
+            small_counts,
+        ),
+        max_size=3,
+    )
+    train = st.tuples(
+        st.sampled_from(["tabular-q", "sarsa", "random", "dqn", "sb3-nope", "--steps"]),
+        env_flags(),
+        st.one_of(st.integers(1, 40).map(str), small_counts),
+        train_flags,
+    ).map(
+        lambda t: [
+            "train",
+            t[0],
+            *t[1],
+            "--steps",
+            t[2],
+            "--eval-episodes",
+            "1",
+            "--no-progress",
+            *[a for pair in t[3] for a in pair],
+        ]
+    )
+    resume = st.tuples(checkpoints, env_flags()).map(
+        lambda t: ["resume", t[0], *t[1], "--eval-episodes", "1", "--no-progress"]
+    )
     compare = st.tuples(
-        st.lists(st.sampled_from(["--envs", "mdp-v0", "CartPole-v1", "Snek-v0", "--algos", "random", "tabular-q", "nope",
-                                  "--config", str(files["folder"]), str(files["text"]), "--seeds", "--steps", "--eval-every",
-                                  "--eval-episodes", "--hyperparams", "--resume", "--extend", "--report", "--preset", "quick",
-                                  "--workers", "--threads"]), max_size=8),
+        st.lists(
+            st.sampled_from(
+                [
+                    "--envs",
+                    "mdp-v0",
+                    "CartPole-v1",
+                    "Snek-v0",
+                    "--algos",
+                    "random",
+                    "tabular-q",
+                    "nope",
+                    "--config",
+                    str(files["folder"]),
+                    str(files["text"]),
+                    "--seeds",
+                    "--steps",
+                    "--eval-every",
+                    "--eval-episodes",
+                    "--hyperparams",
+                    "--resume",
+                    "--extend",
+                    "--report",
+                    "--preset",
+                    "quick",
+                    "--workers",
+                    "--threads",
+                ]
+            ),
+            max_size=8,
+        ),
         st.lists(small_counts, max_size=2),
     ).map(lambda t: ["compare", *t[0], *t[1], "--dry-run"])
     garbage = st.lists(st.one_of(texts, st.sampled_from(["--debug", "-h", "train", "evaluate", "--env"])), max_size=4)
@@ -156,7 +242,9 @@ def cli_argvs(files: dict[str, Path]) -> st.SearchStrategy[list[str]]:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
-def test_any_argument_list_exits_0_or_2_with_one_error_line(files: dict[str, Path], tmp_path: Path, data: st.DataObject) -> None:
+def test_any_argument_list_exits_0_or_2_with_one_error_line(
+    files: dict[str, Path], tmp_path: Path, data: st.DataObject
+) -> None:
     argv = data.draw(cli_argvs(files))
     if argv[:1] == ["--debug"] or "-h" in argv or "--help" in argv:
         return  # --debug shows tracebacks on purpose; --help exits 0 with usage
@@ -168,31 +256,47 @@ def test_any_argument_list_exits_0_or_2_with_one_error_line(files: dict[str, Pat
 PLAN_KEYS = ["name", "description", "seeds", "algos", "eval_episodes", "envs", "hyperparams", "junk"]
 ENV_KEYS = ["id", "env_kwargs", "steps", "eval_every", "eval_episodes", "algos", "junk"]
 plan_values = st.one_of(
-    json_values, st.integers(-5, 5), st.just([]), st.just({}), st.lists(st.sampled_from(["random", "tabular-q", "x"]), max_size=3),
+    json_values,
+    st.integers(-5, 5),
+    st.just([]),
+    st.just({}),
+    st.lists(st.sampled_from(["random", "tabular-q", "x"]), max_size=3),
 )
 env_entries = st.one_of(st.none(), json_values, st.dictionaries(st.sampled_from(ENV_KEYS), plan_values, max_size=4))
 hyperparam_tables = st.one_of(
     json_values,
-    st.dictionaries(st.sampled_from(["random", "tabular-q", "dqn", "nope"]),
-                    st.one_of(json_values, st.dictionaries(st.sampled_from(["mdp-v0", "CartPole-v1"]), json_values, max_size=2)),
-                    max_size=2),
+    st.dictionaries(
+        st.sampled_from(["random", "tabular-q", "dqn", "nope"]),
+        st.one_of(json_values, st.dictionaries(st.sampled_from(["mdp-v0", "CartPole-v1"]), json_values, max_size=2)),
+        max_size=2,
+    ),
 )
 
 
 def mutated_plans() -> st.SearchStrategy[dict[str, Any]]:
     """A valid plan with some keys replaced by generated values."""
-    valid = {"name": "t", "seeds": 2, "eval_episodes": 2,
-             "envs": {"mdp-v0": {"steps": 200, "eval_every": 50, "algos": ["random", "tabular-q"]}}}
+    valid = {
+        "name": "t",
+        "seeds": 2,
+        "eval_episodes": 2,
+        "envs": {"mdp-v0": {"steps": 200, "eval_every": 50, "algos": ["random", "tabular-q"]}},
+    }
     top = st.dictionaries(st.sampled_from(PLAN_KEYS), plan_values, max_size=2)
     env = st.dictionaries(st.sampled_from(ENV_KEYS), plan_values, max_size=2)
-    return st.tuples(top, env, st.one_of(st.none(), hyperparam_tables)).map(lambda t: {
-        **valid, **t[0], "envs": {"mdp-v0": {**valid["envs"]["mdp-v0"], **t[1]}},
-        **({} if t[2] is None else {"hyperparams": t[2]}),
-    })
+    return st.tuples(top, env, st.one_of(st.none(), hyperparam_tables)).map(
+        lambda t: {
+            **valid,
+            **t[0],
+            "envs": {"mdp-v0": {**valid["envs"]["mdp-v0"], **t[1]}},
+            **({} if t[2] is None else {"hyperparams": t[2]}),
+        }
+    )
 
 
-@given(raw=st.one_of(mutated_plans(), st.dictionaries(st.sampled_from(PLAN_KEYS), plan_values, max_size=4)),
-       hyperparams=st.one_of(st.none(), hyperparam_tables))
+@given(
+    raw=st.one_of(mutated_plans(), st.dictionaries(st.sampled_from(PLAN_KEYS), plan_values, max_size=4)),
+    hyperparams=st.one_of(st.none(), hyperparam_tables),
+)
 @example(raw={"envs": {"mdp-v0": {"steps": 100, "eval_every": 0, "algos": ["random"]}}}, hyperparams=None)
 @example(raw={"envs": {"mdp-v0": {"steps": 100, "algos": ["random"]}}}, hyperparams=["dqn"])
 def test_plans_are_built_or_rejected_with_a_value_error(raw: dict[str, Any], hyperparams: Any) -> None:
@@ -216,8 +320,13 @@ yaml_texts = st.one_of(
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(plan_text=yaml_texts, hyperparams_text=st.one_of(st.none(), st.builds(yaml.safe_dump, hyperparam_tables), st.text(max_size=30)))
-def test_config_and_hyperparams_files_through_the_cli(tmp_path: Path, plan_text: str, hyperparams_text: str | None) -> None:
+@given(
+    plan_text=yaml_texts,
+    hyperparams_text=st.one_of(st.none(), st.builds(yaml.safe_dump, hyperparam_tables), st.text(max_size=30)),
+)
+def test_config_and_hyperparams_files_through_the_cli(
+    tmp_path: Path, plan_text: str, hyperparams_text: str | None
+) -> None:
     config = tmp_path / "plan.yml"
     config.write_text(plan_text)
     argv = ["compare", "--config", str(config), "--dry-run"]
@@ -230,8 +339,13 @@ def test_config_and_hyperparams_files_through_the_cli(tmp_path: Path, plan_text:
 
 # ---------------------------------------------------------------------------- checkpoint files
 CHECKPOINTS = ["tabular.npz", "double-q.npz", "random.npz", "dqn.pt", "sb3-ppo.pt"]
-ENVS = {"tabular.npz": "mdp-v0", "double-q.npz": "mdp-v0", "random.npz": "mdp-v0", "dqn.pt": "CartPole-v1",
-        "sb3-ppo.pt": "CartPole-v1"}
+ENVS = {
+    "tabular.npz": "mdp-v0",
+    "double-q.npz": "mdp-v0",
+    "random.npz": "mdp-v0",
+    "dqn.pt": "CartPole-v1",
+    "sb3-ppo.pt": "CartPole-v1",
+}
 
 
 def load_and_act(path: Path, env_id: str) -> None:
@@ -244,7 +358,9 @@ def load_and_act(path: Path, env_id: str) -> None:
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(CHECKPOINTS), data=st.data())
-def test_truncated_or_bit_flipped_checkpoints(files: dict[str, Path], tmp_path: Path, name: str, data: st.DataObject) -> None:
+def test_truncated_or_bit_flipped_checkpoints(
+    files: dict[str, Path], tmp_path: Path, name: str, data: st.DataObject
+) -> None:
     blob = bytearray(files[name].read_bytes())
     how = data.draw(st.sampled_from(["truncate", "flip", "overwrite"]))
     if how == "truncate":
@@ -255,7 +371,7 @@ def test_truncated_or_bit_flipped_checkpoints(files: dict[str, Path], tmp_path: 
     else:
         start = data.draw(st.integers(0, len(blob) - 1))
         junk = data.draw(st.binary(min_size=1, max_size=64))
-        blob[start:start + len(junk)] = junk
+        blob[start : start + len(junk)] = junk
     path = tmp_path / name
     path.write_bytes(bytes(blob))
     with time_limit():
@@ -277,13 +393,15 @@ def _mutate(value: Any, data: st.DataObject) -> Any:
         return {**value, key: _mutate(value[key], data)}
     if isinstance(value, list) and value and data.draw(st.booleans()):
         index = data.draw(st.integers(0, len(value) - 1))
-        return [*value[:index], _mutate(value[index], data), *value[index + 1:]]
+        return [*value[:index], _mutate(value[index], data), *value[index + 1 :]]
     return data.draw(json_values)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(name=st.sampled_from(CHECKPOINTS), data=st.data())
-def test_checkpoints_with_wrong_metadata(files: dict[str, Path], tmp_path: Path, name: str, data: st.DataObject) -> None:
+def test_checkpoints_with_wrong_metadata(
+    files: dict[str, Path], tmp_path: Path, name: str, data: st.DataObject
+) -> None:
     path = tmp_path / name
     if name.endswith(".npz"):
         meta, arrays = load_npz(files[name])

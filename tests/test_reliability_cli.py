@@ -81,7 +81,9 @@ def test_gamma_outside_0_1_is_a_usage_error(capsys, gamma: str) -> None:
 
 def test_rejected_argument_leaves_no_run_folder(capsys, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    cli_error(capsys, "train", "dqn", "--env", "CartPole-v1", "--steps", "100", "--checkpoint-every", "-1", "--out", str(out))
+    cli_error(
+        capsys, "train", "dqn", "--env", "CartPole-v1", "--steps", "100", "--checkpoint-every", "-1", "--out", str(out)
+    )
     cli_error(capsys, "train", "tabular-q", "--env", "mdp-v0", "--steps", "100", "--seed", "-3", "--out", str(out))
     assert not out.exists()
 
@@ -93,8 +95,19 @@ def test_compare_config_that_is_a_folder(capsys, tmp_path: Path) -> None:
 def test_hyperparams_file_whose_top_level_is_a_list(capsys, tmp_path: Path) -> None:
     hyperparams = tmp_path / "h.yml"
     hyperparams.write_text("- dqn\n- 3\n")
-    line = cli_error(capsys, "compare", "--envs", "mdp-v0", "--algos", "random", "--steps", "100",
-                     "--hyperparams", str(hyperparams), "--dry-run")
+    line = cli_error(
+        capsys,
+        "compare",
+        "--envs",
+        "mdp-v0",
+        "--algos",
+        "random",
+        "--steps",
+        "100",
+        "--hyperparams",
+        str(hyperparams),
+        "--dry-run",
+    )
     assert "--hyperparams" in line and "mapping" in line
 
 
@@ -109,7 +122,9 @@ def test_run_folder_flags_given_a_file(capsys, tmp_path: Path, flag: str) -> Non
 def test_tabular_checkpoint_with_malformed_episode_log(capsys, tabular_checkpoint: Path) -> None:
     meta, arrays = load_npz(tabular_checkpoint)
     arrays["episode_log"] = np.arange(5.0)  # 1-D: not (episodes, 3)
-    save_npz(tabular_checkpoint, meta.pop("algo"), {k: v for k, v in meta.items() if k not in ("format", "version")}, arrays)
+    save_npz(
+        tabular_checkpoint, meta.pop("algo"), {k: v for k, v in meta.items() if k not in ("format", "version")}, arrays
+    )
     with pytest.raises(CheckpointError, match="episode_log"):
         load_agent(tabular_checkpoint)
     line = cli_error(capsys, "evaluate", str(tabular_checkpoint), "--env", "mdp-v0")
@@ -188,7 +203,9 @@ def test_tabular_checkpoint_with_non_finite_q_values(tabular_checkpoint: Path, b
     meta, arrays = load_npz(tabular_checkpoint)
     arrays["q0"] = arrays["q0"].copy()
     arrays["q0"][0, 0] = bad
-    save_npz(tabular_checkpoint, meta.pop("algo"), {k: v for k, v in meta.items() if k not in ("format", "version")}, arrays)
+    save_npz(
+        tabular_checkpoint, meta.pop("algo"), {k: v for k, v in meta.items() if k not in ("format", "version")}, arrays
+    )
     with pytest.raises(CheckpointError, match=rf"{tabular_checkpoint}: Q-table q0 holds"):
         load_agent(tabular_checkpoint)
 
@@ -241,8 +258,14 @@ def test_sb3_checkpoint_with_nan_weights(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- real signals to a real CLI
 def _cli(*argv: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "agents", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "agents", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )
 
 
 def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 180.0) -> None:
@@ -309,9 +332,29 @@ def test_ctrl_c_saves_a_loadable_agent(tmp_path: Path, algo: str, env_id: str, e
     assert main(["evaluate", str(saved), "--env", env_id, "--episodes", "2"]) == 0
 
 
-DQN_RUN = ["--env", "CartPole-v1", "--seed", "3", "--steps", "600", "--checkpoint-every", "150",
-           "--learning-starts", "50", "--batch-size", "16", "--buffer-size", "2000", "--hidden-sizes", "16",
-           "--target-update-interval", "100", "--eval-episodes", "1", "--no-progress"]
+DQN_RUN = [
+    "--env",
+    "CartPole-v1",
+    "--seed",
+    "3",
+    "--steps",
+    "600",
+    "--checkpoint-every",
+    "150",
+    "--learning-starts",
+    "50",
+    "--batch-size",
+    "16",
+    "--buffer-size",
+    "2000",
+    "--hidden-sizes",
+    "16",
+    "--target-update-interval",
+    "100",
+    "--eval-episodes",
+    "1",
+    "--no-progress",
+]
 
 
 @pytest.mark.slow
@@ -325,12 +368,31 @@ def test_sigkilled_dqn_run_resumes_bit_for_bit(tmp_path: Path) -> None:
     meta, payload = load_torch(killed / "checkpoint.pt")
     assert payload["counters"]["env_steps"] < 600  # killed mid-run, not after the end
     assert meta["checkpoint_replay"] is True
-    resumed = subprocess.run([sys.executable, "-m", "agents", "resume", str(killed / "checkpoint.pt"), "--env", "CartPole-v1",
-                              "--eval-episodes", "1", "--no-progress"], capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agents",
+            "resume",
+            str(killed / "checkpoint.pt"),
+            "--env",
+            "CartPole-v1",
+            "--eval-episodes",
+            "1",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert uninterrupted.wait(timeout=600) == 0, uninterrupted.communicate()
     a, b = load_agent(whole / "agent.pt"), load_agent(killed / "agent.pt")
-    assert (a.env_steps, a.gradient_steps_done, a.transitions_added) == (b.env_steps, b.gradient_steps_done, b.transitions_added)
+    assert (a.env_steps, a.gradient_steps_done, a.transitions_added) == (
+        b.env_steps,
+        b.gradient_steps_done,
+        b.transitions_added,
+    )
     assert a.gradient_steps_done > 100 and a.transitions_added == 600
     for name in ("q_network", "target_network"):
         for (key, x), (_, y) in zip(getattr(a, name).state_dict().items(), getattr(b, name).state_dict().items()):
@@ -340,9 +402,29 @@ def test_sigkilled_dqn_run_resumes_bit_for_bit(tmp_path: Path) -> None:
 
 def test_no_replay_in_checkpoint_warns_and_leaves_the_buffer_out(capsys, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    assert main(["train", "dqn", "--env", "CartPole-v1", "--steps", "200", "--learning-starts", "100",
-                 "--hidden-sizes", "8", "--eval-episodes", "1", "--no-progress", "--out", str(out),
-                 "--no-replay-in-checkpoint"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "dqn",
+                "--env",
+                "CartPole-v1",
+                "--steps",
+                "200",
+                "--learning-starts",
+                "100",
+                "--hidden-sizes",
+                "8",
+                "--eval-episodes",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+                "--no-replay-in-checkpoint",
+            ]
+        )
+        == 0
+    )
     assert "will differ from an uninterrupted one" in capsys.readouterr().err
     meta, payload = load_torch(out / "checkpoint.pt")
     assert meta["checkpoint_replay"] is False and payload["replay"] is None

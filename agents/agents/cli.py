@@ -88,7 +88,9 @@ def _run_folder(text: str) -> Path:
     """An existing comparison run folder (checked here, before anything runs)."""
     path = Path(text)
     if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is not a folder; expected a comparison run folder (results/<name>-<time>)")
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a folder; expected a comparison run folder (results/<name>-<time>)"
+        )
     return path
 
 
@@ -281,7 +283,8 @@ def run_evaluate(argv: Sequence[str]) -> int:
     parser.add_argument("checkpoint", type=Path, help="a file written by `train` (.npz or .pt)")
     _add_env_args(parser)
     parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
-    parser.add_argument("--seed", type=_seed_arg, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)")
+    parser.add_argument("--seed", type=_seed_arg, default=0,
+                        help="episode i starts from reset(seed=seed + i) (default: 0)")
     args = parser.parse_args(argv)
     env = _make_env(args)
     agent = base.load_agent(args.checkpoint, env)
@@ -355,8 +358,10 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
     how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
-    how.add_argument("--resume", type=_run_folder, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run")
-    how.add_argument("--extend", type=_run_folder, metavar="RUN_DIR", help="add --algos (on all its envs, or --envs) to an "
+    how.add_argument("--resume", type=_run_folder, metavar="RUN_DIR",
+                     help="re-run the unfinished jobs of an earlier run")
+    how.add_argument("--extend", type=_run_folder, metavar="RUN_DIR",
+                     help="add --algos (on all its envs, or --envs) to an "
                      "earlier run, with its seeds, budgets and evaluation protocol")
     how.add_argument("--report", type=_run_folder, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
     how.add_argument("--dry-run", action="store_true", help="check the plan and list its jobs without running them")

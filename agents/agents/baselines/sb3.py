@@ -375,7 +375,9 @@ class SB3Agent(Agent):
         try:  # files written before the episode log was saved have none
             agent.episode_log = [(int(s), float(r), int(n)) for s, r, n in payload.get("episode_log", [])]
         except (TypeError, ValueError) as error:
-            raise CheckpointError(f"{path}: malformed episode_log, expected [step, return, length] rows ({error})") from error
+            raise CheckpointError(
+                f"{path}: malformed episode_log, expected [step, return, length] rows ({error})"
+            ) from error
         return agent
 
 

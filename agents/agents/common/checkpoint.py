@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -86,8 +85,12 @@ def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[s
             arrays = {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise CheckpointError(f"{path} is not a readable .npz agent checkpoint ({error})") from error
+    except IsADirectoryError:
+        raise CheckpointError(f"{path} is a folder, not an .npz agent checkpoint") from None
+    except Exception as error:  # noqa: BLE001 - zipfile/zlib/numpy raise many types for damaged files
+        raise CheckpointError(
+            f"{path} is not a readable .npz agent checkpoint ({type(error).__name__}: {error})"
+        ) from error
     try:
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except (KeyError, ValueError) as error:  # no or garbled metadata: some other program's .npz
@@ -160,7 +163,9 @@ def check_finite_tensors(path: str | Path, what: str, state: Any) -> None:
             for index, item in enumerate(value):
                 visit(item, f"{name}[{index}]")
         elif isinstance(value, float) and not np.isfinite(value):
-            raise CheckpointError(f"{path}: {name!r} of {what} is {value}; the file is corrupt or was written by a diverged run")
+            raise CheckpointError(
+                f"{path}: {name!r} of {what} is {value}; the file is corrupt or was written by a diverged run"
+            )
 
     visit(state, "")
 
@@ -176,4 +181,6 @@ def read_algorithm_name(path: str | Path) -> str:
         meta, _ = load_torch(path)
     else:
         raise CheckpointError(f"{path}: unknown checkpoint type {path.suffix!r}; expected .npz or .pt")
+    if not isinstance(meta.get("algo"), str):
+        raise CheckpointError(f"{path}: the metadata names no algorithm (algo={meta.get('algo')!r})")
     return meta["algo"]

@@ -45,7 +45,8 @@ def _accepted_kwargs(env_id: str) -> tuple[str, ...] | None:
     """The keyword arguments the env's constructor accepts; None if it takes any (**kwargs) or is unknown."""
     try:
         spec = gym.spec(env_id)
-        creator = spec.entry_point if callable(spec.entry_point) else gym.envs.registration.load_env_creator(spec.entry_point)
+        entry_point = spec.entry_point
+        creator = entry_point if callable(entry_point) else gym.envs.registration.load_env_creator(entry_point)
         parameters = inspect.signature(creator).parameters.values()
     except Exception:  # noqa: BLE001 - an id gym.make resolves some other way: let gym.make report on it
         return None
@@ -56,7 +57,7 @@ def _accepted_kwargs(env_id: str) -> tuple[str, ...] | None:
 
 
 def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> None:
-    """Raise a ValueError naming the key and the accepted ones if the env's constructor does not take one of `kwargs`."""
+    """A ValueError naming the key and the accepted ones if the env's constructor does not take one of `kwargs`."""
     if not isinstance(kwargs, dict) or not all(isinstance(key, str) for key in kwargs):
         raise ValueError(f"env_kwargs of {env_id} must be a mapping of argument names to values, got {kwargs!r}")
     accepted = _accepted_kwargs(env_id)
@@ -66,7 +67,8 @@ def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> None:
     if unknown:
         raise ValueError(
             f"{env_id} takes no argument(s) {', '.join(map(repr, unknown))}; it accepts: "
-            f"{', '.join(a for a in accepted if a not in MAKE_KWARGS) or '(none)'} (and gym.make's {', '.join(MAKE_KWARGS)})"
+            f"{', '.join(a for a in accepted if a not in MAKE_KWARGS) or '(none)'} "
+            f"(and gym.make's {', '.join(MAKE_KWARGS)})"
         )
 
 

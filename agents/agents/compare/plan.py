@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
@@ -240,7 +239,8 @@ def build_plan(
         if env_steps is None:
             raise ValueError(f"no training budget for env {label}: give --steps or set steps in the config")
         env_steps = _positive_int(env_steps, f"steps of {label}")
-        every = _positive_int(_given(eval_every, entry, "eval_every", max(1, env_steps // 10)), f"eval_every of {label}")
+        every = _given(eval_every, entry, "eval_every", max(1, env_steps // 10))
+        every = _positive_int(every, f"eval_every of {label}")
         if steps is not None and eval_every is None:
             every = min(every, env_steps)  # --steps shortened the config's budget: its eval_every shrinks with it
         every = _int_in(every, f"eval_every of {label} (at most its steps)", 1, env_steps)
@@ -250,7 +250,8 @@ def build_plan(
         env_id = entry.get("id", label)
         if not isinstance(env_id, str) or not env_id:
             raise ValueError(f"id of {label} must be an env id (a string), got {env_id!r}")
-        specs.append(EnvSpec(label, env_id, dict(env_kwargs), env_steps, every, episodes, tuple(dict.fromkeys(env_algos))))
+        algos_once = tuple(dict.fromkeys(env_algos))
+        specs.append(EnvSpec(label, env_id, dict(env_kwargs), env_steps, every, episodes, algos_once))
     merged = dict(_hyperparams(raw.get("hyperparams") or {}, "hyperparams of the comparison config"))
     for algo, table in _hyperparams(hyperparams or {}, "--hyperparams (a mapping {algo: {env: entry}})").items():
         merged[algo] = {**merged.get(algo, {}), **table}
