@@ -387,17 +387,18 @@ def test_sigkilled_dqn_run_resumes_bit_for_bit(tmp_path: Path) -> None:
     )
     assert resumed.returncode == 0, resumed.stderr
     assert uninterrupted.wait(timeout=600) == 0, uninterrupted.communicate()
-    a, b = load_agent(whole / "agent.pt"), load_agent(killed / "agent.pt")
-    assert (a.env_steps, a.gradient_steps_done, a.transitions_added) == (
-        b.env_steps,
-        b.gradient_steps_done,
-        b.transitions_added,
-    )
-    assert a.gradient_steps_done > 100 and a.transitions_added == 600
-    for name in ("q_network", "target_network"):
-        for (key, x), (_, y) in zip(getattr(a, name).state_dict().items(), getattr(b, name).state_dict().items()):
-            assert torch.equal(x, y), f"{name}.{key} differs"
-    assert a.episode_log == b.episode_log
+    # the final checkpoints (written at the end, with the replay buffer) hold every counter and the buffer
+    _, whole_end = load_torch(whole / "checkpoint.pt")
+    _, killed_end = load_torch(killed / "checkpoint.pt")
+    assert whole_end["counters"] == killed_end["counters"]
+    assert whole_end["counters"]["transitions_added"] == 600 and whole_end["counters"]["gradient_steps"] > 100
+    for name in ("q_network", "target_network", "replay"):
+        for key, value in whole_end[name].items():
+            assert torch.equal(value, killed_end[name][key]), f"{name}.{key} differs"
+    assert whole_end["episode_log"] == killed_end["episode_log"]
+    a, b = load_agent(whole / "agent.pt"), load_agent(killed / "agent.pt")  # what `train` leaves: the same agent
+    for (key, x), (_, y) in zip(a.q_network.state_dict().items(), b.q_network.state_dict().items()):
+        assert torch.equal(x, y), f"agent.pt: q_network.{key} differs"
 
 
 def test_no_replay_in_checkpoint_warns_and_leaves_the_buffer_out(capsys, tmp_path: Path) -> None:

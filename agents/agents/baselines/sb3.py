@@ -353,7 +353,7 @@ class SB3Agent(Agent):
         if env is not None:
             env_spaces = spaces_of(env)
             if env_spaces != (observation_space, action_space):
-                raise ValueError(
+                raise CheckpointError(
                     f"{path} was trained on observation space {observation_space} and action space {action_space}; "
                     f"the env has {env_spaces[0]} and {env_spaces[1]}"
                 )

@@ -393,7 +393,10 @@ class TabularAgent(Agent):
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: bad metadata ({error})") from error
         if env is not None:
-            agent._check_env(env)
+            try:
+                agent._check_env(env)
+            except ValueError as error:
+                raise CheckpointError(f"{path} does not fit this env: {error}") from error
         agent.num_timesteps = num_timesteps
         try:
             agent._restore(path, arrays)
