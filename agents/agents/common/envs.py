@@ -27,8 +27,12 @@ def register_suite_envs() -> None:
 def check_env_id(env_id: str) -> None:
     """Raise a ValueError naming the suite's ids if `env_id` is not registered."""
     register_suite_envs()
-    if ":" in env_id:
-        return  # "module:Id": gym.make imports the module first
+    if ":" in env_id:  # "module:Id": import the module (which registers Id), as gym.make would
+        module, _, env_id = env_id.partition(":")
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ValueError(f"cannot import module {module!r} of env id {module}:{env_id}: {error}") from error
     if env_id not in gym.registry:
         suite = ", ".join(i for i in SUITE_ENV_IDS if i in gym.registry)
         raise ValueError(
@@ -79,6 +83,8 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     check_env_kwargs(env_id, kwargs)
     try:
         return gym.make(env_id, **kwargs)
+    except gym.error.Error as error:  # Gymnasium's own complaints about an id or its arguments
+        raise ValueError(f"gym.make({env_id!r}) failed: {error}") from error
     except (TypeError, KeyError, IndexError, AttributeError) as error:
         if not kwargs:
             raise  # no user arguments: a bug, not bad input
