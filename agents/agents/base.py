@@ -26,7 +26,7 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 import gymnasium as gym
 
-from agents.common.checkpoint import read_algorithm_name
+from agents.common.checkpoint import CheckpointError, read_algorithm_name
 from agents.common.spaces import SpacesOnlyEnv, spaces_of
 
 Callback = Callable[["Agent", int], "bool | None"]
@@ -134,9 +134,14 @@ def make_agent(name: str, env: gym.Env | gym.vector.VectorEnv, config: Any = Non
 
 
 def load_agent(path: str | Path, env: gym.Env | None = None) -> Agent:
-    """Load any saved agent; the file records which algorithm wrote it."""
-
-    return get_agent_class(read_algorithm_name(path)).load(path, env)
+    """Load any saved agent; the file records which algorithm wrote it (CheckpointError if it names none we know)."""
+    algo = read_algorithm_name(path)
+    if algo not in ALGORITHMS:
+        raise CheckpointError(
+            f"{path} was written by algorithm {algo!r}, which is not registered; known algorithms: "
+            f"{', '.join(algorithm_names())} (register_algorithm adds your own)"
+        )
+    return get_agent_class(algo).load(path, env)
 
 
 # The algorithms of this package, one line each: name -> the module and class that implement it.

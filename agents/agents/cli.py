@@ -47,11 +47,49 @@ def _json_arg(text: str) -> dict[str, Any]:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+MAX_SEED = 2**31 - 1  # numpy's legacy seeding (SB3) takes < 2**32; evaluation adds offsets to the seed
+
+
+def _int_in(text: str, low: int, high: int | None, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _int_in(text, 1, None, "a positive integer")
+
+
+def _non_negative_int(text: str) -> int:
+    return _int_in(text, 0, None, "an integer >= 0")
+
+
+def _seed_arg(text: str) -> int:
+    return _int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
+
+
+def _gamma_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {value}")
+    return value
+
+
+def _run_folder(text: str) -> Path:
+    """An existing comparison run folder (checked here, before anything runs)."""
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a folder; expected a comparison run folder (results/<name>-<time>)"
+        )
+    return path
 
 
 # observation wrappers the command line can apply after gym.make (--wrap NAME[:JSON kwargs])
@@ -98,14 +136,19 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
         description=(agent_class.__doc__ or "").strip().split("\n")[0],
     )
     _add_env_args(parser)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the agent and the training env (default: 0)")
+    parser.add_argument("--seed", type=_seed_arg, default=0, help="seed of the agent and the training env (default: 0)")
     parser.add_argument("--steps", type=_positive_int, required=True, help="env steps to train for")
     parser.add_argument("--eval-episodes", type=_positive_int, default=20, help="greedy evaluation episodes after training (default: 20)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/train/<algo>_<env>_s<seed>_<time>)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     if _supports_checkpoints(agent_class):
-        parser.add_argument("--checkpoint-every", type=int, default=0, help="also write <out>/checkpoint.pt every N env steps "
-                            "(it is always written on Ctrl-C and at the end; `python -m agents resume` continues it)")
+        parser.add_argument("--checkpoint-every", type=_non_negative_int, default=0,
+                            help="also write <out>/checkpoint.pt every N env steps (it is always written on Ctrl-C and "
+                            "at the end; `python -m agents resume` continues it exactly as if never stopped)")
+        if "checkpoint_replay" in inspect.signature(agent_class.train).parameters:
+            parser.add_argument("--no-replay-in-checkpoint", action="store_true",
+                                help="leave the replay buffer out of checkpoint.pt (smaller files); a resumed run then "
+                                "starts from an empty buffer and differs from an uninterrupted one")
     add_config_flags(parser, agent_class.Config)
     return parser
 
@@ -141,18 +184,46 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     if _supports_checkpoints(agent_class):
         resume_file = run_dir / f"checkpoint{agent_class.checkpoint_suffix}"
         train_kwargs = {"checkpoint_path": resume_file, "checkpoint_every": args.checkpoint_every}
+        if hasattr(args, "no_replay_in_checkpoint"):
+            train_kwargs["checkpoint_replay"] = not args.no_replay_in_checkpoint
+            if args.no_replay_in_checkpoint:
+                print("warning: --no-replay-in-checkpoint: checkpoints leave out the replay buffer, so a resumed run "
+                      "starts from an empty buffer and will differ from an uninterrupted one", file=sys.stderr)
     start = time.perf_counter()
     try:
         agent.train(env, args.steps, log_dir=run_dir / "tensorboard", progress=not args.no_progress, **train_kwargs)
     except KeyboardInterrupt:
         if train_kwargs:
-            env_args = f" --env-kwargs '{json.dumps(args.env_kwargs)}'" if args.env_kwargs else ""
-            env_args += "".join(f" --wrap '{name}:{json.dumps(kwargs)}'" for name, kwargs in args.wrap)
-            print(f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
-                  f"--env {args.env}{env_args}", file=sys.stderr)
+            _print_resume_hint(resume_file, args)
+        else:
+            _save_interrupted(agent, args, run_dir)
         raise
     _finish_run(agent, args, run_dir, time.perf_counter() - start, args.steps)
     return 0
+
+
+def _env_flags(args: argparse.Namespace) -> str:
+    """The --env, --env-kwargs and --wrap flags of `args`, as a shell command line would repeat them."""
+    flags = f"--env {args.env}"
+    flags += f" --env-kwargs '{json.dumps(args.env_kwargs)}'" if args.env_kwargs else ""
+    return flags + "".join(f" --wrap '{name}:{json.dumps(kwargs)}'" for name, kwargs in args.wrap)
+
+
+def _print_resume_hint(resume_file: Path, args: argparse.Namespace) -> None:
+    if resume_file.exists():
+        print(f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
+              f"{_env_flags(args)}", file=sys.stderr)
+    else:
+        print(f"interrupted before the first checkpoint; nothing saved at {resume_file}", file=sys.stderr)
+
+
+def _save_interrupted(agent: base.Agent, args: argparse.Namespace, run_dir: Path) -> None:
+    """Ctrl-C on an algorithm without resumable checkpoints: save the agent as it is (loadable, not resumable)."""
+    path = run_dir / f"interrupted{type(agent).checkpoint_suffix}"
+    agent.save(path)
+    print(f"training interrupted; the agent as trained so far is saved to {path} (it loads for evaluation: "
+          f"python -m agents evaluate {path} {_env_flags(args)}). {agent.algo} runs cannot be resumed exactly "
+          "(see README, 'Interrupting and resuming'); train again to finish one.", file=sys.stderr)
 
 
 def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seconds: float, steps: int | None) -> None:
@@ -188,11 +259,17 @@ def run_resume(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     agent_class = base.get_agent_class(read_algorithm_name(args.checkpoint))
     if not _supports_checkpoints(agent_class):
-        raise CliError(f"{agent_class.algo} runs cannot be resumed; train them again")
+        raise CliError(f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
+                       f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
+                       "--env ...` or train again")
     env = _make_env(args)
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
-    agent = agent_class.resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
+    try:
+        agent = agent_class.resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
+    except KeyboardInterrupt:
+        _print_resume_hint(args.checkpoint, args)
+        raise
     _finish_run(agent, args, run_dir, time.perf_counter() - start, None)
     return 0
 
@@ -204,7 +281,8 @@ def run_evaluate(argv: Sequence[str]) -> int:
     parser.add_argument("checkpoint", type=Path, help="a file written by `train` (.npz or .pt)")
     _add_env_args(parser)
     parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
-    parser.add_argument("--seed", type=int, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)")
+    parser.add_argument("--seed", type=_seed_arg, default=0,
+                        help="episode i starts from reset(seed=seed + i) (default: 0)")
     args = parser.parse_args(argv)
     env = _make_env(args)
     agent = base.load_agent(args.checkpoint, env)
@@ -221,7 +299,7 @@ def run_solve(argv: Sequence[str]) -> int:
         description="Solve an env with a known model (env.unwrapped.P) exactly and print V*, Q* and the optimal policy.",
     )
     _add_env_args(parser)
-    parser.add_argument("--gamma", type=float, default=0.95, help="discount (default: 0.95)")
+    parser.add_argument("--gamma", type=_gamma_arg, default=0.95, help="discount in [0, 1] (default: 0.95)")
     parser.add_argument("--method", choices=("value-iteration", "policy-iteration"), default="value-iteration")
     args = parser.parse_args(argv)
     env = _make_env(args)
@@ -278,10 +356,12 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
     how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
-    how.add_argument("--resume", type=Path, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run")
-    how.add_argument("--extend", type=Path, metavar="RUN_DIR", help="add --algos (on all its envs, or --envs) to an "
+    how.add_argument("--resume", type=_run_folder, metavar="RUN_DIR",
+                     help="re-run the unfinished jobs of an earlier run")
+    how.add_argument("--extend", type=_run_folder, metavar="RUN_DIR",
+                     help="add --algos (on all its envs, or --envs) to an "
                      "earlier run, with its seeds, budgets and evaluation protocol")
-    how.add_argument("--report", type=Path, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
+    how.add_argument("--report", type=_run_folder, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
     how.add_argument("--dry-run", action="store_true", help="check the plan and list its jobs without running them")
     how.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent, Callback
-from agents.common.checkpoint import load_npz, save_npz
+from agents.common.checkpoint import CheckpointError, load_npz, save_npz
 from agents.common.rollout import play_steps
 
 
@@ -73,4 +73,7 @@ class RandomAgent(Agent):
         meta, _ = load_npz(path, expected_algo=cls.algo)
         if env is None:
             raise ValueError("the random agent needs the env to know its action space: load(path, env)")
-        return cls(env, seed=int(meta.get("seed", 0)))
+        seed = meta.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise CheckpointError(f"{path}: seed must be a non-negative integer, got {seed!r}")
+        return cls(env, seed=seed)

@@ -64,7 +64,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.base import Agent, Callback, make_config
 from agents.common.cell_cnn import CellCNN
-from agents.common.checkpoint import CheckpointError, load_torch, save_torch
+from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
+from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
 from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
 
@@ -348,9 +349,12 @@ class SB3Agent(Agent):
         self.model.set_env(vec_env, force_reset=True)
         self._budget_dependent_schedules(int(total_steps))
         self.model.set_logger(configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else []))
-        with TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger:
-            bridge = _CallbackBridge(self, logger, callback, int(total_steps))
+        with TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger, \
+                DeferredInterrupt() as interrupt:  # Ctrl-C stops SB3 between two env steps
+            bridge = _CallbackBridge(self, logger, callback, int(total_steps), interrupt)
             self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=True, progress_bar=False)
+        if interrupt.requested:
+            raise KeyboardInterrupt  # SB3 stopped cleanly: the policy can be saved and loaded
         return self
 
     def _budget_dependent_schedules(self, total_steps: int) -> None:
@@ -371,6 +375,7 @@ class SB3Agent(Agent):
             "policy": self.model.policy.state_dict(),
             "observation_space": space_to_dict(self.observation_space),
             "action_space": space_to_dict(self.action_space),
+            "episode_log": [list(entry) for entry in self.episode_log],
         }
         save_torch(path, self.algo, meta, payload)
 
@@ -386,15 +391,31 @@ class SB3Agent(Agent):
         if env is not None:
             env_spaces = spaces_of(env)
             if env_spaces != (observation_space, action_space):
-                raise ValueError(
+                raise CheckpointError(
                     f"{path} was trained on observation space {observation_space} and action space {action_space}; "
                     f"the env has {env_spaces[0]} and {env_spaces[1]}"
                 )
-        agent = cls.from_spaces(observation_space, action_space, config, seed=meta.get("seed", 0))
+        policy = payload.get("policy")
+        if not isinstance(policy, dict) or not all(isinstance(value, torch.Tensor) for value in policy.values()):
+            raise CheckpointError(f"{path}: incomplete {cls.algo} checkpoint (no policy state_dict of tensors)")
+        check_finite_tensors(path, "policy", policy)
+        seed = meta.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+            raise CheckpointError(f"{path}: seed must be an integer in [0, 2**32), got {seed!r}")
         try:
-            agent.model.policy.load_state_dict(payload["policy"])
+            agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
+        except (ValueError, TypeError, AssertionError) as error:  # SB3 asserts on some bad hyperparameters
+            raise CheckpointError(f"{path}: the saved {cls.algo} config does not fit its spaces ({error})") from error
+        try:
+            agent.model.policy.load_state_dict(policy)
         except (KeyError, RuntimeError) as error:
             raise CheckpointError(f"{path}: the saved network does not fit {cls.algo} with these hyperparameters ({error})") from error
+        try:  # files written before the episode log was saved have none
+            agent.episode_log = [(int(s), float(r), int(n)) for s, r, n in payload.get("episode_log", [])]
+        except (TypeError, ValueError) as error:
+            raise CheckpointError(
+                f"{path}: malformed episode_log, expected [step, return, length] rows ({error})"
+            ) from error
         return agent
 
 
@@ -402,9 +423,11 @@ class _CallbackBridge(BaseCallback):
     """Records episodes, drives our progress bar/TensorBoard logger, calls the user's
     `callback(agent, env_steps)` and stops SB3 at exactly `total_steps` env steps."""
 
-    def __init__(self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int) -> None:
+    def __init__(self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int,
+                 interrupt: DeferredInterrupt) -> None:
         super().__init__()
         self.agent, self.train_logger, self.user_callback, self.total_steps = agent, logger, callback, total_steps
+        self.interrupt = interrupt
 
     def _on_step(self) -> bool:
         steps = self.model.num_timesteps
@@ -415,7 +438,7 @@ class _CallbackBridge(BaseCallback):
                 self.agent.episode_log.append((steps, float(episode["r"]), int(episode["l"])))
         self.train_logger.step(self.model.n_envs)
         stop = bool(self.user_callback(self.agent, steps)) if self.user_callback is not None else False
-        return not stop and steps < self.total_steps
+        return not stop and not self.interrupt.requested and steps < self.total_steps
 
 
 class SB3DQN(SB3Agent):

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -87,8 +86,12 @@ def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[s
             arrays = {key: data[key] for key in data.files}
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise CheckpointError(f"{path} is not a readable .npz agent checkpoint ({error})") from error
+    except IsADirectoryError:
+        raise CheckpointError(f"{path} is a folder, not an .npz agent checkpoint") from None
+    except Exception as error:  # noqa: BLE001 - zipfile/zlib/numpy raise many types for damaged files
+        raise CheckpointError(
+            f"{path} is not a readable .npz agent checkpoint ({type(error).__name__}: {error})"
+        ) from error
     try:
         meta = json.loads(arrays.pop("meta").tobytes().decode())
     except (KeyError, ValueError) as error:  # no or garbled metadata: some other program's .npz
@@ -121,6 +124,53 @@ def load_torch(path: str | Path, expected_algo: str | None = None, map_location:
     return meta, payload
 
 
+def _count_bad(values: np.ndarray, allow_neg_inf: bool) -> tuple[int, int]:
+    """(NaN count, count of the infinities that are not allowed) of a float array."""
+    nans = int(np.isnan(values).sum())
+    infs = int(np.isposinf(values).sum()) if allow_neg_inf else int(np.isinf(values).sum())
+    return nans, infs
+
+
+def check_finite_array(path: str | Path, name: str, values: Any, *, allow_neg_inf: bool = False) -> None:
+    """Raise CheckpointError naming `path` and `name` if the numeric array `values` holds NaN or
+    infinite entries (-inf allowed with `allow_neg_inf`: the tabular agents' mark of a disallowed action)."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":
+        if values.dtype.kind not in "iub":
+            raise CheckpointError(f"{path}: {name} has dtype {values.dtype}, expected numbers")
+        return
+    nans, infs = _count_bad(values, allow_neg_inf)
+    if nans or infs:
+        raise CheckpointError(
+            f"{path}: {name} holds {nans} NaN and {infs} infinite value(s) out of {values.size}; "
+            "the file is corrupt or was written by a diverged run"
+        )
+
+
+def check_finite_tensors(path: str | Path, what: str, state: Any) -> None:
+    """Raise CheckpointError naming `path` and the tensor if any floating tensor in `state` (a
+    state_dict, possibly nested in dicts and lists, as optimizers' are) holds NaN or infinite values."""
+    import torch
+
+    def visit(value: Any, name: str) -> None:
+        if isinstance(value, torch.Tensor):
+            if value.is_floating_point() or value.is_complex():
+                check_finite_array(path, f"tensor {name!r} of {what}", value.detach().cpu().float().numpy()
+                                   if value.dtype == torch.bfloat16 else value.detach().cpu().numpy())
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(item, f"{name}.{key}" if name else str(key))
+        elif isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                visit(item, f"{name}[{index}]")
+        elif isinstance(value, float) and not np.isfinite(value):
+            raise CheckpointError(
+                f"{path}: {name!r} of {what} is {value}; the file is corrupt or was written by a diverged run"
+            )
+
+    visit(state, "")
+
+
 def read_algorithm_name(path: str | Path) -> str:
     """Which algorithm wrote the checkpoint at `path` (`.npz` or `.pt`)."""
     path = Path(path)
@@ -132,4 +182,6 @@ def read_algorithm_name(path: str | Path) -> str:
         meta, _ = load_torch(path)
     else:
         raise CheckpointError(f"{path}: unknown checkpoint type {path.suffix!r}; expected .npz or .pt")
+    if not isinstance(meta.get("algo"), str):
+        raise CheckpointError(f"{path}: the metadata names no algorithm (algo={meta.get('algo')!r})")
     return meta["algo"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 import gymnasium as gym
@@ -26,8 +27,12 @@ def register_suite_envs() -> None:
 def check_env_id(env_id: str) -> None:
     """Raise a ValueError naming the suite's ids if `env_id` is not registered."""
     register_suite_envs()
-    if ":" in env_id:
-        return  # "module:Id": gym.make imports the module first
+    if ":" in env_id:  # "module:Id": import the module (which registers Id), as gym.make would
+        module, _, env_id = env_id.partition(":")
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise ValueError(f"cannot import module {module!r} of env id {module}:{env_id}: {error}") from error
     if env_id not in gym.registry:
         suite = ", ".join(i for i in SUITE_ENV_IDS if i in gym.registry)
         raise ValueError(
@@ -36,7 +41,52 @@ def check_env_id(env_id: str) -> None:
         )
 
 
+# keyword arguments gym.make itself takes (not passed to the env's constructor)
+MAKE_KWARGS = ("max_episode_steps", "disable_env_checker", "render_mode")
+
+
+def _accepted_kwargs(env_id: str) -> tuple[str, ...] | None:
+    """The keyword arguments the env's constructor accepts; None if it takes any (**kwargs) or is unknown."""
+    try:
+        spec = gym.spec(env_id)
+        entry_point = spec.entry_point
+        creator = entry_point if callable(entry_point) else gym.envs.registration.load_env_creator(entry_point)
+        parameters = inspect.signature(creator).parameters.values()
+    except Exception:  # noqa: BLE001 - an id gym.make resolves some other way: let gym.make report on it
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return tuple(p.name for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                           inspect.Parameter.KEYWORD_ONLY))
+
+
+def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> None:
+    """A ValueError naming the key and the accepted ones if the env's constructor does not take one of `kwargs`."""
+    if not isinstance(kwargs, dict) or not all(isinstance(key, str) for key in kwargs):
+        raise ValueError(f"env_kwargs of {env_id} must be a mapping of argument names to values, got {kwargs!r}")
+    accepted = _accepted_kwargs(env_id)
+    if accepted is None:
+        return
+    unknown = sorted(set(kwargs) - set(accepted) - set(MAKE_KWARGS))
+    if unknown:
+        raise ValueError(
+            f"{env_id} takes no argument(s) {', '.join(map(repr, unknown))}; it accepts: "
+            f"{', '.join(a for a in accepted if a not in MAKE_KWARGS) or '(none)'} "
+            f"(and gym.make's {', '.join(MAKE_KWARGS)})"
+        )
+
+
 def make_env(env_id: str, **kwargs: Any) -> gym.Env:
-    """`gym.make` with the suite's ids registered and a clear error for an unknown id."""
+    """`gym.make` with the suite's ids registered and a clear error (ValueError) for an unknown id, an argument the
+    env does not take, or a value of an argument the env's constructor rejects."""
     check_env_id(env_id)
-    return gym.make(env_id, **kwargs)
+    check_env_kwargs(env_id, kwargs)
+    try:
+        return gym.make(env_id, **kwargs)
+    except gym.error.Error as error:  # Gymnasium's own complaints about an id or its arguments
+        raise ValueError(f"gym.make({env_id!r}) failed: {error}") from error
+    except (TypeError, KeyError, IndexError, AttributeError) as error:
+        if not kwargs:
+            raise  # no user arguments: a bug, not bad input
+        # a value of the wrong type or out of the env's range (its own check, or a lookup failing inside it)
+        raise ValueError(f"{env_id} rejected env_kwargs {kwargs!r}: {type(error).__name__}: {error}") from error

@@ -18,5 +18,11 @@ def read_yaml(path: str | Path) -> Any:
         return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise FileNotFoundError(f"no such file: {path}") from None
-    except yaml.YAMLError as error:
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a YAML file") from None
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a text (UTF-8) file: {error}") from error
+    except (yaml.YAMLError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise ValueError(f"{path} is not valid YAML: {error}") from error

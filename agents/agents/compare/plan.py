@@ -133,30 +133,73 @@ def preset_path(name: str) -> Path:
 def load_plan_file(path: str | Path) -> dict[str, Any]:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: a comparison config must be a mapping with keys {PLAN_KEYS}")
+        raise ValueError(f"{path}: a comparison config must be a mapping with keys {', '.join(PLAN_KEYS)}, "
+                         f"got {type(raw).__name__}")
     return raw
 
 
-def _positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+# upper bounds: a config value beyond these is a typo, and would otherwise plan an absurd amount of work
+MAX_STEPS = 10**10
+MAX_SEEDS = 1_000
+MAX_SEED = 2**31 - 1
+
+
+def _int_in(value: Any, what: str, low: int, high: int) -> int:
+    """`value` if it is an integer in [low, high], else a ValueError naming `what`, the value and the range."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        allowed = f"a positive integer (at most {high:,})" if low == 1 else f"an integer from {low} to {high:,}"
+        raise ValueError(f"{what} must be {allowed}, got {value!r}")
+    return value
+
+
+def _positive_int(value: Any, what: str, high: int = MAX_STEPS) -> int:
+    return _int_in(value, what, 1, high)
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(f"{what} must be a mapping with string keys, got {value!r}")
+    return value
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{what} must be a non-empty list of names, got {value!r}")
     return value
 
 
 def _check_keys(raw: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(raw) - set(allowed))
+    unknown = sorted(set(map(str, raw)) - set(allowed))
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(allowed)}")
 
 
 def _seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, list):
-        if not value or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in value):
-            raise ValueError(f"seeds must be a count or a non-empty list of non-negative integers, got {value!r}")
+        if not value or len(value) > MAX_SEEDS:
+            raise ValueError(f"seeds must be a count or a list of 1 to {MAX_SEEDS} seeds, got {value!r}")
+        for seed in value:
+            _int_in(seed, "each seed of the seeds list", 0, MAX_SEED)
         if len(set(value)) != len(value):
             raise ValueError(f"seeds must not repeat, got {value!r}")
         return tuple(value)
-    return tuple(range(_positive_int(value, "seeds")))
+    return tuple(range(_positive_int(value, "seeds", MAX_SEEDS)))
+
+
+def _hyperparams(value: Any, what: str) -> dict[str, Any]:
+    """{algo: {env label or id: entry}}; the entries themselves are checked by agents.hyperparams."""
+    table = _mapping(value, what)
+    for algo, entries in table.items():
+        _mapping(entries, f"{what}[{algo!r}]")
+    return table
+
+
+def _given(override: Any, raw: dict[str, Any], key: str, default: Any) -> Any:
+    """The command-line override if given, else the config's value, else `default` (0 and [] count as given)."""
+    if override is not None:
+        return override
+    value = raw.get(key)
+    return default if value is None else value
 
 
 def build_plan(
@@ -171,43 +214,54 @@ def build_plan(
     hyperparams: dict[str, Any] | None = None,
 ) -> Plan:
     """Turn a config mapping (a preset or a user file; may be empty) and command-line overrides into
-    a plan. `envs` restricts the config's envs or adds new ones (which then need `steps`)."""
+    a plan. `envs` restricts the config's envs or adds new ones (which then need `steps`).
+
+    Every value is checked (type and range) and every key must be known: a ValueError names the key,
+    the value and what is allowed. A key that is present counts even if it is 0, empty or false."""
+    _mapping(raw, "comparison config")
     _check_keys(raw, PLAN_KEYS, "comparison config")
-    env_table = raw.get("envs") or {}
-    if not isinstance(env_table, dict):
-        raise ValueError("comparison config: envs must be a mapping of env label -> settings")
-    labels = list(envs) if envs else list(env_table)
+    env_table = _mapping(raw.get("envs") or {}, "comparison config: envs (env label -> settings)")
+    labels = _names(envs, "--envs") if envs is not None else list(env_table)
     if not labels:
         raise ValueError("no envs to compare on: give --envs (and --algos, --steps) or a --preset/--config")
-    default_algos = algos or raw.get("algos")
-    default_episodes = eval_episodes or raw.get("eval_episodes", 10)
+    default_algos = _given(algos, raw, "algos", None)
+    default_episodes = _given(eval_episodes, raw, "eval_episodes", 10)
     specs = []
     for label in labels:
-        entry = env_table.get(label) or {}
+        entry = env_table.get(label)
+        entry = {} if entry is None else _mapping(entry, f"env {label}")
         _check_keys(entry, ENV_KEYS, f"env {label}")
-        env_algos = algos or entry.get("algos") or default_algos
-        if not env_algos:
+        env_algos = _given(algos, entry, "algos", default_algos)
+        if env_algos is None:
             raise ValueError(f"no algorithms for env {label}: give --algos or list them in the config")
-        env_steps = steps or entry.get("steps")
+        env_algos = _names(env_algos, f"algos of {label}")
+        env_steps = _given(steps, entry, "steps", None)
         if env_steps is None:
             raise ValueError(f"no training budget for env {label}: give --steps or set steps in the config")
         env_steps = _positive_int(env_steps, f"steps of {label}")
-        every = _positive_int(eval_every or entry.get("eval_every") or max(1, env_steps // 10), f"eval_every of {label}")
-        episodes = _positive_int(eval_episodes or entry.get("eval_episodes", default_episodes), f"eval_episodes of {label}")
-        if episodes > MAX_EVAL_EPISODES:
-            raise ValueError(f"eval_episodes of {label} must be at most {MAX_EVAL_EPISODES}, got {episodes}")
-        env_kwargs = entry.get("env_kwargs") or {}
-        if not isinstance(env_kwargs, dict):
-            raise ValueError(f"env_kwargs of {label} must be a mapping, got {env_kwargs!r}")
-        specs.append(EnvSpec(label, str(entry.get("id", label)), dict(env_kwargs), env_steps, min(every, env_steps),
-                             episodes, tuple(dict.fromkeys(env_algos))))
-    merged = dict(raw.get("hyperparams") or {})
-    for algo, table in (hyperparams or {}).items():
+        every = _given(eval_every, entry, "eval_every", max(1, env_steps // 10))
+        every = _positive_int(every, f"eval_every of {label}")
+        if steps is not None and eval_every is None:
+            every = min(every, env_steps)  # --steps shortened the config's budget: its eval_every shrinks with it
+        every = _int_in(every, f"eval_every of {label} (at most its steps)", 1, env_steps)
+        episodes = _positive_int(_given(eval_episodes, entry, "eval_episodes", default_episodes),
+                                 f"eval_episodes of {label}", MAX_EVAL_EPISODES)
+        env_kwargs = _mapping(_given(None, entry, "env_kwargs", {}), f"env_kwargs of {label}")
+        env_id = entry.get("id", label)
+        if not isinstance(env_id, str) or not env_id:
+            raise ValueError(f"id of {label} must be an env id (a string), got {env_id!r}")
+        algos_once = tuple(dict.fromkeys(env_algos))
+        specs.append(EnvSpec(label, env_id, dict(env_kwargs), env_steps, every, episodes, algos_once))
+    merged = dict(_hyperparams(raw.get("hyperparams") or {}, "hyperparams of the comparison config"))
+    for algo, table in _hyperparams(hyperparams or {}, "--hyperparams (a mapping {algo: {env: entry}})").items():
         merged[algo] = {**merged.get(algo, {}), **table}
+    for key in ("name", "description"):
+        if not isinstance(raw.get(key, ""), str):
+            raise ValueError(f"{key} of the comparison config must be a string, got {raw[key]!r}")
     return Plan(
-        name=str(raw.get("name", "compare")),
-        description=str(raw.get("description", "")),
-        seeds=_seeds(seeds if seeds is not None else raw.get("seeds", 1)),
+        name=raw.get("name", "compare"),
+        description=raw.get("description", ""),
+        seeds=_seeds(_given(seeds, raw, "seeds", 1)),
         envs=tuple(specs),
         hyperparams=merged,
     )

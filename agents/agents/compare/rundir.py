@@ -146,7 +146,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[Job]]:
     try:
         run = json.loads((run_dir / "run.json").read_text())
         return run, [Job.from_json(job) for job in run["jobs"]]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise RunError(f"{run_dir} is not a comparison run folder (no run.json)") from None
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, OSError) as error:
         raise RunError(f"{run_dir}/run.json is unreadable: {error}") from error

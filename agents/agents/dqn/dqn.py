@@ -53,9 +53,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import signal
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -69,7 +67,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.base import Agent, Callback
-from agents.common.checkpoint import CheckpointError, load_torch, save_torch
+from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
+from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
 from agents.common.schedules import parse_schedule
 from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
@@ -217,29 +216,6 @@ def detect_frame_stack(env: gym.Env | gym.vector.VectorEnv) -> int:
                     return int(getattr(current, attribute))
             current = getattr(current, "env", None)
     return 1
-
-
-class _DeferredInterrupt:
-    """While active (main thread only), the first Ctrl-C sets `requested` so that the training loop can
-    stop at a consistent point and write a checkpoint; a second Ctrl-C interrupts at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: Any = None
-
-    def __enter__(self) -> "_DeferredInterrupt":
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
 
 
 @contextlib.contextmanager
@@ -516,7 +492,7 @@ class DQN(Agent):
         env_id = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
         first_step, last_log, started = self.env_steps, self.env_steps, time.perf_counter()
         with TrainLogger(int(total_steps), log_dir, progress=progress, desc=f"dqn {env_id}") as logger, \
-                _DeferredInterrupt() as interrupt, _cpu_settings(self._training_threads()):
+                DeferredInterrupt() as interrupt, _cpu_settings(self._training_threads()):
             while self.env_steps < self.run_end:
                 # 1. act and store the transition
                 random_phase = self.transitions_added < cfg.learning_starts
@@ -631,7 +607,11 @@ class DQN(Agent):
             observation_space = space_from_dict(meta["observation_space"])
             action_space = space_from_dict(meta["action_space"])
             config = cls.Config(**meta["config"])
-        except (KeyError, TypeError, ValueError) as error:
+            seed, n_envs, frame_stack = meta["seed"], meta["n_envs"], meta["frame_stack"]
+            for name, value, low in (("seed", seed, 0), ("n_envs", n_envs, 1), ("frame_stack", frame_stack, 1)):
+                if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                    raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CheckpointError(f"{path}: unreadable DQN checkpoint metadata ({error})") from error
         if env is None:
             env = SpacesOnlyEnv(observation_space, action_space)
@@ -644,20 +624,28 @@ class DQN(Agent):
                 )
         if config.device == "cuda" and not torch.cuda.is_available():
             config = dataclasses.replace(config, device="cpu")
-        agent = cls(env, config, seed=meta["seed"])
-        if (agent.n_envs, agent.frame_stack) != (meta["n_envs"], meta["frame_stack"]):
-            agent.n_envs, agent.frame_stack = meta["n_envs"], meta["frame_stack"]
+        try:
+            agent = cls(env, config, seed=seed)
+        except ValueError as error:  # a config that this env cannot take: not the file of a working agent
+            raise CheckpointError(f"{path}: the saved DQN config does not fit its spaces ({error})") from error
+        if (agent.n_envs, agent.frame_stack) != (n_envs, frame_stack):
+            agent.n_envs, agent.frame_stack = n_envs, frame_stack
             agent.replay = agent._make_replay(agent.n_envs)
         agent._load_payload(Path(path), payload)
         return agent, meta
 
     def _load_payload(self, path: Path, payload: dict[str, Any]) -> None:
         for name, network in (("q_network", self.q_network), ("target_network", self.target_network)):
+            weights = payload.get(name)
+            if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+                raise CheckpointError(f"{path}: incomplete DQN checkpoint (no {name} state_dict of tensors)")
             expected = {key: tuple(value.shape) for key, value in network.state_dict().items()}
-            found = {key: tuple(value.shape) for key, value in payload[name].items()}
+            found = {key: tuple(value.shape) for key, value in weights.items()}
             if expected != found:
                 raise CheckpointError(f"{path}: the {name} weights have shapes {found}, but this config builds {expected}")
-            network.load_state_dict(payload[name])
+            check_finite_tensors(path, name, weights)
+            network.load_state_dict(weights)
+        check_finite_tensors(path, "optimizer", payload.get("optimizer"))
         try:
             self.optimizer.load_state_dict(payload["optimizer"])
             counters = payload["counters"]
@@ -674,7 +662,7 @@ class DQN(Agent):
                 self.replay.load_state_dict({name: tensor.numpy() for name, tensor in payload["replay"].items()})
             else:
                 self.transitions_added = 0  # learning waits for learning_starts new transitions
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as error:
             raise CheckpointError(f"{path}: incomplete or inconsistent DQN checkpoint ({error})") from error
 
     @classmethod

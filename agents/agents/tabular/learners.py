@@ -44,7 +44,8 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.base import Agent, Callback, make_config
-from agents.common.checkpoint import CheckpointError, load_npz, save_npz
+from agents.common.checkpoint import CheckpointError, check_finite_array, load_npz, save_npz
+from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
 from agents.common.schedules import Constant, Exponential, Linear, Schedule, parse_schedule
 from agents.tabular.state_index import (
@@ -316,39 +317,44 @@ class TabularAgent(Agent):
         steps = done_episodes = episode_length = 0
         episode_return = 0.0
         logger = TrainLogger(total_steps, log_dir, progress=progress, desc=self.algo)
-        try:
-            obs, info = env.reset(seed=self.seed if self.num_timesteps == 0 else None)
-            state = observe(obs, info)
-            action = choose(state, epsilon_at(self.num_timesteps))
-            while steps < max_steps:
-                obs, reward, terminated, truncated, info = env.step(action + action_start)
-                reward = float(reward)
-                next_state = observe(obs, info)
-                epsilon = epsilon_at(self.num_timesteps)
-                next_action = learn(state, action, reward, next_state, terminated, epsilon)
-                self.num_timesteps += 1
-                steps += 1
-                episode_return += reward
-                episode_length += 1
-                if steps % PROGRESS_EVERY == 0:
-                    logger.step(PROGRESS_EVERY)
-                if terminated or truncated:
-                    logger.episode(self.num_timesteps, episode_return, episode_length)
-                    self.episode_log.append((self.num_timesteps, episode_return, episode_length))
-                    logger.scalar("train/epsilon", epsilon, self.num_timesteps)
-                    done_episodes += 1
-                    episode_return, episode_length = 0.0, 0
-                    if done_episodes >= max_episodes:
+        with DeferredInterrupt() as interrupt:  # Ctrl-C stops between two whole steps (checked every 1000)
+            try:
+                obs, info = env.reset(seed=self.seed if self.num_timesteps == 0 else None)
+                state = observe(obs, info)
+                action = choose(state, epsilon_at(self.num_timesteps))
+                while steps < max_steps:
+                    obs, reward, terminated, truncated, info = env.step(action + action_start)
+                    reward = float(reward)
+                    next_state = observe(obs, info)
+                    epsilon = epsilon_at(self.num_timesteps)
+                    next_action = learn(state, action, reward, next_state, terminated, epsilon)
+                    self.num_timesteps += 1
+                    steps += 1
+                    episode_return += reward
+                    episode_length += 1
+                    if steps % PROGRESS_EVERY == 0:
+                        logger.step(PROGRESS_EVERY)
+                        if interrupt.requested:
+                            break
+                    if terminated or truncated:
+                        logger.episode(self.num_timesteps, episode_return, episode_length)
+                        self.episode_log.append((self.num_timesteps, episode_return, episode_length))
+                        logger.scalar("train/epsilon", epsilon, self.num_timesteps)
+                        done_episodes += 1
+                        episode_return, episode_length = 0.0, 0
+                        if done_episodes >= max_episodes:
+                            break
+                        obs, info = env.reset()
+                        next_state, next_action = observe(obs, info), None
+                    state = next_state
+                    action = choose(state, epsilon) if next_action is None else next_action
+                    if callback is not None and callback(self, self.num_timesteps):
                         break
-                    obs, info = env.reset()
-                    next_state, next_action = observe(obs, info), None
-                state = next_state
-                action = choose(state, epsilon) if next_action is None else next_action
-                if callback is not None and callback(self, self.num_timesteps):
-                    break
-        finally:
-            logger.step(steps % PROGRESS_EVERY)
-            logger.close()
+            finally:
+                logger.step(steps % PROGRESS_EVERY)
+                logger.close()
+        if interrupt.requested:
+            raise KeyboardInterrupt  # after a whole step: the agent can be saved and loaded
         return self
 
     # ------------------------------------------------------------------------- files
@@ -379,19 +385,32 @@ class TabularAgent(Agent):
             action_space = space_from_json(meta["action_space"])
             config = make_config(cls, meta["config"])
             seed, num_timesteps = int(meta["seed"]), int(meta["num_timesteps"])
-        except (KeyError, TypeError, ValueError) as error:
+            if seed < 0 or num_timesteps < 0:
+                raise ValueError(f"seed {seed} and num_timesteps {num_timesteps} must be >= 0")
+            # before building the tables: the metadata's action count must be the one the stored table has
+            q0 = arrays.get("q0")
+            discrete = isinstance(action_space, spaces.Discrete)
+            if q0 is None or q0.ndim != 2 or not discrete or q0.shape[1] != action_space.n:
+                raise ValueError(f"action space {action_space} does not match the stored table q0 "
+                                 f"(shape {None if q0 is None else q0.shape})")
+            agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: bad metadata ({error})") from error
-        agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
         if env is not None:
-            agent._check_env(env)
+            try:
+                agent._check_env(env)
+            except ValueError as error:
+                raise CheckpointError(f"{path} does not fit this env: {error}") from error
         agent.num_timesteps = num_timesteps
         try:
-            agent._restore(arrays)
-        except (KeyError, ValueError) as error:
+            agent._restore(path, arrays)
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: {error}") from error
         return agent
 
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+    def _restore(self, path: str | Path, arrays: dict[str, np.ndarray]) -> None:
         if isinstance(self.state_index, SparseIndex):
             self.state_index.restore(arrays["observations"])
         n_rows = self.state_index.n_rows
@@ -400,10 +419,22 @@ class TabularAgent(Agent):
             expected = (n_rows, self.n_actions)
             if q.shape != expected or visits.shape != expected:
                 raise ValueError(f"table {i} has shape {q.shape} (visits {visits.shape}), expected {expected}")
+            # -inf marks actions the env disallows; NaN, +inf and rows without any allowed action are corruption
+            check_finite_array(path, f"Q-table q{i}", q, allow_neg_inf=True)
+            if q.size and np.isneginf(q).all(axis=1).any():
+                raise CheckpointError(f"{path}: Q-table q{i} has rows where every action is -inf (no allowed action)")
+            check_finite_array(path, f"visit counts visits{i}", visits)
+            if visits.dtype.kind not in "iu" or (visits < 0).any():
+                raise CheckpointError(f"{path}: visit counts visits{i} must be non-negative integers")
             table.q, table.visits = q.astype(np.float64), visits.astype(np.int64)
             if self.state_index.mode == "sparse":
                 table.resize(max(n_rows, 64))
-        self.episode_log = [(int(s), float(r), int(n)) for s, r, n in arrays["episode_log"]]
+        log = arrays["episode_log"]
+        if log.ndim != 2 or log.shape[1] != 3 or log.dtype.kind not in "iuf":
+            raise CheckpointError(f"{path}: episode_log must be an (episodes, 3) array of numbers "
+                                  f"(step, return, length), got shape {log.shape} dtype {log.dtype}")
+        check_finite_array(path, "episode_log", log)
+        self.episode_log = [(int(s), float(r), int(n)) for s, r, n in log]
         if not self._tiled:
             q = self.q_table
             for state in np.flatnonzero(~np.isfinite(q).all(axis=1)):

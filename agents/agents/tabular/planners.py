@@ -96,6 +96,18 @@ def _check_gamma(gamma: float, upper_inclusive: bool) -> None:
         raise ValueError(f"gamma must be in {interval}, got {gamma}")
 
 
+STALL_CHECK_EVERY = 1000  # value iteration gives up when the change has not shrunk over this many sweeps
+
+
+def _not_converging(gamma: float, iteration: int, delta: float) -> str:
+    if gamma == 1.0:
+        return (f"value iteration does not converge at gamma=1: after {iteration} iterations the values still change "
+                f"by {delta:g} per sweep (some policy collects rewards forever without ending its episode, so the "
+                "values are infinite); use gamma < 1")
+    return (f"value iteration stalled at gamma={gamma}: after {iteration} iterations the values still change by "
+            f"{delta:g} per sweep (float precision); use a smaller gamma")
+
+
 def value_iteration(
     env_or_model: Any, gamma: float, *, tol: float = 1e-10, max_iterations: int = 1_000_000
 ) -> Solution:
@@ -105,14 +117,22 @@ def value_iteration(
     model = tabular_model(env_or_model)
     threshold = tol * (1 - gamma) / gamma if 0 < gamma < 1 else tol
     V = np.zeros(model.n_states)
+    checked_delta = np.inf
     for iteration in range(1, max_iterations + 1):
         V_new = _state_values(model.q_values(V, gamma))
         delta = np.max(np.abs(V_new - V))
         V = V_new
         if delta <= threshold:
             break
+        if iteration % STALL_CHECK_EVERY == 0:
+            # the change no longer shrinks: at gamma = 1 the values grow without bound (some policy never
+            # ends its episodes and collects rewards forever); otherwise float precision is exhausted
+            if not delta < checked_delta:
+                raise ValueError(_not_converging(gamma, iteration, delta))
+            checked_delta = delta
     else:
-        raise RuntimeError(f"value iteration did not converge in {max_iterations} iterations (last change {delta:g})")
+        raise ValueError(f"value iteration did not converge in {max_iterations} iterations at gamma={gamma} "
+                         f"(last change {delta:g}); use a smaller gamma")
     Q = model.q_values(V, gamma)
     return Solution(_state_values(Q), Q, greedy_policy(Q), iteration)
 
