@@ -13,7 +13,6 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 import hypothesis_profiles  # noqa: E402,F401 - registers and loads the hypothesis profile (HYPOTHESIS_PROFILE)
 
-
 # The conformance plugin (gym-conformance, `-e ./conformance` in requirements.txt) also registers
 # itself by its pytest11 entry point of the same name once installed; naming it here is harmless then.
 pytest_plugins = ["gym_conformance.plugin"]

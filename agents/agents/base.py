@@ -21,8 +21,9 @@ from __future__ import annotations
 import abc
 import dataclasses
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
 
@@ -59,8 +60,14 @@ class Agent(abc.ABC):
         self.observation_space, self.action_space = spaces_of(env)
 
     @classmethod
-    def from_spaces(cls: type[AgentType], observation_space: gym.Space, action_space: gym.Space, config: Any = None,
-                    *, seed: int = 0) -> AgentType:
+    def from_spaces(
+        cls: type[AgentType],
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        config: Any = None,
+        *,
+        seed: int = 0,
+    ) -> AgentType:
         """An agent for these spaces without an env (checkpoint loading; training still needs a real env)."""
         return cls(SpacesOnlyEnv(observation_space, action_space), config, seed=seed)
 
@@ -73,7 +80,7 @@ class Agent(abc.ABC):
         callback: Callback | None = None,
         log_dir: str | Path | None = None,
         progress: bool = True,
-    ) -> "Agent":
+    ) -> Agent:
         """Interact with `env` for `total_steps` env steps, learning as it goes; returns self."""
 
     @abc.abstractmethod
@@ -86,7 +93,7 @@ class Agent(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def load(cls, path: str | Path, env: gym.Env | None = None) -> "Agent":
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> Agent:
         """Read an agent written by `save`; raises ValueError for a file of another kind."""
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -128,7 +135,9 @@ def make_config(agent_class: type[Agent], config: Any = None) -> Any:
     return config_class(**config)
 
 
-def make_agent(name: str, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0, **kwargs: Any) -> Agent:
+def make_agent(
+    name: str, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0, **kwargs: Any
+) -> Agent:
     """Construct the algorithm registered as `name` for `env`."""
     return get_agent_class(name)(env, config, seed=seed, **kwargs)
 

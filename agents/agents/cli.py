@@ -1,12 +1,12 @@
 """Command line: `python -m agents {train,evaluate,resume,solve,compare,demo} ...` (`--help` on each).
 
-    python -m agents demo                            # the quick comparison (= compare --preset quick)
-    python -m agents compare --envs CartPole-v1 --algos dqn sb3-dqn sb3-ppo --seeds 5 --steps 100000
-    python -m agents train tabular-q --env mdp-v0 --seed 0 --steps 100000
-    python -m agents train tabular-q --help          # every hyperparameter of the algorithm, as a flag
-    python -m agents evaluate results/train/<run>/agent.npz --env mdp-v0 --episodes 100
-    python -m agents resume results/train/<run>/checkpoint.pt --env CartPole-v1   # after Ctrl-C (DQN)
-    python -m agents solve --env FrozenLake-v1 --gamma 0.99
+python -m agents demo                            # the quick comparison (= compare --preset quick)
+python -m agents compare --envs CartPole-v1 --algos dqn sb3-dqn sb3-ppo --seeds 5 --steps 100000
+python -m agents train tabular-q --env mdp-v0 --seed 0 --steps 100000
+python -m agents train tabular-q --help          # every hyperparameter of the algorithm, as a flag
+python -m agents evaluate results/train/<run>/agent.npz --env mdp-v0 --episodes 100
+python -m agents resume results/train/<run>/checkpoint.pt --env CartPole-v1   # after Ctrl-C (DQN)
+python -m agents solve --env FrozenLake-v1 --gamma 0.99
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -43,7 +44,7 @@ def _json_arg(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise argparse.ArgumentTypeError(f"not valid JSON ({error}): {text!r}") from error
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"obs_type\": \"grid\"}}', got {text!r}")
+        raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"obs_type": "grid"}}\', got {text!r}')
     return value
 
 
@@ -108,10 +109,18 @@ def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
 
 
 def _add_env_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id")
-    parser.add_argument("--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make")
     parser.add_argument(
-        "--wrap", type=_wrapper_arg, action="append", default=[], metavar="NAME[:JSON]",
+        "--env", required=True, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id"
+    )
+    parser.add_argument(
+        "--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make"
+    )
+    parser.add_argument(
+        "--wrap",
+        type=_wrapper_arg,
+        action="append",
+        default=[],
+        metavar="NAME[:JSON]",
         help=f"observation wrapper applied after gym.make, in order (repeatable): {', '.join(OBSERVATION_WRAPPERS)}; "
         "e.g. --wrap discretize or --wrap 'tile-coding:{\"n_tilings\": 8}'",
     )
@@ -138,17 +147,31 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     _add_env_args(parser)
     parser.add_argument("--seed", type=_seed_arg, default=0, help="seed of the agent and the training env (default: 0)")
     parser.add_argument("--steps", type=_positive_int, required=True, help="env steps to train for")
-    parser.add_argument("--eval-episodes", type=_positive_int, default=20, help="greedy evaluation episodes after training (default: 20)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: results/train/<algo>_<env>_s<seed>_<time>)")
+    parser.add_argument(
+        "--eval-episodes",
+        type=_positive_int,
+        default=20,
+        help="greedy evaluation episodes after training (default: 20)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: results/train/<algo>_<env>_s<seed>_<time>)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     if _supports_checkpoints(agent_class):
-        parser.add_argument("--checkpoint-every", type=_non_negative_int, default=0,
-                            help="also write <out>/checkpoint.pt every N env steps (it is always written on Ctrl-C and "
-                            "at the end; `python -m agents resume` continues it exactly as if never stopped)")
+        parser.add_argument(
+            "--checkpoint-every",
+            type=_non_negative_int,
+            default=0,
+            help="also write <out>/checkpoint.pt every N env steps (it is always written on Ctrl-C and "
+            "at the end; `python -m agents resume` continues it exactly as if never stopped)",
+        )
         if "checkpoint_replay" in inspect.signature(agent_class.train).parameters:
-            parser.add_argument("--no-replay-in-checkpoint", action="store_true",
-                                help="leave the replay buffer out of checkpoint.pt (smaller files); a resumed run then "
-                                "starts from an empty buffer and differs from an uninterrupted one")
+            parser.add_argument(
+                "--no-replay-in-checkpoint",
+                action="store_true",
+                help="leave the replay buffer out of checkpoint.pt (smaller files); a resumed run then "
+                "starts from an empty buffer and differs from an uninterrupted one",
+            )
     add_config_flags(parser, agent_class.Config)
     return parser
 
@@ -175,11 +198,18 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     env = _make_env(args) if n_envs == 1 else gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
     agent = base.make_agent(algo, env, config, seed=args.seed)
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
-    atomic_write_json(run_dir / "config.json", {
-        "algo": algo, "env": args.env, "env_kwargs": args.env_kwargs, "wrap": [[n, k] for n, k in args.wrap],
-        "seed": args.seed, "steps": args.steps,
-        "hyperparameters": agent.hyperparameters(),
-    })
+    atomic_write_json(
+        run_dir / "config.json",
+        {
+            "algo": algo,
+            "env": args.env,
+            "env_kwargs": args.env_kwargs,
+            "wrap": [[n, k] for n, k in args.wrap],
+            "seed": args.seed,
+            "steps": args.steps,
+            "hyperparameters": agent.hyperparameters(),
+        },
+    )
     train_kwargs: dict[str, Any] = {}
     if _supports_checkpoints(agent_class):
         resume_file = run_dir / f"checkpoint{agent_class.checkpoint_suffix}"
@@ -187,8 +217,11 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
         if hasattr(args, "no_replay_in_checkpoint"):
             train_kwargs["checkpoint_replay"] = not args.no_replay_in_checkpoint
             if args.no_replay_in_checkpoint:
-                print("warning: --no-replay-in-checkpoint: checkpoints leave out the replay buffer, so a resumed run "
-                      "starts from an empty buffer and will differ from an uninterrupted one", file=sys.stderr)
+                print(
+                    "warning: --no-replay-in-checkpoint: checkpoints leave out the replay buffer, so a resumed run "
+                    "starts from an empty buffer and will differ from an uninterrupted one",
+                    file=sys.stderr,
+                )
     start = time.perf_counter()
     try:
         agent.train(env, args.steps, log_dir=run_dir / "tensorboard", progress=not args.no_progress, **train_kwargs)
@@ -211,8 +244,11 @@ def _env_flags(args: argparse.Namespace) -> str:
 
 def _print_resume_hint(resume_file: Path, args: argparse.Namespace) -> None:
     if resume_file.exists():
-        print(f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
-              f"{_env_flags(args)}", file=sys.stderr)
+        print(
+            f"checkpoint written to {resume_file}; continue with: python -m agents resume {resume_file} "
+            f"{_env_flags(args)}",
+            file=sys.stderr,
+        )
     else:
         print(f"interrupted before the first checkpoint; nothing saved at {resume_file}", file=sys.stderr)
 
@@ -221,9 +257,12 @@ def _save_interrupted(agent: base.Agent, args: argparse.Namespace, run_dir: Path
     """Ctrl-C on an algorithm without resumable checkpoints: save the agent as it is (loadable, not resumable)."""
     path = run_dir / f"interrupted{type(agent).checkpoint_suffix}"
     agent.save(path)
-    print(f"training interrupted; the agent as trained so far is saved to {path} (it loads for evaluation: "
-          f"python -m agents evaluate {path} {_env_flags(args)}). {agent.algo} runs cannot be resumed exactly "
-          "(see README, 'Interrupting and resuming'); train again to finish one.", file=sys.stderr)
+    print(
+        f"training interrupted; the agent as trained so far is saved to {path} (it loads for evaluation: "
+        f"python -m agents evaluate {path} {_env_flags(args)}). {agent.algo} runs cannot be resumed exactly "
+        "(see README, 'Interrupting and resuming'); train again to finish one.",
+        file=sys.stderr,
+    )
 
 
 def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seconds: float, steps: int | None) -> None:
@@ -238,11 +277,15 @@ def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seco
     episodes = np.array(agent.episode_log, dtype=float).reshape(-1, 3)
     np.savetxt(run_dir / "episodes.csv", episodes, delimiter=",", header="step,return,length", comments="", fmt="%g")
     if len(episodes):
-        plot_learning_curve(episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{agent.algo} on {args.env}")
+        plot_learning_curve(
+            episodes[:, 0], episodes[:, 1], run_dir / "learning_curve.png", title=f"{agent.algo} on {args.env}"
+        )
     if steps is None:
         print(f"finished training {agent.algo} on {args.env} in {seconds:.1f} s")
     else:
-        print(f"trained {agent.algo} on {args.env} for {steps} steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)")
+        print(
+            f"trained {agent.algo} on {args.env} for {steps} steps in {seconds:.1f} s ({steps / seconds:,.0f} steps/s)"
+        )
     print(f"greedy return over {args.eval_episodes} episodes: {result.mean:.3f} +- {result.std:.3f}")
     print(f"saved {checkpoint}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
 
@@ -252,16 +295,25 @@ def run_resume(argv: Sequence[str]) -> int:
         prog="python -m agents resume",
         description="Finish an interrupted `train` run from its checkpoint, in the run's folder.",
     )
-    parser.add_argument("checkpoint", type=Path, help="the run's checkpoint.pt (written periodically, on Ctrl-C and at the end)")
+    parser.add_argument(
+        "checkpoint", type=Path, help="the run's checkpoint.pt (written periodically, on Ctrl-C and at the end)"
+    )
     _add_env_args(parser)
-    parser.add_argument("--eval-episodes", type=_positive_int, default=20, help="greedy evaluation episodes after training (default: 20)")
+    parser.add_argument(
+        "--eval-episodes",
+        type=_positive_int,
+        default=20,
+        help="greedy evaluation episodes after training (default: 20)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     agent_class = base.get_agent_class(read_algorithm_name(args.checkpoint))
     if not _supports_checkpoints(agent_class):
-        raise CliError(f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
-                       f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
-                       "--env ...` or train again")
+        raise CliError(
+            f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
+            f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
+            "--env ...` or train again"
+        )
     env = _make_env(args)
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
@@ -277,17 +329,22 @@ def run_resume(argv: Sequence[str]) -> int:
 def run_evaluate(argv: Sequence[str]) -> int:
     from agents.common.evaluation import evaluate
 
-    parser = argparse.ArgumentParser(prog="python -m agents evaluate", description="Evaluate a saved agent's greedy policy.")
+    parser = argparse.ArgumentParser(
+        prog="python -m agents evaluate", description="Evaluate a saved agent's greedy policy."
+    )
     parser.add_argument("checkpoint", type=Path, help="a file written by `train` (.npz or .pt)")
     _add_env_args(parser)
     parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
-    parser.add_argument("--seed", type=_seed_arg, default=0,
-                        help="episode i starts from reset(seed=seed + i) (default: 0)")
+    parser.add_argument(
+        "--seed", type=_seed_arg, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
+    )
     args = parser.parse_args(argv)
     env = _make_env(args)
     agent = base.load_agent(args.checkpoint, env)
     result = evaluate(agent, env, args.episodes, seed=args.seed)
-    print(f"{agent.algo} on {args.env}: mean return {result.mean:.3f} +- {result.std:.3f} over {args.episodes} episodes")
+    print(
+        f"{agent.algo} on {args.env}: mean return {result.mean:.3f} +- {result.std:.3f} over {args.episodes} episodes"
+    )
     return 0
 
 
@@ -296,7 +353,8 @@ def run_solve(argv: Sequence[str]) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m agents solve",
-        description="Solve an env with a known model (env.unwrapped.P) exactly and print V*, Q* and the optimal policy.",
+        description="Solve an env with a known model (env.unwrapped.P) exactly and print V*, Q* and "
+        "the optimal policy.",
     )
     _add_env_args(parser)
     parser.add_argument("--gamma", type=_gamma_arg, default=0.95, help="discount in [0, 1] (default: 0.95)")
@@ -333,34 +391,49 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     from agents.compare.runner import BACKENDS
 
     parser = argparse.ArgumentParser(
-        prog=prog, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=COMPARE_EXAMPLES,
+        prog=prog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=COMPARE_EXAMPLES,
         description="Train every (env, algorithm, seed) job under one protocol, in parallel, and write a report "
         "(tables with bootstrap CIs and IQM, learning curves) under results/.",
     )
     what = parser.add_argument_group("what to compare (a preset or config file, refined by the other flags)")
     source = what.add_mutually_exclusive_group()
     source.add_argument("--preset", choices=PRESETS, help="a built-in comparison (agents/compare/presets/<name>.yml)")
-    source.add_argument("--quick", action="store_const", dest="preset", const="quick", help="the same as --preset quick")
+    source.add_argument(
+        "--quick", action="store_const", dest="preset", const="quick", help="the same as --preset quick"
+    )
     source.add_argument("--config", type=Path, help="a YAML file of the same form as the presets")
-    what.add_argument("--envs", nargs="+", metavar="ID", help=f"env ids or config labels (suite: {', '.join(SUITE_ENV_IDS)})")
+    what.add_argument(
+        "--envs", nargs="+", metavar="ID", help=f"env ids or config labels (suite: {', '.join(SUITE_ENV_IDS)})"
+    )
     what.add_argument("--algos", nargs="+", metavar="ALGO", help=f"algorithms: {', '.join(base.algorithm_names())}")
     what.add_argument("--seeds", type=_positive_int, help="number of seeds (0..N-1)")
     what.add_argument("--steps", type=_positive_int, help="training env steps per job, for every env")
     what.add_argument("--eval-every", type=_positive_int, help="env steps between evaluations (default: steps / 10)")
     what.add_argument("--eval-episodes", type=_positive_int, help="greedy episodes per evaluation (default: 10)")
-    what.add_argument("--hyperparams", type=Path, metavar="FILE", help="YAML {algo: {env: {hyperparameters: {...}}}} "
-                      "overriding agents/hyperparams/<algo>.yml")
+    what.add_argument(
+        "--hyperparams",
+        type=Path,
+        metavar="FILE",
+        help="YAML {algo: {env: {hyperparameters: {...}}}} overriding agents/hyperparams/<algo>.yml",
+    )
     how = parser.add_argument_group("how to run")
     how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")
     how.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
     how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
-    how.add_argument("--resume", type=_run_folder, metavar="RUN_DIR",
-                     help="re-run the unfinished jobs of an earlier run")
-    how.add_argument("--extend", type=_run_folder, metavar="RUN_DIR",
-                     help="add --algos (on all its envs, or --envs) to an "
-                     "earlier run, with its seeds, budgets and evaluation protocol")
+    how.add_argument(
+        "--resume", type=_run_folder, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run"
+    )
+    how.add_argument(
+        "--extend",
+        type=_run_folder,
+        metavar="RUN_DIR",
+        help="add --algos (on all its envs, or --envs) to an "
+        "earlier run, with its seeds, budgets and evaluation protocol",
+    )
     how.add_argument("--report", type=_run_folder, metavar="RUN_DIR", help="only rewrite the report of an earlier run")
     how.add_argument("--dry-run", action="store_true", help="check the plan and list its jobs without running them")
     how.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -387,39 +460,92 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
     if args.report is not None:
         print(f"report: {write_report(args.report)}")
         return 0
-    run_options = {"backend": args.backend, "workers": args.workers, "address": args.address, "threads": args.threads,
-                   "progress": not args.no_progress}
+    run_options = {
+        "backend": args.backend,
+        "workers": args.workers,
+        "address": args.address,
+        "threads": args.threads,
+        "progress": not args.no_progress,
+    }
     if args.extend is not None:
-        given = [flag for flag in ("preset", "config", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out", "resume")
-                 if getattr(args, flag) is not None]
+        given = [
+            flag
+            for flag in (
+                "preset",
+                "config",
+                "seeds",
+                "steps",
+                "eval_every",
+                "eval_episodes",
+                "hyperparams",
+                "out",
+                "resume",
+            )
+            if getattr(args, flag) is not None
+        ]
         if given or not args.algos:
-            raise CliError("--extend takes --algos (and optionally --envs); the rest comes from the run"
-                           + (f": drop {', '.join('--' + g.replace('_', '-') for g in given)}" if given else ""))
-        return extend_comparison(args.extend, args.algos, args.envs, command=["python", "-m", "agents", "compare", *argv],
-                                 **run_options)
+            raise CliError(
+                "--extend takes --algos (and optionally --envs); the rest comes from the run"
+                + (f": drop {', '.join('--' + g.replace('_', '-') for g in given)}" if given else "")
+            )
+        return extend_comparison(
+            args.extend, args.algos, args.envs, command=["python", "-m", "agents", "compare", *argv], **run_options
+        )
     if args.resume is not None:
-        given = [flag for flag in ("preset", "config", "envs", "algos", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out")
-                 if getattr(args, flag) is not None]
+        given = [
+            flag
+            for flag in (
+                "preset",
+                "config",
+                "envs",
+                "algos",
+                "seeds",
+                "steps",
+                "eval_every",
+                "eval_episodes",
+                "hyperparams",
+                "out",
+            )
+            if getattr(args, flag) is not None
+        ]
         if given:
-            raise CliError(f"--resume re-runs the jobs stored in the run folder; drop {', '.join('--' + g.replace('_', '-') for g in given)}")
+            raise CliError(
+                f"--resume re-runs the jobs stored in the run folder; drop "
+                f"{', '.join('--' + g.replace('_', '-') for g in given)}"
+            )
         return resume_comparison(args.resume, **run_options)
     if args.out is not None:
         _check_writable(args.out)
-    raw = planning.load_plan_file(planning.preset_path(args.preset) if args.preset else args.config) if (args.preset or args.config) else {}
+    raw = (
+        planning.load_plan_file(planning.preset_path(args.preset) if args.preset else args.config)
+        if (args.preset or args.config)
+        else {}
+    )
     plan = planning.build_plan(
-        raw, envs=args.envs, algos=args.algos, seeds=args.seeds, steps=args.steps, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, hyperparams=read_yaml(args.hyperparams) if args.hyperparams else None,
+        raw,
+        envs=args.envs,
+        algos=args.algos,
+        seeds=args.seeds,
+        steps=args.steps,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        hyperparams=read_yaml(args.hyperparams) if args.hyperparams else None,
     )
     jobs = check_plan(plan)
     if args.dry_run:
         for job in jobs:
-            print(f"{job.name}: {job.steps:,} steps, eval every {job.eval_every:,} x {job.eval_episodes}, "
-                  f"hyperparameters {json.dumps(job.hyperparameters)}{', wrappers ' + json.dumps(job.wrappers) if job.wrappers else ''}")
+            print(
+                f"{job.name}: {job.steps:,} steps, eval every {job.eval_every:,} x {job.eval_episodes}, "
+                f"hyperparameters "
+                f"{json.dumps(job.hyperparameters)}{', wrappers ' + json.dumps(job.wrappers) if job.wrappers else ''}"
+            )
         print(f"{len(jobs)} jobs")
         return 0
     out = args.out or default_run_dir(plan.name)
     _check_writable(out)
-    _, code = run_comparison(plan, jobs, out, command=["python", "-m", "agents", prog.split()[-1], *argv], **run_options)
+    _, code = run_comparison(
+        plan, jobs, out, command=["python", "-m", "agents", prog.split()[-1], *argv], **run_options
+    )
     return code
 
 
@@ -445,11 +571,13 @@ def _top_parser() -> argparse.ArgumentParser:
         prog="python -m agents",
         description="Train, evaluate and compare RL agents on the suite's envs.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="commands:\n" + "\n".join(f"  {name:10s} {text}" for name, text in COMMANDS.items())
+        epilog="commands:\n"
+        + "\n".join(f"  {name:10s} {text}" for name, text in COMMANDS.items())
         + f"\n\nalgorithms: {', '.join(base.algorithm_names()) or '(none registered)'}",
     )
-    parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback of every error (also: RLSUITE_DEBUG=1)")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback of every error (also: RLSUITE_DEBUG=1)"
+    )
     parser.add_argument("command", choices=sorted(COMMANDS), help="see below; each takes --help")
     return parser
 
@@ -462,12 +590,20 @@ def dispatch(argv: Sequence[str]) -> int:
     if command == "train":
         if not rest or rest[0].startswith("-"):
             train = argparse.ArgumentParser(prog="python -m agents train", description=COMMANDS["train"])
-            train.add_argument("algo", choices=base.algorithm_names(), help="the algorithm; `train ALGO --help` lists its flags")
+            train.add_argument(
+                "algo", choices=base.algorithm_names(), help="the algorithm; `train ALGO --help` lists its flags"
+            )
             train.parse_args(rest[:1])
         if rest[0] not in base.ALGORITHMS:
             raise CliError(f"unknown algorithm {rest[0]!r}; known algorithms: {', '.join(base.algorithm_names())}")
         return run_train(rest[0], rest[1:])
-    return {"evaluate": run_evaluate, "resume": run_resume, "solve": run_solve, "compare": run_compare, "demo": run_demo}[command](rest)
+    return {
+        "evaluate": run_evaluate,
+        "resume": run_resume,
+        "solve": run_solve,
+        "compare": run_compare,
+        "demo": run_demo,
+    }[command](rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

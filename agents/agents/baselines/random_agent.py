@@ -60,16 +60,23 @@ class RandomAgent(Agent):
         callback: Callback | None = None,
         log_dir: str | Path | None = None,
         progress: bool = True,
-    ) -> "RandomAgent":
-        play_steps(self, env, total_steps, lambda obs, info: self.act(obs, action_mask=info.get("action_mask")),
-                   callback=callback, log_dir=log_dir, progress=progress)
+    ) -> RandomAgent:
+        play_steps(
+            self,
+            env,
+            total_steps,
+            lambda obs, info: self.act(obs, action_mask=info.get("action_mask")),
+            callback=callback,
+            log_dir=log_dir,
+            progress=progress,
+        )
         return self
 
     def save(self, path: str | Path) -> None:
         save_npz(path, self.algo, {"seed": self.seed}, {})
 
     @classmethod
-    def load(cls, path: str | Path, env: gym.Env | None = None) -> "RandomAgent":
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> RandomAgent:
         meta, _ = load_npz(path, expected_algo=cls.algo)
         if env is None:
             raise ValueError("the random agent needs the env to know its action space: load(path, env)")

@@ -44,9 +44,10 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -124,7 +125,14 @@ _POSITIVE_INTS = {"n_envs", "buffer_size", "batch_size", "train_freq", "n_steps"
 _POSITIVE_OR_NONE = {"exploration_steps"}
 _NON_NEGATIVE = {"learning_starts", "ent_coef", "vf_coef"}
 _POSITIVE = {"learning_rate", "max_grad_norm", "clip_range", "rms_prop_eps"}
-_UNIT_INTERVAL = {"gamma", "tau", "gae_lambda", "exploration_fraction", "exploration_initial_eps", "exploration_final_eps"}
+_UNIT_INTERVAL = {
+    "gamma",
+    "tau",
+    "gae_lambda",
+    "exploration_fraction",
+    "exploration_initial_eps",
+    "exploration_final_eps",
+}
 _CHOICES = {"policy": POLICIES, "activation": ACTIVATIONS, "lr_schedule": SCHEDULES, "clip_range_schedule": SCHEDULES}
 
 
@@ -144,7 +152,7 @@ def check_config(config: Any) -> None:
         if name in _CHOICES and value not in _CHOICES[name]:
             raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
     if hasattr(config, "gradient_steps") and (config.gradient_steps == 0 or config.gradient_steps < -1):
-            raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
+        raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
     cell = config.cell_pixels
     if cell is not None and (isinstance(cell, bool) or not isinstance(cell, int) or cell < 1):
         raise ValueError(f"cell_pixels must be a positive integer or None, got {config.cell_pixels!r}")
@@ -273,7 +281,12 @@ class SB3Agent(Agent):
 
     checkpoint_suffix: ClassVar[str] = ".pt"
     sb3_class_path: ClassVar[str]  # "module:Class"
-    supported_actions: ClassVar[tuple[type, ...]] = (spaces.Discrete, spaces.Box, spaces.MultiDiscrete, spaces.MultiBinary)
+    supported_actions: ClassVar[tuple[type, ...]] = (
+        spaces.Discrete,
+        spaces.Box,
+        spaces.MultiDiscrete,
+        spaces.MultiBinary,
+    )
     uses_action_mask: ClassVar[bool] = False
 
     def __init__(self, env: gym.Env | gym.vector.VectorEnv, config: Any = None, *, seed: int = 0) -> None:
@@ -312,10 +325,14 @@ class SB3Agent(Agent):
         kwargs["policy"] = default_policy(self.observation_space) if config.policy == "auto" else config.policy
         if config.cell_pixels is not None:
             if kwargs["policy"] != "CnnPolicy":
-                raise ValueError(f"cell_pixels needs image observations and the CnnPolicy, got {kwargs['policy']} for "
-                                 f"{self.observation_space}")
-            kwargs["policy_kwargs"].update(features_extractor_class=SB3CellCNN, features_extractor_kwargs={
-                "cell_pixels": config.cell_pixels, "channels": list(config.cnn_channels)})
+                raise ValueError(
+                    f"cell_pixels needs image observations and the CnnPolicy, got {kwargs['policy']} for "
+                    f"{self.observation_space}"
+                )
+            kwargs["policy_kwargs"].update(
+                features_extractor_class=SB3CellCNN,
+                features_extractor_kwargs={"cell_pixels": config.cell_pixels, "channels": list(config.cnn_channels)},
+            )
         return kwargs
 
     def _build_model(self) -> Any:
@@ -333,7 +350,7 @@ class SB3Agent(Agent):
         callback: Callback | None = None,
         log_dir: str | Path | None = None,
         progress: bool = True,
-    ) -> "SB3Agent":
+    ) -> SB3Agent:
         if not isinstance(total_steps, (int, np.integer)) or total_steps <= 0:
             raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
         envs = sub_envs(env)
@@ -348,9 +365,13 @@ class SB3Agent(Agent):
         vec_env.seed(self.seed)  # the first reset seeds sub-env i with seed + i, like gym.make_vec
         self.model.set_env(vec_env, force_reset=True)
         self._budget_dependent_schedules(int(total_steps))
-        self.model.set_logger(configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else []))
-        with TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger, \
-                DeferredInterrupt() as interrupt:  # Ctrl-C stops SB3 between two env steps
+        self.model.set_logger(
+            configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else [])
+        )
+        with (
+            TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger,
+            DeferredInterrupt() as interrupt,
+        ):  # Ctrl-C stops SB3 between two env steps
             bridge = _CallbackBridge(self, logger, callback, int(total_steps), interrupt)
             self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=True, progress_bar=False)
         if interrupt.requested:
@@ -370,7 +391,11 @@ class SB3Agent(Agent):
         return {}
 
     def save(self, path: str | Path) -> None:
-        meta = {"seed": self.seed, "hyperparameters": self.hyperparameters(), "sb3_version": stable_baselines3.__version__}
+        meta = {
+            "seed": self.seed,
+            "hyperparameters": self.hyperparameters(),
+            "sb3_version": stable_baselines3.__version__,
+        }
         payload = {
             "policy": self.model.policy.state_dict(),
             "observation_space": space_to_dict(self.observation_space),
@@ -380,7 +405,7 @@ class SB3Agent(Agent):
         save_torch(path, self.algo, meta, payload)
 
     @classmethod
-    def load(cls, path: str | Path, env: gym.Env | None = None) -> "SB3Agent":
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> SB3Agent:
         meta, payload = load_torch(path, expected_algo=cls.algo)
         try:
             observation_space = space_from_dict(payload["observation_space"])
@@ -409,7 +434,9 @@ class SB3Agent(Agent):
         try:
             agent.model.policy.load_state_dict(policy)
         except (KeyError, RuntimeError) as error:
-            raise CheckpointError(f"{path}: the saved network does not fit {cls.algo} with these hyperparameters ({error})") from error
+            raise CheckpointError(
+                f"{path}: the saved network does not fit {cls.algo} with these hyperparameters ({error})"
+            ) from error
         try:  # files written before the episode log was saved have none
             agent.episode_log = [(int(s), float(r), int(n)) for s, r, n in payload.get("episode_log", [])]
         except (TypeError, ValueError) as error:
@@ -423,8 +450,9 @@ class _CallbackBridge(BaseCallback):
     """Records episodes, drives our progress bar/TensorBoard logger, calls the user's
     `callback(agent, env_steps)` and stops SB3 at exactly `total_steps` env steps."""
 
-    def __init__(self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int,
-                 interrupt: DeferredInterrupt) -> None:
+    def __init__(
+        self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int, interrupt: DeferredInterrupt
+    ) -> None:
         super().__init__()
         self.agent, self.train_logger, self.user_callback, self.total_steps = agent, logger, callback, total_steps
         self.interrupt = interrupt
@@ -453,7 +481,9 @@ class SB3DQN(SB3Agent):
         config = self.config
         if config.exploration_steps is not None:
             fraction = min(1.0, config.exploration_steps / total_steps)
-            self.model.exploration_schedule = LinearSchedule(config.exploration_initial_eps, config.exploration_final_eps, fraction)
+            self.model.exploration_schedule = LinearSchedule(
+                config.exploration_initial_eps, config.exploration_final_eps, fraction
+            )
 
 
 class SB3PPO(SB3Agent):

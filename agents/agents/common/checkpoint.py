@@ -14,8 +14,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -72,10 +73,9 @@ def save_npz(path: str | Path, algo: str, meta: dict[str, Any], arrays: dict[str
     if "meta" in arrays:
         raise ValueError("'meta' is reserved for the metadata entry")
     encoded = np.frombuffer(json.dumps(_meta(algo, meta)).encode(), dtype=np.uint8)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            entries: dict[str, Any] = {"meta": encoded, **arrays}
-            np.savez(f, **entries)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        entries: dict[str, Any] = {"meta": encoded, **arrays}
+        np.savez(f, **entries)
 
 
 def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -88,7 +88,7 @@ def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[s
         raise
     except IsADirectoryError:
         raise CheckpointError(f"{path} is a folder, not an .npz agent checkpoint") from None
-    except Exception as error:  # noqa: BLE001 - zipfile/zlib/numpy raise many types for damaged files
+    except Exception as error:
         raise CheckpointError(
             f"{path} is not a readable .npz agent checkpoint ({type(error).__name__}: {error})"
         ) from error
@@ -107,7 +107,9 @@ def save_torch(path: str | Path, algo: str, meta: dict[str, Any], payload: dict[
         torch.save({"meta": _meta(algo, meta), **payload}, tmp)
 
 
-def load_torch(path: str | Path, expected_algo: str | None = None, map_location: Any = "cpu") -> tuple[dict[str, Any], dict[str, Any]]:
+def load_torch(
+    path: str | Path, expected_algo: str | None = None, map_location: Any = "cpu"
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read a file written by `save_torch` with `weights_only=True` (no code runs from the file)."""
     import torch
 
@@ -116,8 +118,10 @@ def load_torch(path: str | Path, expected_algo: str | None = None, map_location:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise
-    except Exception as error:  # noqa: BLE001 - torch raises many types for corrupt or unsafe files
-        raise CheckpointError(f"{path} is not a readable .pt agent checkpoint ({type(error).__name__}: {error})") from error
+    except Exception as error:
+        raise CheckpointError(
+            f"{path} is not a readable .pt agent checkpoint ({type(error).__name__}: {error})"
+        ) from error
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path} is not an agent checkpoint written by this package")
     meta = _check_meta(payload.pop("meta", None), path, expected_algo)
@@ -155,8 +159,13 @@ def check_finite_tensors(path: str | Path, what: str, state: Any) -> None:
     def visit(value: Any, name: str) -> None:
         if isinstance(value, torch.Tensor):
             if value.is_floating_point() or value.is_complex():
-                check_finite_array(path, f"tensor {name!r} of {what}", value.detach().cpu().float().numpy()
-                                   if value.dtype == torch.bfloat16 else value.detach().cpu().numpy())
+                check_finite_array(
+                    path,
+                    f"tensor {name!r} of {what}",
+                    value.detach().cpu().float().numpy()
+                    if value.dtype == torch.bfloat16
+                    else value.detach().cpu().numpy(),
+                )
         elif isinstance(value, dict):
             for key, item in value.items():
                 visit(item, f"{name}.{key}" if name else str(key))

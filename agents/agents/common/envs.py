@@ -52,12 +52,15 @@ def _accepted_kwargs(env_id: str) -> tuple[str, ...] | None:
         entry_point = spec.entry_point
         creator = entry_point if callable(entry_point) else gym.envs.registration.load_env_creator(entry_point)
         parameters = inspect.signature(creator).parameters.values()
-    except Exception:  # noqa: BLE001 - an id gym.make resolves some other way: let gym.make report on it
+    except Exception:
         return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
-    return tuple(p.name for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                                           inspect.Parameter.KEYWORD_ONLY))
+    return tuple(
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    )
 
 
 def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> None:

@@ -26,7 +26,7 @@ class DeferredInterrupt:
         self.requested = False
         self._previous: Any = None
 
-    def __enter__(self) -> "DeferredInterrupt":
+    def __enter__(self) -> DeferredInterrupt:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self

@@ -1,6 +1,6 @@
 """Reading the YAML files users give us (comparison plans, hyperparameter tables) safely and with clear errors.
 
-    table = read_yaml("my-hyperparams.yml")      # yaml.safe_load: never constructs Python objects
+table = read_yaml("my-hyperparams.yml")      # yaml.safe_load: never constructs Python objects
 """
 
 from __future__ import annotations

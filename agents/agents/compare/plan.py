@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
 
@@ -87,7 +86,7 @@ class Job:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Job":
+    def from_json(cls, data: dict[str, Any]) -> Job:
         return cls(**data)
 
 
@@ -106,10 +105,21 @@ class Plan:
             for algo in spec.algos:
                 settings = self.settings(algo, spec)
                 for seed in self.seeds:
-                    jobs.append(Job(
-                        spec.label, spec.id, spec.env_kwargs, algo, seed, spec.steps, spec.eval_every,
-                        spec.eval_episodes, settings.hyperparameters, [list(w) for w in settings.wrappers], settings.source,
-                    ))
+                    jobs.append(
+                        Job(
+                            spec.label,
+                            spec.id,
+                            spec.env_kwargs,
+                            algo,
+                            seed,
+                            spec.steps,
+                            spec.eval_every,
+                            spec.eval_episodes,
+                            settings.hyperparameters,
+                            [list(w) for w in settings.wrappers],
+                            settings.source,
+                        )
+                    )
         return jobs
 
     def settings(self, algo: str, spec: EnvSpec) -> EnvSettings:
@@ -133,8 +143,9 @@ def preset_path(name: str) -> Path:
 def load_plan_file(path: str | Path) -> dict[str, Any]:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ValueError(f"{path}: a comparison config must be a mapping with keys {', '.join(PLAN_KEYS)}, "
-                         f"got {type(raw).__name__}")
+        raise ValueError(
+            f"{path}: a comparison config must be a mapping with keys {', '.join(PLAN_KEYS)}, got {type(raw).__name__}"
+        )
     return raw
 
 
@@ -244,8 +255,11 @@ def build_plan(
         if steps is not None and eval_every is None:
             every = min(every, env_steps)  # --steps shortened the config's budget: its eval_every shrinks with it
         every = _int_in(every, f"eval_every of {label} (at most its steps)", 1, env_steps)
-        episodes = _positive_int(_given(eval_episodes, entry, "eval_episodes", default_episodes),
-                                 f"eval_episodes of {label}", MAX_EVAL_EPISODES)
+        episodes = _positive_int(
+            _given(eval_episodes, entry, "eval_episodes", default_episodes),
+            f"eval_episodes of {label}",
+            MAX_EVAL_EPISODES,
+        )
         env_kwargs = _mapping(_given(None, entry, "env_kwargs", {}), f"env_kwargs of {label}")
         env_id = entry.get("id", label)
         if not isinstance(env_id, str) or not env_id:

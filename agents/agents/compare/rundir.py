@@ -19,8 +19,9 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.plan import Job
@@ -132,8 +133,14 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     if lock.exists():
         with contextlib.suppress(OSError, ValueError):
             owner = json.loads(lock.read_text())
-            if owner.get("host") == socket.gethostname() and owner.get("pid") != os.getpid() and pid_alive(owner["pid"]):
-                raise RunError(f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first")
+            if (
+                owner.get("host") == socket.gethostname()
+                and owner.get("pid") != os.getpid()
+                and pid_alive(owner["pid"])
+            ):
+                raise RunError(
+                    f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first"
+                )
     atomic_write_json(lock, {"pid": os.getpid(), "host": socket.gethostname()})
     try:
         yield

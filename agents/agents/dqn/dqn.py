@@ -91,57 +91,103 @@ class DQNConfig:
     """Every hyperparameter of `DQN`; each is a `--flag` of `python -m agents train dqn`."""
 
     # the Q-network
-    network: str = field(default="auto", metadata=_help(
-        f"Q-network: one of {NETWORK_KINDS}; auto = cell CNN for uint8 images when cell_pixels is set, else Nature CNN "
-        "for uint8 images, else MLP"))
-    hidden_sizes: tuple[int, ...] = field(default=(128, 128), metadata=_help(
-        "hidden layer sizes of the MLP (after the convolutions for network=cell-cnn)"))
-    cell_pixels: int | None = field(default=None, metadata=_help(
-        "side in pixels of one cell of a cell-drawn image (gridworld-v0: 12); set: auto picks the cell CNN"))
-    cnn_channels: tuple[int, ...] = field(default=(16, 32), metadata=_help(
-        "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per further entry"))
+    network: str = field(
+        default="auto",
+        metadata=_help(
+            f"Q-network: one of {NETWORK_KINDS}; auto = cell CNN for uint8 images when cell_pixels "
+            f"is set, else Nature CNN "
+            "for uint8 images, else MLP"
+        ),
+    )
+    hidden_sizes: tuple[int, ...] = field(
+        default=(128, 128),
+        metadata=_help("hidden layer sizes of the MLP (after the convolutions for network=cell-cnn)"),
+    )
+    cell_pixels: int | None = field(
+        default=None,
+        metadata=_help(
+            "side in pixels of one cell of a cell-drawn image (gridworld-v0: 12); set: auto picks the cell CNN"
+        ),
+    )
+    cnn_channels: tuple[int, ...] = field(
+        default=(16, 32),
+        metadata=_help(
+            "channels of the cell CNN: the cell-reading convolution, then one 3x3 convolution per further entry"
+        ),
+    )
     dueling: bool = field(default=False, metadata=_help("dueling head: Q = V + A - mean(A) (Wang et al. 2016)"))
     # the TD target and the loss
     gamma: float = field(default=0.99, metadata=_help("discount factor in [0, 1]"))
     n_step: int = field(default=3, metadata=_help("n-step returns: rewards summed before bootstrapping"))
     double_dqn: bool = field(default=True, metadata=_help("Double DQN targets (van Hasselt et al. 2016)"))
-    loss: str = field(default="huber", metadata=_help(f"TD loss: one of {LOSSES} (huber = the Nature paper's clipped error)"))
+    loss: str = field(
+        default="huber", metadata=_help(f"TD loss: one of {LOSSES} (huber = the Nature paper's clipped error)")
+    )
     # the optimizer
     optimizer: str = field(default="adam", metadata=_help(f"one of {OPTIMIZERS}"))
-    learning_rate: str = field(default="linear:1e-3:0:50000", metadata=_help(
-        "optimizer step size over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"))
-    optimizer_eps: float = field(default=1e-8, metadata=_help("epsilon of Adam / RMSprop (the Nature paper's RMSprop: 0.01)"))
+    learning_rate: str = field(
+        default="linear:1e-3:0:50000",
+        metadata=_help(
+            "optimizer step size over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"
+        ),
+    )
+    optimizer_eps: float = field(
+        default=1e-8, metadata=_help("epsilon of Adam / RMSprop (the Nature paper's RMSprop: 0.01)")
+    )
     rmsprop_alpha: float = field(default=0.95, metadata=_help("RMSprop squared-gradient decay (Nature: 0.95)"))
     rmsprop_momentum: float = field(default=0.0, metadata=_help("RMSprop momentum"))
-    rmsprop_centered: bool = field(default=False, metadata=_help("centered RMSprop (as DeepMind's, which divides by the gradient's std)"))
-    max_grad_norm: float | None = field(default=10.0, metadata=_help("clip the gradient norm to this; none = no clipping"))
+    rmsprop_centered: bool = field(
+        default=False, metadata=_help("centered RMSprop (as DeepMind's, which divides by the gradient's std)")
+    )
+    max_grad_norm: float | None = field(
+        default=10.0, metadata=_help("clip the gradient norm to this; none = no clipping")
+    )
     batch_size: int = field(default=256, metadata=_help("transitions per gradient step"))
     # the replay buffer and when to learn
     buffer_size: int = field(default=100_000, metadata=_help("transitions kept in the replay buffer"))
     learning_starts: int = field(default=1000, metadata=_help("env steps of purely random actions before learning"))
     train_freq: int = field(default=256, metadata=_help("env steps between training phases"))
     gradient_steps: int = field(default=128, metadata=_help("gradient steps per training phase"))
-    frame_stack: int | None = field(default=None, metadata=_help(
-        "observations are stacks of this many frames, stored once each; none = detect a FrameStackObservation wrapper"))
+    frame_stack: int | None = field(
+        default=None,
+        metadata=_help(
+            "observations are stacks of this many frames, stored once each; none = detect a "
+            "FrameStackObservation wrapper"
+        ),
+    )
     prioritized: bool = field(default=False, metadata=_help("prioritized replay (Schaul et al. 2016, proportional)"))
     priority_alpha: float = field(default=0.6, metadata=_help("prioritization exponent (0 = uniform)"))
-    priority_beta: str = field(default="linear:0.4:1.0:50000", metadata=_help("importance-weight exponent schedule over env steps"))
+    priority_beta: str = field(
+        default="linear:0.4:1.0:50000", metadata=_help("importance-weight exponent schedule over env steps")
+    )
     priority_eps: float = field(default=1e-6, metadata=_help("added to |TD error| so every transition can be drawn"))
     # the target network
     target_update_interval: int = field(default=10, metadata=_help("env steps between target network updates"))
     tau: float = field(default=1.0, metadata=_help("target update: 1 = copy, < 1 = Polyak averaging coefficient"))
     # exploration
-    exploration: str = field(default="linear:1.0:0.04:8000", metadata=_help(
-        "epsilon over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"))
-    eval_epsilon: float = field(default=0.05, metadata=_help("epsilon of act(obs, greedy=False) (Nature evaluation: 0.05)"))
+    exploration: str = field(
+        default="linear:1.0:0.04:8000",
+        metadata=_help("epsilon over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"),
+    )
+    eval_epsilon: float = field(
+        default=0.05, metadata=_help("epsilon of act(obs, greedy=False) (Nature evaluation: 0.05)")
+    )
     # bookkeeping
     log_interval: int = field(default=1000, metadata=_help("env steps between TensorBoard scalars"))
     device: str = field(default="auto", metadata=_help(f"one of {DEVICES}; auto = cuda if available"))
-    autocast: str = field(default="none", metadata=_help(
-        f"one of {AUTOCASTS}: bf16 runs the network's forward passes in bfloat16 autocast (1.5x faster Nature CNN "
-        "updates on CPUs with AMX/AVX-512 bf16); the loss, targets and weights stay float32"))
-    num_threads: int = field(default=0, metadata=_help(
-        "torch CPU threads while training; 0 = one for MLPs (fastest for small networks), torch's default for CNNs"))
+    autocast: str = field(
+        default="none",
+        metadata=_help(
+            f"one of {AUTOCASTS}: bf16 runs the network's forward passes in bfloat16 autocast (1.5x faster Nature CNN "
+            "updates on CPUs with AMX/AVX-512 bf16); the loss, targets and weights stay float32"
+        ),
+    )
+    num_threads: int = field(
+        default=0,
+        metadata=_help(
+            "torch CPU threads while training; 0 = one for MLPs (fastest for small networks), torch's default for CNNs"
+        ),
+    )
 
     def __post_init__(self) -> None:
         self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
@@ -149,17 +195,31 @@ class DQNConfig:
         channels = self.cnn_channels
         if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
             raise ValueError(f"cnn_channels must be one or more positive integers, got {self.cnn_channels!r}")
-        if self.cell_pixels is not None and (isinstance(self.cell_pixels, bool) or not isinstance(self.cell_pixels, int)
-                                             or self.cell_pixels < 1):
+        if self.cell_pixels is not None and (
+            isinstance(self.cell_pixels, bool) or not isinstance(self.cell_pixels, int) or self.cell_pixels < 1
+        ):
             raise ValueError(f"cell_pixels must be a positive integer or None, got {self.cell_pixels!r}")
-        choices = {"network": NETWORK_KINDS, "loss": LOSSES, "optimizer": OPTIMIZERS, "device": DEVICES,
-                   "autocast": AUTOCASTS}
+        choices = {
+            "network": NETWORK_KINDS,
+            "loss": LOSSES,
+            "optimizer": OPTIMIZERS,
+            "device": DEVICES,
+            "autocast": AUTOCASTS,
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not isinstance(self.num_threads, int) or self.num_threads < 0:
             raise ValueError(f"num_threads must be a non-negative integer (0 = automatic), got {self.num_threads!r}")
-        positive = ("n_step", "batch_size", "buffer_size", "train_freq", "gradient_steps", "target_update_interval", "log_interval")
+        positive = (
+            "n_step",
+            "batch_size",
+            "buffer_size",
+            "train_freq",
+            "gradient_steps",
+            "target_update_interval",
+            "log_interval",
+        )
         for name in positive:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -181,7 +241,10 @@ class DQNConfig:
         if not 0.0 < self.tau <= 1.0:
             raise ValueError(f"tau must be in (0, 1], got {self.tau!r}")
         if not 0.0 <= self.rmsprop_alpha < 1.0 or self.rmsprop_momentum < 0:
-            raise ValueError(f"rmsprop_alpha must be in [0, 1) and rmsprop_momentum >= 0, got {self.rmsprop_alpha}, {self.rmsprop_momentum}")
+            raise ValueError(
+                f"rmsprop_alpha must be in [0, 1) and rmsprop_momentum >= 0, got "
+                f"{self.rmsprop_alpha}, {self.rmsprop_momentum}"
+            )
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be positive or None (no clipping), got {self.max_grad_norm!r}")
         parse_schedule(self.exploration)
@@ -295,8 +358,13 @@ class DQN(Agent):
         with torch.random.fork_rng(devices=[]):  # the networks start from `seed` without touching global RNG state
             torch.manual_seed(seed)
             self.q_network = make_q_network(
-                self.observation_space, self.n_actions, network=cfg.network, hidden_sizes=cfg.hidden_sizes,
-                dueling=cfg.dueling, cell_pixels=cfg.cell_pixels, cnn_channels=cfg.cnn_channels,
+                self.observation_space,
+                self.n_actions,
+                network=cfg.network,
+                hidden_sizes=cfg.hidden_sizes,
+                dueling=cfg.dueling,
+                cell_pixels=cfg.cell_pixels,
+                cnn_channels=cfg.cnn_channels,
             ).to(self.device)
         self.target_network = copy.deepcopy(self.q_network).requires_grad_(False)
         self._online_parameters = list(self.q_network.parameters())  # listed once: the module walk costs per step
@@ -323,15 +391,30 @@ class DQN(Agent):
         learning_rate = parse_schedule(cfg.learning_rate)(0)
         if cfg.optimizer == "adam":
             return torch.optim.Adam(params, lr=learning_rate, eps=cfg.optimizer_eps, fused=True)
-        return torch.optim.RMSprop(params, lr=learning_rate, alpha=cfg.rmsprop_alpha, eps=cfg.optimizer_eps,
-                                   momentum=cfg.rmsprop_momentum, centered=cfg.rmsprop_centered, foreach=True)
+        return torch.optim.RMSprop(
+            params,
+            lr=learning_rate,
+            alpha=cfg.rmsprop_alpha,
+            eps=cfg.optimizer_eps,
+            momentum=cfg.rmsprop_momentum,
+            centered=cfg.rmsprop_centered,
+            foreach=True,
+        )
 
     def _make_replay(self, n_envs: int) -> ReplayBuffer:
         cfg = self.config
         kind = PrioritizedReplayBuffer if cfg.prioritized else ReplayBuffer
         extra = {"alpha": cfg.priority_alpha, "eps": cfg.priority_eps} if cfg.prioritized else {}
-        return kind(cfg.buffer_size, self.observation_space, self.n_actions, n_envs=n_envs,
-                    frame_stack=self.frame_stack, n_step=cfg.n_step, gamma=cfg.gamma, **extra)
+        return kind(
+            cfg.buffer_size,
+            self.observation_space,
+            self.n_actions,
+            n_envs=n_envs,
+            frame_stack=self.frame_stack,
+            n_step=cfg.n_step,
+            gamma=cfg.gamma,
+            **extra,
+        )
 
     # ------------------------------------------------------------------ acting
     def _greedy_actions(self, obs: np.ndarray) -> np.ndarray:
@@ -360,7 +443,10 @@ class DQN(Agent):
         single = obs.shape == shape
         batch = obs[None] if single else obs
         if batch.shape[1:] != shape:
-            raise ValueError(f"observation of shape {obs.shape} does not fit the observation space {space_description(self.observation_space)}")
+            raise ValueError(
+                f"observation of shape {obs.shape} does not fit the observation space "
+                f"{space_description(self.observation_space)}"
+            )
         return batch, single
 
     def act(self, obs: Any, *, greedy: bool = True) -> Any:
@@ -395,8 +481,15 @@ class DQN(Agent):
         )
         return obs, actions, returns, next_obs, discounts
 
-    def _gradient_step(self, obs: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor, next_obs: torch.Tensor,
-                       discounts: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    def _gradient_step(
+        self,
+        obs: torch.Tensor,
+        actions: torch.Tensor,
+        returns: torch.Tensor,
+        next_obs: torch.Tensor,
+        discounts: torch.Tensor,
+        weights: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """One update of the online network on a minibatch; returns the TD errors Q(s, a) - y."""
         cfg = self.config
         with torch.no_grad(), self._autocast():
@@ -441,7 +534,9 @@ class DQN(Agent):
                 td_errors = self._gradient_step(*self._to_tensors(batch), weights=weights)
                 self.replay.update_priorities(batch.indices, td_errors.abs().cpu().numpy())
         else:  # uniform: the buffer does not change during the phase, so draw every minibatch at once
-            obs, actions, returns, next_obs, discounts = self._to_tensors(self.replay.sample(n_updates * size, self.rng))
+            obs, actions, returns, next_obs, discounts = self._to_tensors(
+                self.replay.sample(n_updates * size, self.rng)
+            )
             for start in range(0, n_updates * size, size):
                 part = slice(start, start + size)
                 self._gradient_step(obs[part], actions[part], returns[part], next_obs[part], discounts[part])
@@ -466,7 +561,7 @@ class DQN(Agent):
         checkpoint_path: str | Path | None = None,
         checkpoint_every: int = 0,
         checkpoint_replay: bool = False,
-    ) -> "DQN":
+    ) -> DQN:
         """Collect `total_steps` more env steps, learning as configured; returns self.
 
         With `checkpoint_path`, a checkpoint (with the replay buffer if `checkpoint_replay`) is written
@@ -476,7 +571,9 @@ class DQN(Agent):
         if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps < 1:
             raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
         if checkpoint_every < 0:
-            raise ValueError(f"checkpoint_every must be >= 0 (0 = only at the end and on Ctrl-C), got {checkpoint_every}")
+            raise ValueError(
+                f"checkpoint_every must be >= 0 (0 = only at the end and on Ctrl-C), got {checkpoint_every}"
+            )
         self._check_env(env)
         cfg = self.config
         self.run_end = self.env_steps + int(total_steps)
@@ -487,12 +584,17 @@ class DQN(Agent):
                 stacklevel=2,
             )
         checkpoint = None if checkpoint_path is None else (Path(checkpoint_path), checkpoint_every, checkpoint_replay)
-        collector = Collector(env, self.replay, seed=self.seed, state=self.episode_state, action_start=self.action_start)
+        collector = Collector(
+            env, self.replay, seed=self.seed, state=self.episode_state, action_start=self.action_start
+        )
         obs = collector.start()
         env_id = getattr(getattr(env, "spec", None), "id", None) or type(env).__name__
         first_step, last_log, started = self.env_steps, self.env_steps, time.perf_counter()
-        with TrainLogger(int(total_steps), log_dir, progress=progress, desc=f"dqn {env_id}") as logger, \
-                DeferredInterrupt() as interrupt, _cpu_settings(self._training_threads()):
+        with (
+            TrainLogger(int(total_steps), log_dir, progress=progress, desc=f"dqn {env_id}") as logger,
+            DeferredInterrupt() as interrupt,
+            _cpu_settings(self._training_threads()),
+        ):
             while self.env_steps < self.run_end:
                 # 1. act and store the transition
                 random_phase = self.transitions_added < cfg.learning_starts
@@ -555,7 +657,9 @@ class DQN(Agent):
         n_envs = env.num_envs if is_vector_env(env) else 1
         if n_envs != self.replay.n_envs:
             if self.replay.writes.any():
-                raise ValueError(f"the replay buffer holds data from {self.replay.n_envs} env(s); this env has {n_envs}")
+                raise ValueError(
+                    f"the replay buffer holds data from {self.replay.n_envs} env(s); this env has {n_envs}"
+                )
             self.replay = self._make_replay(n_envs)
             self.episode_state = EpisodeState.new(n_envs)
             self.n_envs = n_envs
@@ -585,23 +689,28 @@ class DQN(Agent):
             "q_network": self.q_network.state_dict(),
             "target_network": self.target_network.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "counters": {"env_steps": self.env_steps, "gradient_steps": self.gradient_steps_done,
-                         "transitions_added": self.transitions_added, "run_end": self.run_end},
+            "counters": {
+                "env_steps": self.env_steps,
+                "gradient_steps": self.gradient_steps_done,
+                "transitions_added": self.transitions_added,
+                "run_end": self.run_end,
+            },
             "rng": {"train": self.rng.bit_generator.state, "act": self.act_rng.bit_generator.state},
             "episode_state": episode_state,
             "episode_log": [list(entry) for entry in self.episode_log],
             "replay": {name: torch.from_numpy(array) for name, array in self.replay.state_dict().items()}
-            if include_replay else None,
+            if include_replay
+            else None,
         }
         save_torch(path, self.algo, meta, payload)
 
     @classmethod
-    def load(cls, path: str | Path, env: gym.Env | gym.vector.VectorEnv | None = None) -> "DQN":
+    def load(cls, path: str | Path, env: gym.Env | gym.vector.VectorEnv | None = None) -> DQN:
         """Read a file written by `save`; with `env`, check that its spaces are the ones trained on."""
         return cls._from_checkpoint(path, env)[0]
 
     @classmethod
-    def _from_checkpoint(cls, path: str | Path, env: Any) -> tuple["DQN", dict[str, Any]]:
+    def _from_checkpoint(cls, path: str | Path, env: Any) -> tuple[DQN, dict[str, Any]]:
         meta, payload = load_torch(path, expected_algo=cls.algo)
         try:
             observation_space = space_from_dict(meta["observation_space"])
@@ -642,7 +751,9 @@ class DQN(Agent):
             expected = {key: tuple(value.shape) for key, value in network.state_dict().items()}
             found = {key: tuple(value.shape) for key, value in weights.items()}
             if expected != found:
-                raise CheckpointError(f"{path}: the {name} weights have shapes {found}, but this config builds {expected}")
+                raise CheckpointError(
+                    f"{path}: the {name} weights have shapes {found}, but this config builds {expected}"
+                )
             check_finite_tensors(path, name, weights)
             network.load_state_dict(weights)
         check_finite_tensors(path, "optimizer", payload.get("optimizer"))
@@ -666,7 +777,7 @@ class DQN(Agent):
             raise CheckpointError(f"{path}: incomplete or inconsistent DQN checkpoint ({error})") from error
 
     @classmethod
-    def resume(cls, path: str | Path, env: gym.Env | gym.vector.VectorEnv, **train_kwargs: Any) -> "DQN":
+    def resume(cls, path: str | Path, env: gym.Env | gym.vector.VectorEnv, **train_kwargs: Any) -> DQN:
         """Load the checkpoint at `path` and finish the `train` call that wrote it; returns the agent.
 
         `train_kwargs` go to `train` (callback, log_dir, progress, ...); checkpoints keep going to `path`

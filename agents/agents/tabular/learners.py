@@ -47,9 +47,14 @@ from agents.base import Agent, Callback, make_config
 from agents.common.checkpoint import CheckpointError, check_finite_array, load_npz, save_npz
 from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
-from agents.common.schedules import Constant, Exponential, Linear, Schedule, parse_schedule
+from agents.common.schedules import Constant, Schedule, parse_schedule
 from agents.tabular.state_index import (
-    SparseIndex, StateIndex, TileIndex, make_state_index, space_from_json, space_to_json,
+    SparseIndex,
+    StateIndex,
+    TileIndex,
+    make_state_index,
+    space_from_json,
+    space_to_json,
 )
 from agents.tabular.tables import QTable, TileTable
 
@@ -90,10 +95,12 @@ class VisitRate:
     power: float = 1.0
 
     def __call__(self, step: int, visits: Any) -> Any:
-        return visits ** -self.power
+        return visits**-self.power
 
 
-LEARNING_RATE_FORMS = '"1/visits", "1/visits^<power in (0.5, 1]>" or a schedule ("0.1", "linear:0.5:0.01:100000", "exp:0.5:0.01:0.9999")'
+LEARNING_RATE_FORMS = (
+    '"1/visits", "1/visits^<power in (0.5, 1]>" or a schedule ("0.1", "linear:0.5:0.01:100000", "exp:0.5:0.01:0.9999")'
+)
 
 
 def parse_learning_rate(spec: str) -> ScheduledRate | VisitRate:
@@ -127,12 +134,19 @@ class TabularConfig:
     )
     epsilon: str = field(
         default="linear:1.0:0.05:10000",
-        metadata={"help": 'exploration rate schedule over env steps: "0.1", "linear:<start>:<end>:<steps>", "exp:<start>:<end>:<decay>"'},
+        metadata={
+            "help": 'exploration rate schedule over env steps: "0.1", "linear:<start>:<end>:<steps>", '
+            '"exp:<start>:<end>:<decay>"'
+        },
     )
-    initial_value: float = field(default=0.0, metadata={"help": "initial Q-value of every pair (above the true values: optimistic exploration)"})
+    initial_value: float = field(
+        default=0.0, metadata={"help": "initial Q-value of every pair (above the true values: optimistic exploration)"}
+    )
     max_states: int = field(
         default=1_000_000,
-        metadata={"help": "most distinct observations a sparse table may hold (for observation spaces too large to allocate)"},
+        metadata={
+            "help": "most distinct observations a sparse table may hold (for observation spaces too large to allocate)"
+        },
     )
 
     def __post_init__(self) -> None:
@@ -167,7 +181,9 @@ class TabularAgent(Agent):
 
     def __init__(self, env: gym.Env, config: Any = None, *, seed: int = 0) -> None:
         if isinstance(env, gym.vector.VectorEnv):
-            raise ValueError("tabular agents train on one env, not a vector env; pass gym.make(...) instead of gym.make_vec(...)")
+            raise ValueError(
+                "tabular agents train on one env, not a vector env; pass gym.make(...) instead of gym.make_vec(...)"
+            )
         super().__init__(env, config, seed=seed)
         if not isinstance(self.action_space, spaces.Discrete):
             raise ValueError(f"tabular agents need a Discrete action space, got {self.action_space}")
@@ -273,7 +289,9 @@ class TabularAgent(Agent):
         the target chose it (SARSA), else None."""
         raise TypeError(f"{type(self).__name__} must define _bootstrap or _learn")
 
-    def _learn(self, state: Any, action: int, reward: float, next_state: Any, terminated: bool, epsilon: float) -> int | None:
+    def _learn(
+        self, state: Any, action: int, reward: float, next_state: Any, terminated: bool, epsilon: float
+    ) -> int | None:
         """One TD update of Q(state, action); returns the next action if the update chose it."""
         value, next_action = (0.0, None) if terminated else self._bootstrap(next_state, epsilon)
         self.tables[0].update(state, action, reward + self.gamma * value, self._learning_rate, self.num_timesteps)
@@ -281,7 +299,9 @@ class TabularAgent(Agent):
 
     def _check_env(self, env: gym.Env) -> None:
         if isinstance(env, gym.vector.VectorEnv):
-            raise ValueError("tabular agents train on one env, not a vector env; pass gym.make(...) instead of gym.make_vec(...)")
+            raise ValueError(
+                "tabular agents train on one env, not a vector env; pass gym.make(...) instead of gym.make_vec(...)"
+            )
         if env.observation_space != self.observation_space or env.action_space != self.action_space:
             raise ValueError(
                 f"the env's spaces (observation {env.observation_space}, action {env.action_space}) differ from "
@@ -297,7 +317,7 @@ class TabularAgent(Agent):
         callback: Callback | None = None,
         log_dir: str | Path | None = None,
         progress: bool = True,
-    ) -> "TabularAgent":
+    ) -> TabularAgent:
         """Learn from `env` for `total_steps` env steps and/or `episodes` whole episodes (whichever
         budget runs out first). The first call resets the env with the agent's seed; later calls
         continue the schedules where the last one stopped."""
@@ -377,7 +397,7 @@ class TabularAgent(Agent):
         save_npz(path, self.algo, meta, arrays)
 
     @classmethod
-    def load(cls, path: str | Path, env: gym.Env | None = None) -> "TabularAgent":
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> TabularAgent:
         """Read an agent written by `save`; a `CheckpointError` names what is wrong with the file."""
         meta, arrays = load_npz(path, expected_algo=cls.algo)
         try:
@@ -391,8 +411,10 @@ class TabularAgent(Agent):
             q0 = arrays.get("q0")
             discrete = isinstance(action_space, spaces.Discrete)
             if q0 is None or q0.ndim != 2 or not discrete or q0.shape[1] != action_space.n:
-                raise ValueError(f"action space {action_space} does not match the stored table q0 "
-                                 f"(shape {None if q0 is None else q0.shape})")
+                raise ValueError(
+                    f"action space {action_space} does not match the stored table q0 "
+                    f"(shape {None if q0 is None else q0.shape})"
+                )
             agent = cls.from_spaces(observation_space, action_space, config, seed=seed)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
             raise CheckpointError(f"{path} is not a readable tabular checkpoint: bad metadata ({error})") from error
@@ -431,8 +453,10 @@ class TabularAgent(Agent):
                 table.resize(max(n_rows, 64))
         log = arrays["episode_log"]
         if log.ndim != 2 or log.shape[1] != 3 or log.dtype.kind not in "iuf":
-            raise CheckpointError(f"{path}: episode_log must be an (episodes, 3) array of numbers "
-                                  f"(step, return, length), got shape {log.shape} dtype {log.dtype}")
+            raise CheckpointError(
+                f"{path}: episode_log must be an (episodes, 3) array of numbers "
+                f"(step, return, length), got shape {log.shape} dtype {log.dtype}"
+            )
         check_finite_array(path, "episode_log", log)
         self.episode_log = [(int(s), float(r), int(n)) for s, r, n in log]
         if not self._tiled:
@@ -519,4 +543,3 @@ class DoubleQLearning(TabularAgent):
         mean.q[state, action] = 0.5 * (first.q[state, action] + second.q[state, action])
         mean.visits[state, action] += 1
         return None
-

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 
-
 @dataclass(frozen=True)
 class TabularModel:
     """Dense arrays of a toy_text model: expected reward `R[s, a]`, the probability `C[s, a, s']` of
@@ -101,11 +100,15 @@ STALL_CHECK_EVERY = 1000  # value iteration gives up when the change has not shr
 
 def _not_converging(gamma: float, iteration: int, delta: float) -> str:
     if gamma == 1.0:
-        return (f"value iteration does not converge at gamma=1: after {iteration} iterations the values still change "
-                f"by {delta:g} per sweep (some policy collects rewards forever without ending its episode, so the "
-                "values are infinite); use gamma < 1")
-    return (f"value iteration stalled at gamma={gamma}: after {iteration} iterations the values still change by "
-            f"{delta:g} per sweep (float precision); use a smaller gamma")
+        return (
+            f"value iteration does not converge at gamma=1: after {iteration} iterations the values still change "
+            f"by {delta:g} per sweep (some policy collects rewards forever without ending its episode, so the "
+            "values are infinite); use gamma < 1"
+        )
+    return (
+        f"value iteration stalled at gamma={gamma}: after {iteration} iterations the values still change by "
+        f"{delta:g} per sweep (float precision); use a smaller gamma"
+    )
 
 
 def value_iteration(
@@ -131,8 +134,10 @@ def value_iteration(
                 raise ValueError(_not_converging(gamma, iteration, delta))
             checked_delta = delta
     else:
-        raise ValueError(f"value iteration did not converge in {max_iterations} iterations at gamma={gamma} "
-                         f"(last change {delta:g}); use a smaller gamma")
+        raise ValueError(
+            f"value iteration did not converge in {max_iterations} iterations at gamma={gamma} "
+            f"(last change {delta:g}); use a smaller gamma"
+        )
     Q = model.q_values(V, gamma)
     return Solution(_state_values(Q), Q, greedy_policy(Q), iteration)
 
