@@ -176,7 +176,7 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _supports_checkpoints(agent_class: type) -> bool:
+def _supports_checkpoints(agent_class: type[base.Agent]) -> bool:
     """Agents whose `train` writes resumable checkpoints (and that have a `resume` classmethod)."""
     return "checkpoint_path" in inspect.signature(agent_class.train).parameters and hasattr(agent_class, "resume")
 
@@ -318,7 +318,8 @@ def run_resume(argv: Sequence[str]) -> int:
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
     try:
-        agent = agent_class.resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
+        resume = agent_class.resume  # type: ignore[attr-defined]  # checked by _supports_checkpoints
+        agent = resume(args.checkpoint, env, log_dir=run_dir / "tensorboard", progress=not args.no_progress)
     except KeyboardInterrupt:
         _print_resume_hint(args.checkpoint, args)
         raise

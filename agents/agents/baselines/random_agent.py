@@ -61,6 +61,8 @@ class RandomAgent(Agent):
         log_dir: str | Path | None = None,
         progress: bool = True,
     ) -> RandomAgent:
+        if isinstance(env, gym.vector.VectorEnv):
+            raise ValueError("the random agent plays a single env; pass gym.make(id), not a vector env")
         play_steps(
             self,
             env,

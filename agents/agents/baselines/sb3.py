@@ -42,6 +42,7 @@ an uninterrupted run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 from collections.abc import Callable
@@ -250,7 +251,7 @@ def sub_envs(env: gym.Env | gym.vector.VectorEnv) -> list[gym.Env]:
 def default_policy(observation_space: spaces.Space) -> str:
     if isinstance(observation_space, spaces.Dict):
         return "MultiInputPolicy"
-    if is_image_space(observation_space) and sorted(observation_space.shape)[1] >= NATURE_CNN_MIN_SIDE:
+    if is_image_space(observation_space) and sorted(observation_space.shape or ())[1] >= NATURE_CNN_MIN_SIDE:
         return "CnnPolicy"
     return "MlpPolicy"
 
@@ -361,7 +362,7 @@ class SB3Agent(Agent):
                 "vectorization_mode='sync')) or set n_envs"
             )
         self._check_env(envs)
-        vec_env = DummyVecEnv([lambda e=e: Monitor(e) for e in envs])
+        vec_env = DummyVecEnv([functools.partial(Monitor, e) for e in envs])
         vec_env.seed(self.seed)  # the first reset seeds sub-env i with seed + i, like gym.make_vec
         self.model.set_env(vec_env, force_reset=True)
         self._budget_dependent_schedules(int(total_steps))

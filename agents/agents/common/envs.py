@@ -50,6 +50,8 @@ def _accepted_kwargs(env_id: str) -> tuple[str, ...] | None:
     try:
         spec = gym.spec(env_id)
         entry_point = spec.entry_point
+        if entry_point is None:
+            return None
         creator = entry_point if callable(entry_point) else gym.envs.registration.load_env_creator(entry_point)
         parameters = inspect.signature(creator).parameters.values()
     except Exception:

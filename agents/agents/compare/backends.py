@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -47,7 +48,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from agents.common.checkpoint import atomic_write_json
 from agents.compare.job import run_job, write_status
@@ -141,7 +142,7 @@ class LocalBackend:
                     running[process.sentinel] = (process, job, job_dir, keep_alive)
                 on_tick()
                 for sentinel in multiprocessing.connection.wait(list(running), timeout=TICK_SECONDS):
-                    process, job, job_dir, keep_alive = running.pop(sentinel)
+                    process, job, job_dir, keep_alive = running.pop(cast(int, sentinel))  # wait() returns our keys
                     process.join()
                     keep_alive.close()
                     status = read_status(job_dir)
@@ -214,11 +215,13 @@ class RayBackend:
                     num_cpus=self.workers * self.threads,
                     include_dashboard=False,
                     log_to_driver=False,
-                    logging_level="ERROR",
+                    logging_level=logging.ERROR,
                     configure_logging=False,
                 )
             else:
-                ray.init(address=self.address, log_to_driver=False, logging_level="ERROR", configure_logging=False)
+                ray.init(
+                    address=self.address, log_to_driver=False, logging_level=logging.ERROR, configure_logging=False
+                )
         remote = ray.remote(num_cpus=self.threads, max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
         remote = remote(run_job_for_ray)
         refs = {remote.remote(job.to_json(), self.threads, self.scratch): (job, job_dir) for job, job_dir in tasks}

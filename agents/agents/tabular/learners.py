@@ -409,8 +409,12 @@ class TabularAgent(Agent):
                 raise ValueError(f"seed {seed} and num_timesteps {num_timesteps} must be >= 0")
             # before building the tables: the metadata's action count must be the one the stored table has
             q0 = arrays.get("q0")
-            discrete = isinstance(action_space, spaces.Discrete)
-            if q0 is None or q0.ndim != 2 or not discrete or q0.shape[1] != action_space.n:
+            if (
+                q0 is None
+                or q0.ndim != 2
+                or not isinstance(action_space, spaces.Discrete)
+                or q0.shape[1] != action_space.n
+            ):
                 raise ValueError(
                     f"action space {action_space} does not match the stored table q0 "
                     f"(shape {None if q0 is None else q0.shape})"

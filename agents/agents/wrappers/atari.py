@@ -85,7 +85,7 @@ from __future__ import annotations
 import difflib
 import operator
 from collections.abc import Sequence
-from typing import Any, Literal, SupportsFloat
+from typing import Any, Literal, SupportsFloat, cast
 
 import cv2
 import gymnasium as gym
@@ -170,12 +170,11 @@ def _frame_shape(size: int | tuple[int, int]) -> tuple[int, int]:
 
 def _image_space(env: gym.Env, who: str) -> spaces.Box:
     space = env.observation_space
-    ok = (
+    if not (
         isinstance(space, spaces.Box)
         and space.dtype == np.uint8
         and (len(space.shape) == 2 or (len(space.shape) == 3 and space.shape[2] == 3))
-    )
-    if not ok:
+    ):
         raise TypeError(f"{who} needs uint8 image observations of shape (H, W) or (H, W, 3), got {space}")
     return space
 
@@ -523,7 +522,8 @@ class ClipReward(gym.Wrapper):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         info["raw_reward"] = reward
-        return obs, float((reward > 0) - (reward < 0)), terminated, truncated, info
+        value = float(reward)
+        return obs, float((value > 0) - (value < 0)), terminated, truncated, info
 
 
 class FrameStack(gym.Wrapper):
@@ -688,7 +688,7 @@ def make_atari_env(
         env = RecordEpisodeStatistics(env)  # whole games, raw rewards, agent steps
     if terminal_on_life_loss:
         env = EpisodicLife(env)
-    meanings = env.unwrapped.get_action_meanings()
+    meanings = cast(Any, env.unwrapped).get_action_meanings()  # an AtariEnv (checked by the id)
     if fire_reset is None:
         fire_reset = len(meanings) >= 3 and meanings[1] == "FIRE"
     if fire_reset:
@@ -718,4 +718,4 @@ class AtariFactory:
         self.options = options
 
     def __call__(self) -> gym.Env:
-        return make_atari_env(self.game_id, **self.options)
+        return cast(gym.Env, make_atari_env(self.game_id, **self.options))  # num_envs=1: a single env
