@@ -77,7 +77,7 @@ def test_train_interrupt_resume_and_evaluate_whole_games(tmp_path: Path) -> None
     assert any((run / "tensorboard").iterdir())
     evaluation = json.loads((run / "evaluation.json").read_text())
     assert evaluation["env_steps"] == STEPS and evaluation["epsilon"] == EVAL_EPSILON
-    assert len(evaluation["scores"]) == 1
+    assert len(evaluation["games"]) == 1 and evaluation["games"][0]["game_over"]
     agent = DQN.load(run / "agent.pt")
     assert agent.env_steps == STEPS and agent.gradient_steps_done > 0
     episodes = np.loadtxt(run / "episodes.csv", delimiter=",", skiprows=1, ndmin=2)
@@ -97,4 +97,4 @@ def test_train_interrupt_resume_and_evaluate_whole_games(tmp_path: Path) -> None
         lives.append(info["lives"])
     assert terminated and not truncated and lives[0] == 5 and lives[-1] == 0, (lives[0], lives[-1], steps)
     assert sorted(set(lives), reverse=True) == [5, 4, 3, 2, 1, 0], "every life was played"
-    assert score == evaluation["scores"][0], (score, evaluation["scores"])
+    assert score == evaluation["games"][0]["score"], (score, evaluation["games"])

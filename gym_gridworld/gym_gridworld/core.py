@@ -95,13 +95,15 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 def check_number(name: str, value: Any) -> float:
     """`value` as a float, or a ValueError if it is not a finite number (bools are refused)."""
-    if (
-        not isinstance(value, (int, float, np.integer, np.floating))
-        or isinstance(value, bool)
-        or not np.isfinite(value)
-    ):
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)  # a Python int beyond float's range raises OverflowError
+    except OverflowError:
+        number = float("inf")
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def check_action(action: Any, n_actions: int = N_ACTIONS) -> int:
