@@ -5,6 +5,7 @@ wherever the agents package keeps them)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,14 @@ def on_pre_build(config, **kwargs) -> None:
     gen_gifs.main(GENERATED / "gifs")
     (GENERATED / "cli.txt").write_text(_cli_help())
     (GENERATED / "hyperparams.md").write_text(_hyperparams_page())
+    for plot in (ROOT / "benchmarks").glob("*.png"):  # the plots benchmarks/RESULTS.md shows
+        shutil.copyfile(plot, GENERATED / plot.name)
+
+
+def on_page_markdown(markdown: str, page, **kwargs) -> str:
+    """benchmarks/RESULTS.md links its plots beside it; on the site they are in generated/."""
+    if page.file.src_path == "benchmarks.md":
+        markdown = (ROOT / "benchmarks" / "RESULTS.md").read_text()  # included here, not by the snippet
+        for plot in (ROOT / "benchmarks").glob("*.png"):
+            markdown = markdown.replace(f"]({plot.name})", f"](generated/{plot.name})")
+    return markdown
