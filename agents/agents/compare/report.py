@@ -33,7 +33,7 @@ from agents import base
 from agents.common.checkpoint import atomic_path, atomic_write_text
 from agents.compare import stats
 from agents.compare.backends import read_status
-from agents.compare.plan import Job, slug
+from agents.compare.plan import EVAL_SEED_BASE, MAX_EVAL_EPISODES, Job, slug
 from agents.compare.reference import Reference, reference_returns
 from agents.compare.rundir import job_dir, load_run
 
@@ -460,7 +460,8 @@ def _protocol(run: dict[str, Any]) -> str:
         "algorithm's observation wrappers, listed below; several copies in a `SyncVectorEnv` when its config has "
         "`n_envs` > 1) for the env's budget of env steps. At env steps 0, eval_every, 2 x eval_every, ... and at the "
         "end, the greedy policy plays `eval_episodes` episodes on a separate env; episode i of seed s starts from "
-        "`reset(seed=1_000_000 + 10_000 s + i)`, the same for every algorithm. The final return of a seed is its "
+        f"`reset(seed={EVAL_SEED_BASE:_} + {MAX_EVAL_EPISODES:_} s + i)`, the same for every algorithm. The final "
+        "return of a seed is its "
         "last evaluation. Across seeds: mean with a 95% percentile-bootstrap CI (10,000 resamples) and the "
         "interquartile mean (IQM, rliable). steps/s counts training env steps per second of training (evaluation "
         "excluded); wall time per seed includes evaluation."
