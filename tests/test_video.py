@@ -66,3 +66,37 @@ def test_unknown_suffix_or_no_rgb_rendering_is_a_clear_error(tmp_path, capsys) -
         env = make_env("snake-v0")  # made without render_mode="rgb_array"
         record_episodes(base.get_agent_class("random")(env, seed=0), env, 1, tmp_path / "x.gif", seed=0)
     assert not (tmp_path / "x.gif").exists() and not (tmp_path / "x.avi").exists()
+
+
+def test_the_comparison_report_embeds_a_gif_of_the_best_learner(tmp_path) -> None:
+    from agents.compare.job import check_plan
+    from agents.compare.plan import build_plan
+    from agents.compare.report import GIF_MAX_FRAMES, GIF_MAX_SIDE
+    from agents.compare.runner import run_comparison
+
+    plan = build_plan(
+        {
+            "name": "tiny-video",
+            "seeds": 1,
+            "eval_episodes": 2,
+            "envs": {"mdp-v0": {"steps": 300, "eval_every": 300, "algos": ["random", "tabular-q"]}},
+        }
+    )
+    run_dir, code = run_comparison(plan, check_plan(plan), tmp_path / "run", backend="local", workers=1, progress=False)
+    assert code == 0
+    report = (run_dir / "report.md").read_text()
+    gif = run_dir / "episode_mdp-v0.gif"
+    assert f"![tabular-q on mdp-v0, one greedy episode]({gif.name})" in report  # the better learner (0 > -20)
+    assert gif.stat().st_size < 2_000_000
+    frames = iio.imread(gif, index=None)
+    # a greedy tabular policy that stays in one state renders the same frame: Pillow merges them into one
+    assert 1 <= len(frames) <= GIF_MAX_FRAMES and max(frames.shape[1:3]) <= GIF_MAX_SIDE
+    np.testing.assert_array_equal(frames[0], first_rendered_frame("mdp-v0", seed=1_000_000))  # seed 0's first
+    # without the saved agent the report is still written, with a one-line note instead of the GIF
+    from agents.compare.report import write_report
+
+    for agent_file in (run_dir / "jobs").glob("*tabular-q*/agent.*"):
+        agent_file.unlink()
+    report = write_report(run_dir).read_text()
+    assert "No episode GIF for mdp-v0: FileNotFoundError: no saved agent" in report
+    assert not gif.exists() and "episode_mdp-v0.gif" not in report
