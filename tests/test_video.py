@@ -100,3 +100,21 @@ def test_the_comparison_report_embeds_a_gif_of_the_best_learner(tmp_path) -> Non
     report = write_report(run_dir).read_text()
     assert "No episode GIF for mdp-v0: FileNotFoundError: no saved agent" in report
     assert not gif.exists() and "episode_mdp-v0.gif" not in report
+
+
+@pytest.mark.atari
+def test_atari_video_is_a_whole_game_of_raw_screens_cut_at_the_cap(tmp_path) -> None:
+    from agents.dqn import DQN
+    from agents.dqn.atari import record_game
+    from agents.wrappers.atari import make_atari_env
+
+    game = "BreakoutNoFrameskip-v4"
+    agent = DQN(make_atari_env(game), {"buffer_size": 100, "learning_starts": 10}, seed=0)
+    assert record_game(agent, game, tmp_path / "game.mp4", seed=5, max_frames=40) == 40
+    frames = iio.imread(tmp_path / "game.mp4")
+    assert frames.shape == (40, 210, 160, 3) and frames.std() > 0  # the raw ALE screen, not the 84x84 gray input
+    with pytest.raises(SystemExit) as exit_info:
+        from agents.dqn.atari import main as atari_main
+
+        atari_main(["--game", game, "--video", str(tmp_path / "game.webm")])
+    assert exit_info.value.code == 2

@@ -6,9 +6,10 @@ n_frames = record_episodes(agent, env, 1, "snake.gif", seed=0)   # the same epis
 The format follows the file's suffix: `.gif` (Pillow, lossless for the suite's few-colour renderings; Pillow merges
 identical consecutive frames into one longer-shown frame, so a GIF may hold fewer frames than were recorded) or `.mp4`
 (H.264 through the ffmpeg binary of `imageio-ffmpeg`; frames are padded to even sizes, as its pixel format needs).
-Frames are the env's `render()` after `reset` and after every step, until `max_frames`: longer episodes are cut
-there (the episodes still finish, so the agent plays exactly as in `evaluate`). `max_side` shrinks large frames by
-an integer stride, which keeps GIFs small. The file is written atomically: a failed recording leaves no file.
+Frames are the env's `render()` after `reset` and after every step, until `max_frames`: the episode playing then is
+truncated there (up to it, the agent plays exactly as in `evaluate`; later episodes get a single step each).
+`max_side` shrinks large frames by an integer stride, which keeps GIFs small. The file is written atomically: a
+failed recording leaves no file.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MAX_FRAMES = 1000  # default cap on recorded frames (a GIF keeps its frames in m
 
 
 class _FrameRecorder(gym.Wrapper):
-    """Keeps `render()` after `reset` and after each `step`, up to `max_frames`; all else passes unchanged."""
+    """Keeps `render()` after `reset` and after each `step`, up to `max_frames`, where it truncates the episode."""
 
     def __init__(self, env: gym.Env, max_frames: int, stride: int | None, max_side: int | None) -> None:
         super().__init__(env)
@@ -53,9 +54,10 @@ class _FrameRecorder(gym.Wrapper):
         return result
 
     def step(self, action: Any) -> Any:
-        result = self.env.step(action)
+        obs, reward, terminated, truncated, info = self.env.step(action)
         self._grab()
-        return result
+        # past the cap nothing more is recorded: cut the episode short rather than play it out unseen
+        return obs, reward, terminated, truncated or len(self.frames) >= self.max_frames, info
 
 
 def check_video_path(path: str | Path) -> Path:
@@ -127,7 +129,8 @@ def record_episodes(
     fps: float | None = None,
 ) -> int:
     """Play `n_episodes` greedy episodes as `evaluate(agent, env, n_episodes, seed=seed)` does and write their
-    frames, back to back, to `path` (.gif or .mp4). Returns the number of frames written (at most `max_frames`).
+    frames, back to back, to `path` (.gif or .mp4). Returns the number of frames written (at most `max_frames`:
+    the episode reaching it is truncated there).
     `fps` defaults to the env's `metadata["render_fps"]` (else 30). ValueError for an unknown suffix or an env
     not made with `render_mode="rgb_array"`, before anything is played."""
     path = check_video_path(path)
