@@ -29,6 +29,7 @@ from agents import base
 from agents.common.checkpoint import CheckpointError, atomic_write_json, read_algorithm_name
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.envs import SUITE_ENV_IDS, make_env
+from agents.common.video import MAX_FRAMES, check_video_path, record_episodes
 
 DEFAULT_RESULTS = Path("results")
 
@@ -126,9 +127,9 @@ def _add_env_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _make_env(args: argparse.Namespace) -> Any:
-    """The env named by --env/--env-kwargs, wrapped as --wrap says."""
-    env = make_env(args.env, **args.env_kwargs)
+def _make_env(args: argparse.Namespace, **extra: Any) -> Any:
+    """The env named by --env/--env-kwargs (plus `extra` gym.make arguments), wrapped as --wrap says."""
+    env = make_env(args.env, **args.env_kwargs, **extra)
     for name, kwargs in args.wrap:
         module_name, class_name = OBSERVATION_WRAPPERS[name].split(":")
         try:
@@ -339,13 +340,38 @@ def run_evaluate(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--seed", type=_seed_arg, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
     )
+    parser.add_argument(
+        "--video",
+        type=Path,
+        metavar="OUT.gif|OUT.mp4",
+        help="also record the first --video-episodes evaluation episodes (from render_mode='rgb_array') to this file",
+    )
+    parser.add_argument(
+        "--video-episodes", type=_positive_int, default=1, help="episodes in the video, back to back (default: 1)"
+    )
+    parser.add_argument(
+        "--video-max-frames",
+        type=_positive_int,
+        default=MAX_FRAMES,
+        help=f"the video stops after this many frames (default: {MAX_FRAMES})",
+    )
     args = parser.parse_args(argv)
-    env = _make_env(args)
+    if args.video is not None:
+        check_video_path(args.video)  # a bad suffix fails before anything is loaded or played
+        if args.video_episodes > args.episodes:
+            raise CliError(f"--video-episodes ({args.video_episodes}) must be at most --episodes ({args.episodes})")
+    env = _make_env(args, **({"render_mode": "rgb_array"} if args.video is not None else {}))
     agent = base.load_agent(args.checkpoint, env)
     result = evaluate(agent, env, args.episodes, seed=args.seed)
     print(
         f"{agent.algo} on {args.env}: mean return {result.mean:.3f} +- {result.std:.3f} over {args.episodes} episodes"
     )
+    if args.video is not None:
+        # the same greedy episodes again (episode i from reset(seed=seed + i)), this time with their frames
+        frames = record_episodes(
+            agent, env, args.video_episodes, args.video, seed=args.seed, max_frames=args.video_max_frames
+        )
+        print(f"saved {args.video} ({frames} frames of {args.video_episodes} episode(s))")
     return 0
 
 

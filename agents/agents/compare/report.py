@@ -16,6 +16,10 @@ Files written into the run folder:
     seeds.csv            one row per job
     curves_<env>.png     learning curves: mean over seeds and a 95% bootstrap band, at each evaluation
     final_returns.png    every seed's final return and the mean with its interval, per env
+    episode_<env>.gif    one greedy evaluation episode of the env's best learner (highest mean final return),
+                         from its best seed's saved agent, starting from that seed's first evaluation seed; at most
+                         GIF_MAX_FRAMES frames, downscaled to GIF_MAX_SIDE pixels; skipped (with a note) for envs
+                         without `render_mode="rgb_array"` or agents that cannot be loaded
 """
 
 from __future__ import annotations
@@ -31,11 +35,14 @@ import numpy as np
 
 from agents import base
 from agents.common.checkpoint import atomic_path, atomic_write_text
+from agents.common.envs import make_env
+from agents.common.video import record_episodes
 from agents.compare import stats
 from agents.compare.backends import read_status
 from agents.compare.plan import EVAL_SEED_BASE, MAX_EVAL_EPISODES, Job, slug
 from agents.compare.reference import Reference, reference_returns
 from agents.compare.rundir import job_dir, load_run
+from agents.hyperparams import apply_wrappers
 
 SUMMARY_COLUMNS = (
     "env",
@@ -74,6 +81,8 @@ SEED_COLUMNS = (
     "error",
 )
 BAND_RESAMPLES = 2000
+GIF_MAX_FRAMES = 300  # frames of the report's episode GIFs (the rest of a longer episode is cut)
+GIF_MAX_SIDE = 256  # larger renderings are shrunk by an integer stride to at most this many pixels a side
 
 
 @dataclass
@@ -453,6 +462,58 @@ def plot_finals(results: list[EnvResult], path: Path, colors: dict[str, Any]) ->
     return True
 
 
+# ----------------------------------------------------------------------------- episode GIFs
+def best_learner_job(env: EnvResult) -> tuple[str, Job] | None:
+    """The learner with the highest mean final return on `env` and its best finished seed's job."""
+    learners = [a for a in env.algos if len(a.finals) and not is_privileged(a.algo)]
+    if not learners:
+        return None
+    best = max(learners, key=lambda a: float(a.finals.mean()))
+    job, _ = max(best.done, key=lambda done: float(done[1]["final_return_mean"]))
+    return best.algo, job
+
+
+def episode_gif(env: EnvResult, run_dir: Path) -> list[str]:
+    """Record one greedy episode of `env`'s best learner into episode_<env>.gif; the report's lines about it."""
+    found = best_learner_job(env)
+    if found is None:
+        return []
+    algo, job = found
+    gif = f"episode_{slug(env.label)}.gif"
+    try:
+        agent_file = next(iter(sorted(job_dir(run_dir, job).glob("agent.*"))), None)
+        if agent_file is None:
+            raise FileNotFoundError(f"no saved agent in {job_dir(run_dir, job)}")
+        render_env = apply_wrappers(
+            make_env(job.env_id, render_mode="rgb_array", **job.env_kwargs),
+            [(target, kwargs) for target, kwargs in job.wrappers],
+        )
+        try:
+            agent = base.load_agent(agent_file, render_env)
+            frames = record_episodes(
+                agent,
+                render_env,
+                1,
+                run_dir / gif,
+                seed=job.eval_seed,
+                max_frames=GIF_MAX_FRAMES,
+                max_side=GIF_MAX_SIDE,
+            )
+        finally:
+            render_env.close()
+    except Exception as error:  # a report is still useful without its GIF: say why it is missing
+        (run_dir / gif).unlink(missing_ok=True)  # an older run's GIF would no longer match
+        first_line = (str(error).splitlines() or [""])[0]
+        return [f"No episode GIF for {env.label}: {type(error).__name__}: {first_line}", ""]
+    return [
+        f"![{algo} on {env.label}, one greedy episode]({gif})",
+        "",
+        f"One greedy episode of {algo} (seed {job.seed}, its best), from `reset(seed={job.eval_seed})`: "
+        f"{frames} frames{' (cut)' if frames >= GIF_MAX_FRAMES else ''}.",
+        "",
+    ]
+
+
 # ----------------------------------------------------------------------------- markdown
 def _protocol(run: dict[str, Any]) -> str:
     return (
@@ -539,6 +600,7 @@ def write_report(run_dir: Path) -> Path:
         curve_file = f"curves_{slug(env.label)}.png"
         if plot_curves(env, run_dir / curve_file, colors):
             lines += [f"![learning curves on {env.label}]({curve_file})", ""]
+        lines += episode_gif(env, run_dir)
     if plot_finals(results, run_dir / "final_returns.png", colors):
         lines += ["## Final returns", "", "![final returns](final_returns.png)", ""]
     unfinished = [r for r in seed_rows(results) if r["status"] != "done"]

@@ -22,7 +22,9 @@ Evaluation plays whole games (no life-loss episodes) with epsilon 0.05 (`act(gre
 
 Outputs in `results/atari/<game>_s<seed>_<time>/`: `checkpoint.pt` (every `--checkpoint-every` steps,
 on Ctrl-C and at the end; `--resume` continues it exactly), `agent.pt`, `config.json`,
-`learning_curve.png` (episode = one life) and TensorBoard events.
+`learning_curve.png` (episode = one life) and TensorBoard events. `--video game.gif` (or `.mp4`) also records
+one greedy whole game from the first evaluation seed, raw 210x160 ALE screens at 15 frames/s (one per agent step),
+cut after `VIDEO_MAX_FRAMES` (1,000 frames, about 67 s of play).
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent
 from agents.common.checkpoint import atomic_write_json
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
+from agents.common.video import check_video_path, record_episodes
 from agents.dqn import DQN, DQNConfig
 from agents.wrappers.atari import make_atari_env
 
@@ -82,6 +86,8 @@ PONG_CPU_SETTINGS = dict(
     eval_epsilon=0.0,
 )
 
+VIDEO_MAX_FRAMES = 1000  # frames of --video: 210x160 RGB each, held in memory for a GIF (about 100 MB)
+
 PRESETS = {
     "nature": (ATARI_SETTINGS, 10_000_000),
     "pong-cpu": (PONG_CPU_SETTINGS, 500_000),
@@ -115,6 +121,13 @@ def parser() -> argparse.ArgumentParser:
     )
     result.add_argument("--resume", type=Path, default=None, help="a checkpoint.pt to finish instead of starting a run")
     result.add_argument("--eval-episodes", type=int, default=10, help="whole games played at the end (default: 10)")
+    result.add_argument(
+        "--video",
+        type=Path,
+        default=None,
+        metavar="OUT.gif|OUT.mp4",
+        help=f"also record one greedy whole game (at most {VIDEO_MAX_FRAMES} frames) to this file",
+    )
     result.add_argument("--no-progress", action="store_true")
     add_config_flags(result, DQNConfig)
     return result
@@ -155,6 +168,11 @@ class GameClock:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.video is not None:
+        try:
+            check_video_path(args.video)  # before hours of training, not after
+        except ValueError as error:
+            parser().error(str(error))
     settings, default_steps = PRESETS[args.preset]
     env = make_atari_env(args.game)
     train_kwargs = dict(
@@ -236,7 +254,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
     )
     print(f"saved {run_dir / 'agent.pt'}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
+    if args.video is not None:
+        frames = record_game(agent, args.game, args.video, seed=10_000 + args.seed)
+        print(f"saved {args.video} ({frames} frames)")
     return 0
+
+
+def record_game(agent: DQN, game: str, path: str | Path, *, seed: int, max_frames: int = VIDEO_MAX_FRAMES) -> int:
+    """Record one greedy whole game (as `play_games` plays it, but greedy) from `reset(seed=seed)` into `path`
+    (.gif or .mp4): the raw RGB screen after every agent step, cut after `max_frames` frames; returns their number."""
+    env = cast(gym.Env, make_atari_env(game, terminal_on_life_loss=False, clip_reward=False, render_mode="rgb_array"))
+    try:
+        fps = float(env.metadata.get("render_fps") or 60) / 4  # frame skip 4: one frame per agent step
+        return record_episodes(agent, env, 1, path, seed=seed, max_frames=max_frames, fps=fps)
+    finally:
+        env.close()
 
 
 def play_games(agent: DQN, game: str, n_games: int, *, seed: int) -> list[dict[str, float]]:
