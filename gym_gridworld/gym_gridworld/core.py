@@ -9,9 +9,11 @@ a per-world Python call on the hot path; `choose_unoccupied` draws free cells fo
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from gymnasium.utils import seeding
 
 # Actions, in the order of the tutorial this suite grows from.
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
@@ -207,3 +209,20 @@ def choose_unoccupied(occupied: np.ndarray, n_cells: int, draws: WorldDraws, wor
     free_before = np.sort(occupied, axis=1) - np.arange(occupied.shape[1])
     ks = draws.below(worlds, n_free)
     return ks + (free_before <= ks[:, None]).sum(axis=1)
+
+
+def seed_worlds(draws: WorldDraws, seed: int | Sequence[int | None] | None) -> None:
+    """Seed the generators of a vector env's worlds for `reset(seed=...)`: world i gets `seed + i` for an
+    int, the i-th entry for a list; unseeded worlds keep their generator (fresh entropy the first time)."""
+    n = len(draws.generators)
+    if seed is None:
+        seeds: list[int | None] = [None] * n
+    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        seeds = [int(seed) + i for i in range(n)]
+    elif isinstance(seed, (list, tuple)) and len(seed) == n:
+        seeds = list(seed)
+    else:
+        raise ValueError(f"seed must be None, an int or a list of {n} ints/None, got {seed!r}")
+    for world, world_seed in enumerate(seeds):
+        if world_seed is not None or draws.generators[world] is None:
+            draws.set_generator(world, seeding.np_random(world_seed)[0])

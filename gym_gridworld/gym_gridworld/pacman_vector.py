@@ -9,11 +9,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gym_gridworld.core import N_ACTIONS, check_actions, check_int
+from gym_gridworld.core import N_ACTIONS, check_actions, check_int, seed_worlds
 from gym_gridworld.layout import Layout, load_layout
 from gym_gridworld.pacman import check_pacman_options, observation_space_for
 from gym_gridworld.pacman_engine import PacmanBatch, Rules
@@ -113,27 +112,14 @@ class PacmanVectorEnv(VectorEnv):
         per game). Without a seed, games continue their generators (fresh entropy the first time)."""
         if options:
             raise ValueError(f"pacman-v0 takes no reset options, got {sorted(options)}")
-        seeds = self._seeds(seed)
+        seed_worlds(self.games.draws, seed)
         if isinstance(seed, (int, np.integer)):
             super().reset(seed=int(seed))
-        draws = self.games.draws
-        for game, game_seed in enumerate(seeds):
-            if game_seed is not None or draws.generators[game] is None:
-                draws.set_generator(game, seeding.np_random(game_seed)[0])
         self.games.reset(self._all)
         self.elapsed[:] = 0
         self.needs_reset[:] = False
         self._started = True
         return self._observations(), self._info()
-
-    def _seeds(self, seed: int | Sequence[int | None] | None) -> list[int | None]:
-        if seed is None:
-            return [None] * self.num_envs
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            return [int(seed) + i for i in range(self.num_envs)]
-        if isinstance(seed, (list, tuple)) and len(seed) == self.num_envs:
-            return list(seed)
-        raise ValueError(f"seed must be None, an int or a list of {self.num_envs} ints/None, got {seed!r}")
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         if not self._started:

@@ -8,11 +8,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gym_gridworld.core import N_ACTIONS, check_actions, check_int
+from gym_gridworld.core import N_ACTIONS, check_actions, check_int, seed_worlds
 from gym_gridworld.gridworld import MAX_NUM_ENVS, build_game, render_frame
 from gym_gridworld.render import check_render_mode
 
@@ -97,26 +96,14 @@ class GridworldVectorEnv(VectorEnv):
         per world). Without a seed, worlds continue their generators (fresh entropy the first time)."""
         if options:
             raise ValueError(f"gridworld-v0 takes no reset options, got {sorted(options)}")
-        seeds = self._seeds(seed)
+        seed_worlds(self.game.draws, seed)
         if isinstance(seed, (int, np.integer)):
             super().reset(seed=int(seed))
-        for world, world_seed in enumerate(seeds):
-            if world_seed is not None or self.game.draws.generators[world] is None:
-                self.game.draws.set_generator(world, seeding.np_random(world_seed)[0])
         self.game.reset(self._all)
         self.elapsed[:] = 0
         self.needs_reset[:] = False
         self._started = True
         return self._observations(), {}
-
-    def _seeds(self, seed: int | Sequence[int | None] | None) -> list[int | None]:
-        if seed is None:
-            return [None] * self.num_envs
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            return [int(seed) + i for i in range(self.num_envs)]
-        if isinstance(seed, (list, tuple)) and len(seed) == self.num_envs:
-            return list(seed)
-        raise ValueError(f"seed must be None, an int or a list of {self.num_envs} ints/None, got {seed!r}")
 
     def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         if not self._started:
