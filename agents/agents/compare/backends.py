@@ -96,7 +96,14 @@ def _exit_when_runner_dies(lifeline: Any) -> None:
     os._exit(3)
 
 
+class _Stop:
+    """Set when the runner's SIGTERM reached this job process."""
+
+    requested = False
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    _Stop.requested = True
     raise KeyboardInterrupt
 
 
@@ -106,8 +113,13 @@ def _job_process(job_data: dict[str, Any], job_dir: str, threads: int, lifeline:
     threading.Thread(target=_exit_when_runner_dies, args=(lifeline,), daemon=True).start()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        run_job(job_data, job_dir, threads=threads, redirect=True)
+        status = run_job(job_data, job_dir, threads=threads, redirect=True)
     except KeyboardInterrupt:
+        sys.exit(130)
+    if _Stop.requested and status["status"] == "failed":
+        # the SIGTERM surfaced inside a library as another exception: still the runner's interruption
+        # (error.txt keeps the traceback), so --resume re-runs the job
+        write_status(Path(job_dir), "interrupted", name=Job.from_json(job_data).name)
         sys.exit(130)
 
 
