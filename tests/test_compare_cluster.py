@@ -307,7 +307,7 @@ def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_t
 
             def two_done() -> bool:
                 assert runner.poll() is None, f"the runner ended before it could be killed: {runner.stderr.read()}"
-                return len(list(run_dir.glob("jobs/*/status.json"))) >= 2
+                return len(list(run_dir.glob("jobs/[!.]*/status.json"))) >= 2
 
             wait_for(two_done, "two jobs to finish")
             # the head machine dies: the runner on it and the head node's Ray processes
@@ -316,14 +316,14 @@ def test_head_killed_then_resume_on_a_fresh_cluster(tmp_path, one_cluster_at_a_t
         finally:
             runner.kill()
             runner.wait()
-    finished = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/*/status.json")}
+    finished = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/[!.]*/status.json")}
     assert 2 <= len(finished) < 6, "every job finished before the head was killed"
     assert all(json.loads(text)["status"] == "done" for text in finished.values())
 
     with local_cluster(workers=1, head_cpus=1) as fresh:
         resume = ["compare", "--resume", str(run_dir), "--no-progress", "--backend", "ray", "--address", fresh.address]
         assert main(resume) == 0
-    statuses = {p.parent.name: json.loads(p.read_text()) for p in run_dir.glob("jobs/*/status.json")}
+    statuses = {p.parent.name: json.loads(p.read_text()) for p in run_dir.glob("jobs/[!.]*/status.json")}
     assert len(statuses) == 6 and all(s["status"] == "done" for s in statuses.values())
     for name, text in finished.items():  # finished jobs were not run again
         assert (run_dir / "jobs" / name / "status.json").read_text() == text

@@ -46,7 +46,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def statuses(run_dir: Path) -> dict[str, dict]:
     found = {}
-    for path in (run_dir / "jobs").glob("*/status.json"):
+    for path in (run_dir / "jobs").glob("[!.]*/status.json"):  # not staging folders
         try:
             found[path.parent.name] = json.loads(path.read_text())
         except ValueError:  # being replaced right now
@@ -201,7 +201,7 @@ def test_extend_adds_an_algorithm_to_a_finished_run(tmp_path, capsys) -> None:
         "--no-progress",
     ]
     assert main(["compare", "--algos", "random", "--out", str(run_dir), *args]) == 0
-    before = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/*/status.json")}
+    before = {p.parent.name: p.read_text() for p in run_dir.glob("jobs/[!.]*/status.json")}
     assert (
         main(["compare", "--extend", str(run_dir), "--algos", "random", "sb3-a2c", "--workers", "2", "--no-progress"])
         == 0
