@@ -212,3 +212,27 @@ def test_vector_env_survives_pickle_and_deepcopy_mid_episode() -> None:
             got = clone.step(action)
             for a, b in zip(expected[:4], got[:4]):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("start", [0, 61, 62, 63, 64])
+def test_batched_draws_follow_each_games_stream_across_block_ends(start: int) -> None:
+    """A reset takes two uniforms per game at once; a game whose block runs out between or before
+    them must still get the next two values of its own stream (the single env's draws)."""
+    from gym_snake.core import UNIFORM_BLOCK, SnakeBatch, SnakeConfig
+
+    batch = SnakeBatch(SnakeConfig(obs_type="grid"), 3)
+    for game in range(3):
+        batch.set_rng(game, np.random.default_rng(game))
+    streams = [np.random.default_rng(game).random(3 * UNIFORM_BLOCK) for game in range(3)]
+    games = np.arange(3)
+    skip = [start, 5, UNIFORM_BLOCK]  # game 1 stays well inside its block; game 2 starts exhausted
+    for game, n in enumerate(skip):
+        for _ in range(n):
+            batch._draw_one(game)
+    pairs = batch._draw(games, 2)
+    assert pairs.shape == (2, 3)
+    for game, n in enumerate(skip):
+        np.testing.assert_array_equal(pairs[:, game], streams[game][n : n + 2])
+    single = batch._draw(games)
+    for game, n in enumerate(skip):
+        assert single[game] == streams[game][n + 2]

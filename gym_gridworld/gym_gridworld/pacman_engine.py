@@ -290,7 +290,7 @@ class PacmanBatch:
     its seed and actions, not on the batch.
     """
 
-    def __init__(self, layout: Layout, rules: Rules, n_games: int, draw_buffer: int = 512) -> None:
+    def __init__(self, layout: Layout, rules: Rules, n_games: int, draw_buffer: int | None = None) -> None:
         self.layout, self.rules, self.n_games = layout, rules, n_games
         self.maze = maze = maze_of(layout)
         n, g = n_games, len(maze.homes)
@@ -308,7 +308,10 @@ class PacmanBatch:
         self.ghost_cells = np.zeros((g, n), dtype=np.intp)
         self.ghost_headings = np.zeros((g, n), dtype=np.intp)
         self.ghost_states = np.zeros((g, n), dtype=np.intp)
-        self.draws = WorldDraws(n, buffer_size=draw_buffer)  # an even size: the same stream as PacmanGame's
+        # an even size: the same stream as PacmanGame's; each refill is a Python call per game, so the
+        # buffer holds up to 16 MiB of draws (2048 per game at 1024 games: 1.3x the steps/s of 512)
+        buffer_size = draw_buffer or min(4096, max(512, 2**21 // max(n, 1) // 2 * 2))
+        self.draws = WorldDraws(n, buffer_size=buffer_size)
         self._rewards = dict(rules.rewards)
         self._all = np.arange(n)
         self._board_offsets = self._all * maze.n_cells

@@ -422,6 +422,21 @@ def _start_boards(tables: SnakeTables, empty_row: np.ndarray) -> np.ndarray | No
     return boards
 
 
+def _start_food(tables: SnakeTables) -> np.ndarray | None:
+    """(n_starts, area - initial_length) int64: the k-th empty cell of each start's board, or None
+    when too big (then a reset counts the snake cells before the drawn index instead)."""
+    starts = tables.start_cells
+    n_starts, length = starts.shape
+    area = tables.config.area
+    if n_starts * (area - length) * 8 > MAX_START_BOARDS:
+        return None
+    free = np.ones((n_starts, area), dtype=bool)
+    np.put_along_axis(free, starts, False, axis=1)
+    table = np.nonzero(free)[1].reshape(n_starts, area - length)
+    table.flags.writeable = False
+    return table
+
+
 class SnakeBatch:
     """N snake games as numpy arrays, stepped together without a Python loop over games.
 
@@ -499,6 +514,7 @@ class SnakeBatch:
             self._games_range = np.arange(n)
         self._start_boards = _start_boards(tables, self._empty_row)
         self._start_sorted = np.sort(tables.start_cells, axis=1)
+        self._start_food = _start_food(tables)
         self._start_tail_first = np.ascontiguousarray(tables.start_cells[:, ::-1])
         length, n_starts = tables.start_cells.shape[1], len(tables.start_cells)
         self._start_state = np.zeros((len(STATE_ROWS), n_starts), dtype=np.int64)
@@ -518,6 +534,7 @@ class SnakeBatch:
             "_uniforms_flat",
             "_target_flat",
             "_start_sorted",
+            "_start_food",
             "_start_tail_first",
             "_start_state",
             "_start_boards",
@@ -539,17 +556,35 @@ class SnakeBatch:
         self.rngs[game] = rng
         self.uniform_pos[game] = UNIFORM_BLOCK
 
-    def _draw(self, games: np.ndarray) -> np.ndarray:
-        """One uniform for each of `games` (distinct indices), from each game's own stream."""
+    def _draw(self, games: np.ndarray, count: int = 1) -> np.ndarray:
+        """The next `count` uniforms of each of `games` (distinct indices), from each game's own
+        stream: shape (m,) for one, (count, m) for more (row j: the j-th draw of every game)."""
         pos = self.uniform_pos[games]
-        exhausted = pos == UNIFORM_BLOCK
-        if exhausted.any():
-            for k in np.flatnonzero(exhausted):
-                game = games[k]
-                self.uniforms[game] = self.rngs[game].random(UNIFORM_BLOCK)
-                pos[k] = 0
-        self.uniform_pos[games] = pos + 1
-        return self._uniforms_flat[games * UNIFORM_BLOCK + pos]
+        short = pos > UNIFORM_BLOCK - count
+        if short.any():  # these games run out of their block during this draw: take them one at a time
+            values = np.empty((count, games.size))
+            for k in np.flatnonzero(short).tolist():
+                values[:, k] = [self._draw_one(int(games[k])) for _ in range(count)]
+            long = ~short
+            flat = games[long] * UNIFORM_BLOCK + pos[long]
+            self.uniform_pos[games[long]] = pos[long] + count
+            for j in range(count):
+                values[j, long] = self._uniforms_flat[flat + j]
+            return values[0] if count == 1 else values
+        self.uniform_pos[games] = pos + count
+        flat = games * UNIFORM_BLOCK + pos
+        if count == 1:
+            return self._uniforms_flat[flat]
+        return self._uniforms_flat[flat + np.arange(count)[:, None]]
+
+    def _draw_one(self, game: int) -> float:
+        """The next uniform of one game (refilling its block when it is used up)."""
+        pos = int(self.uniform_pos[game])
+        if pos == UNIFORM_BLOCK:
+            self.uniforms[game] = self.rngs[game].random(UNIFORM_BLOCK)  # type: ignore[union-attr]
+            pos = 0
+        self.uniform_pos[game] = pos + 1
+        return float(self.uniforms[game, pos])
 
     # --------------------------------------------------------------- reset and food
     def reset_games(self, games: np.ndarray) -> None:
@@ -557,7 +592,8 @@ class SnakeBatch:
         if games.size == 0:
             return
         tables = self.tables
-        choice = (self._draw(games) * len(tables.start_cells)).astype(np.int64)
+        draws = self._draw(games, 2)  # the start, then the food
+        choice = (draws[0] * len(tables.start_cells)).astype(np.int64)
         length = tables.start_cells.shape[1]
         rows = self._cell_offset[games]
         if self._start_boards is not None:
@@ -571,9 +607,12 @@ class SnakeBatch:
         self.state[:, games] = self._start_state[:, choice]
         # the food: the k-th empty cell, k drawn as in _place_food; on a fresh board that is k plus
         # the number of snake cells at or before it (scanned in increasing order)
-        food = (self._draw(games) * (self.config.area - length)).astype(np.int64)
-        for occupied in self._start_sorted[choice].T:
-            food += occupied <= food
+        food = (draws[1] * (self.config.area - length)).astype(np.int64)
+        if self._start_food is not None:
+            food = self._start_food[choice, food]
+        else:
+            for occupied in self._start_sorted[choice].T:
+                food += occupied <= food
         self.food[games] = food
         self._cells_flat[rows + food] = FOOD
 
