@@ -127,7 +127,7 @@ def check_actions(actions: Any, n_worlds: int, n_actions: int = N_ACTIONS) -> np
         raise ValueError(
             f"actions must be an integer array of shape ({n_worlds},), got {array.dtype} array of shape {array.shape}"
         )
-    if n_worlds and (array.min() < 0 or array.max() >= n_actions):
+    if n_worlds and array.view(f"u{array.itemsize}").max() >= n_actions:  # negatives wrap to huge values
         bad = array[(array < 0) | (array >= n_actions)]
         raise ValueError(f"invalid actions {bad.tolist()}: expected integers in 0..{n_actions - 1}")
     return array.astype(np.intp, copy=False)
@@ -163,7 +163,7 @@ class WorldDraws:
         """One uniform float in `[0, 1)` (a multiple of 2**-32) for each world of `worlds` (distinct indices)."""
         position = self.used[worlds]
         exhausted = position == self.buffer.shape[0]
-        if exhausted.any():
+        if np.count_nonzero(exhausted):
             for world in worlds[exhausted].tolist():
                 self._refill(world)
             position = self.used[worlds]

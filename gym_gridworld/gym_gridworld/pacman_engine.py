@@ -365,10 +365,10 @@ class PacmanBatch:
         reward += pellet * rewards["pellet"] + power * rewards["power_pellet"]
         board[on_board] = np.where(eaten, EMPTY, kind)
         self.pellets_left -= eaten
-        if power.any():
+        if np.count_nonzero(power):
             self._frighten(power)
         cleared = active & (self.pellets_left == 0)
-        if cleared.any():
+        if np.count_nonzero(cleared):
             reward += cleared * rewards["clear"]
             self.win |= cleared
             self.over |= cleared
@@ -395,7 +395,7 @@ class PacmanBatch:
 
     def _tick_fright(self, games: np.ndarray) -> None:
         counting = games & (self.frightened_left > 0)
-        if counting.any():
+        if np.count_nonzero(counting):
             self.frightened_left -= counting
             ended = counting & (self.frightened_left == 0)
             self.ghost_states[ended & (self.ghost_states == SCARED)] = NORMAL
@@ -408,23 +408,23 @@ class PacmanBatch:
         checking = games
         for g in ghosts:
             met = self.ghost_cells[g] == self.pacman
-            if not met.any():  # the common case: nobody met, two array operations
+            if not np.count_nonzero(met):  # the common case: nobody met, two array operations
                 continue
             state = self.ghost_states[g]
             met &= checking & (state != EATEN)
-            if not met.any():
+            if not np.count_nonzero(met):
                 continue
             eats = met & (state == SCARED)
-            if eats.any():
+            if np.count_nonzero(eats):
                 reward += np.where(eats, self._rewards["ghost"] * 2.0**self.ghost_streak, 0.0)
                 self.ghost_streak += eats
                 state[eats] = EATEN
             hit = met & ~eats
-            if hit.any():
+            if np.count_nonzero(hit):
                 reward += hit * self._rewards["death"]
                 self.lives -= hit
                 self.over |= hit & (self.lives == 0)
-                self._start_life(np.flatnonzero(hit & (self.lives > 0)))
+                self._start_life((hit & (self.lives > 0)).nonzero()[0])
                 died = died | hit
                 checking = checking & ~hit
         return died
@@ -435,12 +435,12 @@ class PacmanBatch:
         maze, home = self.maze, self.maze.homes[g]
         state, cell, heading = self.ghost_states[g], self.ghost_cells[g], self.ghost_headings[g]
         scared = state == SCARED
-        any_scared = scared.any()
+        any_scared = np.count_nonzero(scared)
         going = games & (maze.n_moves[cell] > 0) if maze.walled_in_home else games.copy()
         if any_scared:
             going &= ~(scared & self._slow)
         eyes = going & (state == EATEN)
-        any_eyes = eyes.any()
+        any_eyes = np.count_nonzero(eyes)
         if any_eyes:
             revived = eyes & (cell == home)  # eaten at home: whole again, moves next step
             state[revived] = NORMAL
@@ -456,12 +456,12 @@ class PacmanBatch:
         aimless = target < 0
         random_turn = going & aimless
         if self.rules.ghost_randomness > 0.0:
-            asks = np.flatnonzero(going & ~random_turn & ~eyes if any_eyes else going & ~random_turn)
+            asks = (going & ~random_turn & ~eyes if any_eyes else going & ~random_turn).nonzero()[0]
             random_turn[asks] = self.draws.uniforms(asks) < self.rules.ghost_randomness
         target[aimless] = home  # any open cell: these games turn at random
         direction = maze.steer_towards(target, cell, h)
-        if random_turn.any():
-            turning = np.flatnonzero(random_turn)
+        if np.count_nonzero(random_turn):
+            turning = random_turn.nonzero()[0]
             at, facing = cell[turning], h[turning]
             k = self.draws.below(turning, maze.n_forward[at, facing])
             direction[turning] = maze.kth_forward[at, facing, k]

@@ -126,9 +126,9 @@ class PacmanVectorEnv(VectorEnv):
             raise gym.error.ResetNeeded("Call reset() before step().")
         actions = check_actions(actions, self.num_envs)
         restarting = self.needs_reset
-        if restarting.any():  # NEXT_STEP autoreset: these games ignore their action and start afresh
+        if np.count_nonzero(restarting):  # NEXT_STEP autoreset: these games ignore their action and start afresh
             rewards = self.games.step(actions, ~restarting)
-            chosen = np.flatnonzero(restarting)
+            chosen = restarting.nonzero()[0]
             self.games.reset(chosen)
             self.elapsed[chosen] = -1
         else:

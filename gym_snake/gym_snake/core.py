@@ -451,7 +451,10 @@ class SnakeBatch:
     The hot path indexes flat views of `cells` and `body` with precomputed row offsets (one 1-D
     fancy index is several times cheaper than a 2-D one), looks the new heading and the target
     cell up in tables indexed by (heading, action), and keeps the common step (nobody eats) to a
-    few dozen numpy operations on (N,) arrays; resets scan the sorted start cells to place food.
+    few dozen numpy operations on (N,) arrays; a reset looks its food cell up in a per-start table.
+    At 1024 games each operation costs about a microsecond, so the cheapest spelling counts:
+    `np.count_nonzero(mask)` tests a mask in a third of `mask.any()`'s time, `mask.nonzero()[0]`
+    lists it in a quarter of `np.flatnonzero`'s.
     """
 
     # views of the rows of `state`, set by `_link` (one (N,) int64 array per name in STATE_ROWS)
@@ -561,9 +564,9 @@ class SnakeBatch:
         stream: shape (m,) for one, (count, m) for more (row j: the j-th draw of every game)."""
         pos = self.uniform_pos[games]
         short = pos > UNIFORM_BLOCK - count
-        if short.any():  # these games run out of their block during this draw: take them one at a time
+        if np.count_nonzero(short):  # these games run out of their block during this draw: take them one at a time
             values = np.empty((count, games.size))
-            for k in np.flatnonzero(short).tolist():
+            for k in short.nonzero()[0].tolist():
                 values[:, k] = [self._draw_one(int(games[k])) for _ in range(count)]
             long = ~short
             flat = games[long] * UNIFORM_BLOCK + pos[long]
@@ -678,14 +681,14 @@ class SnakeBatch:
         outcome = dead.view(np.uint8) * np.uint8(Outcome.DEATH)
         terminated = dead.copy()  # not the same array as `dead`: both are returned to the user
         win = np.zeros_like(dead)
-        eaters = np.flatnonzero(eat)
+        eaters = eat.nonzero()[0]
         if eaters.size:  # small index arrays from here on: few games eat in one step
             self.since_food[eaters] = 0
             self.length[eaters] += 1
             self.score[eaters] += 1
             outcome[eaters] = Outcome.EAT
             full = self.length[eaters] == area
-            if full.any():
+            if np.count_nonzero(full):
                 winners = eaters[full]
                 win[winners] = terminated[winners] = True
                 outcome[winners] = Outcome.WIN

@@ -183,8 +183,8 @@ class SnakeVectorEnv(VectorEnv):
         moving = ~resetting
         reward, death, win, starved, terminated = games.step(actions, moving)
         self._elapsed += moving
-        if resetting.any():
-            chosen = np.flatnonzero(resetting)
+        if np.count_nonzero(resetting):
+            chosen = resetting.nonzero()[0]
             games.reset_games(chosen)
             self._elapsed[chosen] = 0
             reward[chosen] = 0.0
@@ -226,7 +226,12 @@ class SnakeVectorEnv(VectorEnv):
     def _checked_actions(self, actions: Any) -> np.ndarray:
         array = np.asarray(actions)
         n = self.single_action_space.n
-        if array.shape != (self.num_envs,) or array.dtype.kind not in "iu" or array.min() < 0 or array.max() >= n:
+        # viewed as unsigned, a negative action is a huge one: one reduction instead of min and max
+        if (
+            array.shape != (self.num_envs,)
+            or array.dtype.kind not in "iu"
+            or array.view(f"u{array.itemsize}").max() >= n
+        ):
             raise ValueError(
                 f"actions must be an integer array of shape ({self.num_envs},) with values in "
                 f"{action_meaning(n, self.config.action_mode)}, got {actions!r}"
