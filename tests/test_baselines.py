@@ -195,3 +195,14 @@ def test_only_observation_wrappers_are_allowed() -> None:
         per_env.apply_wrappers(env, [("gymnasium.wrappers:ClipReward", {"min_reward": 0})])
     with pytest.raises(ValueError, match="cannot import 'gymnasium.wrappers:NoSuchWrapper'"):
         per_env.apply_wrappers(env, [("gymnasium.wrappers:NoSuchWrapper", {})])
+
+
+def test_sb3_dqn_train_freq_counts_the_transitions_of_every_env_copy() -> None:
+    """train_freq is in env steps of all n_envs copies together, as in our DQN; SB3 counts vector steps."""
+    envs = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 4)
+    agent = SB3DQN(envs, {"n_envs": 4, "train_freq": 8, "learning_starts": 0}, seed=0)
+    assert agent.model.train_freq.frequency == 2  # every 2 vector steps = 8 transitions
+    with pytest.raises(ValueError, match="train_freq counts env steps of all 4 env copies .* got train_freq=6"):
+        SB3DQN(envs, {"n_envs": 4, "train_freq": 6}, seed=0)
+    with pytest.raises(ValueError, match="n_envs must be at most 1024"):
+        SB3DQN(envs, {"n_envs": 5000}, seed=0)

@@ -431,7 +431,9 @@ def test_cli_trains_saves_plots_and_evaluates(tmp_path: Path, capsys) -> None:
     assert "was trained on observations" in capsys.readouterr().err
 
 
-def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("n_envs", [1, 2])
+def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path, n_envs: int) -> None:
+    """With n_envs=2 the run trains on a SyncVectorEnv of two copies, and resume rebuilds the same."""
     import subprocess
     import sys
     import time
@@ -454,6 +456,8 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
         *CLI_SMALL,
         "--learning-starts",
         "100000",
+        "--n-envs",
+        str(n_envs),
     ]  # acting only: fast
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -463,8 +467,9 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert f"continue with: python -m agents resume {out / 'checkpoint.pt'} --env CartPole-v1" in err
-    stopped_at = load_torch(out / "checkpoint.pt")[1]["counters"]["env_steps"]
-    assert 300 <= stopped_at < 20000
+    meta, state = load_torch(out / "checkpoint.pt")
+    stopped_at = state["counters"]["env_steps"]
+    assert 300 <= stopped_at < 20000 and meta["n_envs"] == n_envs
     resumed = subprocess.run(
         [
             sys.executable,
@@ -483,7 +488,8 @@ def test_cli_ctrl_c_writes_a_checkpoint_that_resume_finishes(tmp_path: Path) -> 
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert DQN.load(out / "agent.pt").env_steps == 20000
+    # a vector env's step adds n_envs transitions (autoreset steps add none), so the run may end past 20000
+    assert 20000 <= DQN.load(out / "agent.pt").env_steps < 20000 + n_envs
 
 
 def test_a_learning_rate_that_ends_before_the_run_warns() -> None:
@@ -518,3 +524,10 @@ def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
     resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
     assert weights_equal(resumed, whole)
     np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)
+
+
+def test_dqn_n_envs_is_bounded() -> None:
+    with pytest.raises(ValueError, match="n_envs must be at most 1024"):
+        DQNConfig(n_envs=5000)
+    with pytest.raises(ValueError, match="n_envs must be a positive integer"):
+        DQNConfig(n_envs=0)

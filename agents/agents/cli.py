@@ -26,9 +26,9 @@ import gymnasium as gym
 import numpy as np
 
 from agents import base
-from agents.common.checkpoint import CheckpointError, atomic_write_json, read_algorithm_name
+from agents.common.checkpoint import CheckpointError, atomic_write_json, read_metadata
 from agents.common.config_flags import add_config_flags, config_overrides
-from agents.common.envs import SUITE_ENV_IDS, make_env
+from agents.common.envs import MAX_N_ENVS, SUITE_ENV_IDS, make_env
 from agents.common.video import MAX_FRAMES, check_video_path, record_episodes
 
 DEFAULT_RESULTS = Path("results")
@@ -308,14 +308,19 @@ def run_resume(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    agent_class = base.get_agent_class(read_algorithm_name(args.checkpoint))
+    meta = read_metadata(args.checkpoint)
+    agent_class = base.get_agent_class(meta["algo"])
     if not _supports_checkpoints(agent_class):
         raise CliError(
             f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
             f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
             "--env ...` or train again"
         )
-    env = _make_env(args)
+    n_envs = meta.get("n_envs", 1)  # the run trained on a SyncVectorEnv of this many copies (config n_envs)
+    if isinstance(n_envs, int) and 1 < n_envs <= MAX_N_ENVS:
+        env = gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
+    else:  # 1, or a value the checkpoint's own checks will name
+        env = _make_env(args)
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
     try:

@@ -67,6 +67,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from agents.base import Agent, Callback, make_config
 from agents.common.cell_cnn import CellCNN
 from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
+from agents.common.envs import MAX_N_ENVS
 from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
 from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
@@ -95,7 +96,7 @@ HELP = {
     "learning_starts": "env steps of random actions before learning starts",
     "batch_size": "minibatch size",
     "tau": "target network soft update coefficient (1.0: hard update)",
-    "train_freq": "env steps between two training phases",
+    "train_freq": "env steps between two training phases (all n_envs copies counted: a multiple of n_envs)",
     "gradient_steps": "gradient steps per training phase (-1: as many as env steps collected)",
     "n_steps": "steps per env per rollout (DQN: n-step return length)",
     "target_update_interval": "env steps between target network updates",
@@ -142,6 +143,8 @@ def check_config(config: Any) -> None:
     for name, value in dataclasses.asdict(config).items():
         if name in _POSITIVE_INTS and not (isinstance(value, int) and value > 0):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if name == "n_envs" and value > MAX_N_ENVS:
+            raise ValueError(f"n_envs must be at most {MAX_N_ENVS} (env copies stepped one by one), got {value}")
         if name in _POSITIVE_OR_NONE and value is not None and not (isinstance(value, int) and value > 0):
             raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
         if name in _NON_NEGATIVE and not value >= 0:
@@ -152,6 +155,11 @@ def check_config(config: Any) -> None:
             raise ValueError(f"{name} must be in [0, 1], got {value!r}")
         if name in _CHOICES and value not in _CHOICES[name]:
             raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+    if hasattr(config, "train_freq") and config.train_freq % config.n_envs:
+        raise ValueError(
+            f"train_freq counts env steps of all {config.n_envs} env copies together, so it must be a multiple of "
+            f"n_envs (SB3 trains every train_freq / n_envs vector steps), got train_freq={config.train_freq}"
+        )
     if hasattr(config, "gradient_steps") and (config.gradient_steps == 0 or config.gradient_steps < -1):
         raise ValueError(f"gradient_steps must be positive or -1, got {config.gradient_steps!r}")
     cell = config.cell_pixels
@@ -477,6 +485,11 @@ class SB3DQN(SB3Agent):
     Config = SB3DQNConfig
     sb3_class_path = "stable_baselines3:DQN"
     supported_actions = (spaces.Discrete,)
+
+    def _sb3_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._sb3_kwargs()
+        kwargs["train_freq"] = self.config.train_freq // self.config.n_envs  # SB3 counts vector steps
+        return kwargs
 
     def _budget_dependent_schedules(self, total_steps: int) -> None:
         config = self.config

@@ -180,8 +180,8 @@ def check_finite_tensors(path: str | Path, what: str, state: Any) -> None:
     visit(state, "")
 
 
-def read_algorithm_name(path: str | Path) -> str:
-    """Which algorithm wrote the checkpoint at `path` (`.npz` or `.pt`)."""
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata of the checkpoint at `path` (`.npz` or `.pt`), which names its algorithm."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -193,4 +193,9 @@ def read_algorithm_name(path: str | Path) -> str:
         raise CheckpointError(f"{path}: unknown checkpoint type {path.suffix!r}; expected .npz or .pt")
     if not isinstance(meta.get("algo"), str):
         raise CheckpointError(f"{path}: the metadata names no algorithm (algo={meta.get('algo')!r})")
-    return meta["algo"]
+    return meta
+
+
+def read_algorithm_name(path: str | Path) -> str:
+    """Which algorithm wrote the checkpoint at `path` (`.npz` or `.pt`)."""
+    return read_metadata(path)["algo"]

@@ -11,6 +11,7 @@ import gymnasium as gym
 # The env packages of this suite and the ids they register.
 SUITE_PACKAGES = ("gym_mdp", "gym_snake", "gym_gridworld")
 SUITE_ENV_IDS = ("snake-v0", "gridworld-v0", "pacman-v0", "mdp-v0")
+MAX_N_ENVS = 1024  # env copies of a SyncVectorEnv made from an agent config's n_envs
 
 
 def register_suite_envs() -> None:

@@ -68,6 +68,7 @@ from torch import nn
 
 from agents.base import Agent, Callback
 from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
+from agents.common.envs import MAX_N_ENVS
 from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
 from agents.common.schedules import parse_schedule
@@ -147,6 +148,13 @@ class DQNConfig:
     buffer_size: int = field(default=100_000, metadata=_help("transitions kept in the replay buffer"))
     learning_starts: int = field(default=1000, metadata=_help("env steps of purely random actions before learning"))
     train_freq: int = field(default=256, metadata=_help("env steps between training phases"))
+    n_envs: int = field(
+        default=1,
+        metadata=_help(
+            "env copies the command line and compare train on (a SyncVectorEnv of n_envs); train() itself "
+            "takes any env or vector env"
+        ),
+    )
     gradient_steps: int = field(default=128, metadata=_help("gradient steps per training phase"))
     frame_stack: int | None = field(
         default=None,
@@ -217,6 +225,7 @@ class DQNConfig:
             "batch_size",
             "buffer_size",
             "train_freq",
+            "n_envs",
             "gradient_steps",
             "target_update_interval",
             "log_interval",
@@ -225,6 +234,8 @@ class DQNConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.n_envs > MAX_N_ENVS:
+            raise ValueError(f"n_envs must be at most {MAX_N_ENVS} (env copies stepped one by one), got {self.n_envs}")
         if any(size < 1 for size in self.hidden_sizes):
             raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes}")
         if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
