@@ -35,27 +35,30 @@ class RandomPolicy:
         )
 
 
+# Both gridworld image tests: 16 worlds per step, one gradient step per 16 transitions.
+GRIDWORLD_IMAGE_CONFIG = dict(
+    device="cpu",
+    learning_starts=1000,
+    train_freq=16,
+    gradient_steps=1,
+    batch_size=32,
+    target_update_interval=400,
+    exploration="linear:1:0.05:4000",
+    learning_rate="1e-3",
+    gamma=0.9,
+    n_step=3,
+    double_dqn=True,
+    num_threads=1,
+)
+
+
 @pytest.mark.slow
 @pytest.mark.learning
 def test_gridworld_images_dqn_beats_random() -> None:
     import gym_gridworld  # noqa: F401  (registers gridworld-v0)
 
     envs = gym.make_vec("gridworld-v0", 16)  # the native vector env: 16 worlds per step
-    config = dict(
-        device="cpu",
-        learning_starts=1000,
-        train_freq=16,
-        gradient_steps=1,
-        batch_size=32,
-        target_update_interval=400,
-        exploration="linear:1:0.05:4000",
-        learning_rate="1e-3",
-        gamma=0.9,
-        n_step=3,
-        double_dqn=True,
-        num_threads=1,
-    )
-    agent = DQN(envs, config, seed=0)
+    agent = DQN(envs, GRIDWORLD_IMAGE_CONFIG, seed=0)
     assert type(agent.q_network.encoder).__name__ == "NatureCNN"
     agent.train(envs, 10_000, progress=False)
     # the Nature evaluation policy (epsilon 0.05) against random actions, over the same 50 start states
@@ -68,29 +71,15 @@ def test_gridworld_images_dqn_beats_random() -> None:
 @pytest.mark.learning
 def test_gridworld_images_cell_cnn_dqn_reaches_three_quarters_of_the_planner() -> None:
     """The cell CNN (`network="cell-cnn"`, one convolution per 12-pixel cell) learns the full 84x84x3
-    view: 30,000 steps from 16 worlds, one gradient step per 16 transitions (about 30 CPU-seconds),
-    reach a greedy mean of about 19 per 50-step episode (seed 0), where random play scores about 1.5
-    and the breadth-first-search planner about 26."""
+    view: 30,000 steps from 16 worlds (about 30 CPU-seconds) reach a greedy mean of about 19 per
+    50-step episode (seed 0), where random play scores about 1.5 and the breadth-first-search planner
+    about 26 (benchmarks/RESULTS.md, "Pixel comparison"); one world with the same settings stays near
+    random."""
     import gym_gridworld  # noqa: F401  (registers gridworld-v0)
 
     envs = gym.make_vec("gridworld-v0", 16)
     config = dict(
-        device="cpu",
-        network="cell-cnn",
-        cell_pixels=12,
-        cnn_channels=(16, 32),
-        hidden_sizes=(128,),
-        learning_starts=1000,
-        train_freq=16,
-        gradient_steps=1,
-        batch_size=32,
-        target_update_interval=400,
-        exploration="linear:1:0.05:4000",
-        learning_rate="1e-3",
-        gamma=0.9,
-        n_step=3,
-        double_dqn=True,
-        num_threads=1,
+        GRIDWORLD_IMAGE_CONFIG, network="cell-cnn", cell_pixels=12, cnn_channels=(16, 32), hidden_sizes=(128,)
     )
     agent = DQN(envs, config, seed=0)
     assert any(type(layer).__name__ == "CellCNN" for layer in agent.q_network.encoder.modules())
