@@ -191,12 +191,21 @@ def _new_run_dir(out: Path | None, name: str) -> Path:
     return create_run_dir(out)
 
 
+def _training_env(args: argparse.Namespace, n_envs: int) -> gym.Env | gym.vector.VectorEnv:
+    """The env of --env, or a SyncVectorEnv of n_envs copies of it."""
+    return _make_env(args) if n_envs == 1 else gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
+
+
+def _flags_given(args: argparse.Namespace, names: Sequence[str]) -> list[str]:
+    """The options among `names` (argparse dests) given on the command line, spelled as flags."""
+    return ["--" + name.replace("_", "-") for name in names if getattr(args, name) is not None]
+
+
 def run_train(algo: str, argv: Sequence[str]) -> int:
     args = _train_parser(algo).parse_args(argv)
     agent_class = base.get_agent_class(algo)
     config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
-    n_envs = getattr(config, "n_envs", 1)  # algorithms that train on several env copies (SB3's PPO/A2C)
-    env = _make_env(args) if n_envs == 1 else gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
+    env = _training_env(args, getattr(config, "n_envs", 1))  # n_envs: copies in a SyncVectorEnv (DQN, SB3)
     agent = base.make_agent(algo, env, config, seed=args.seed)
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
     atomic_write_json(
@@ -317,10 +326,8 @@ def run_resume(argv: Sequence[str]) -> int:
             "--env ...` or train again"
         )
     n_envs = meta.get("n_envs", 1)  # the run trained on a SyncVectorEnv of this many copies (config n_envs)
-    if isinstance(n_envs, int) and 1 < n_envs <= MAX_N_ENVS:
-        env = gym.vector.SyncVectorEnv([lambda: _make_env(args)] * n_envs)
-    else:  # 1, or a value the checkpoint's own checks will name
-        env = _make_env(args)
+    # a value out of range gets one env here; the checkpoint's own checks then name it
+    env = _training_env(args, n_envs if isinstance(n_envs, int) and 1 <= n_envs <= MAX_N_ENVS else 1)
     run_dir = args.checkpoint.parent
     start = time.perf_counter()
     try:
@@ -500,33 +507,21 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
         "progress": not args.no_progress,
     }
     if args.extend is not None:
-        given = [
-            flag
-            for flag in (
-                "preset",
-                "config",
-                "seeds",
-                "steps",
-                "eval_every",
-                "eval_episodes",
-                "hyperparams",
-                "out",
-                "resume",
-            )
-            if getattr(args, flag) is not None
-        ]
+        given = _flags_given(
+            args, ("preset", "config", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out", "resume")
+        )
         if given or not args.algos:
             raise CliError(
                 "--extend takes --algos (and optionally --envs); the rest comes from the run"
-                + (f": drop {', '.join('--' + g.replace('_', '-') for g in given)}" if given else "")
+                + (f": drop {', '.join(given)}" if given else "")
             )
         return extend_comparison(
             args.extend, args.algos, args.envs, command=["python", "-m", "agents", "compare", *argv], **run_options
         )
     if args.resume is not None:
-        given = [
-            flag
-            for flag in (
+        given = _flags_given(
+            args,
+            (
                 "preset",
                 "config",
                 "envs",
@@ -537,14 +532,10 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
                 "eval_episodes",
                 "hyperparams",
                 "out",
-            )
-            if getattr(args, flag) is not None
-        ]
+            ),
+        )
         if given:
-            raise CliError(
-                f"--resume re-runs the jobs stored in the run folder; drop "
-                f"{', '.join('--' + g.replace('_', '-') for g in given)}"
-            )
+            raise CliError(f"--resume re-runs the jobs stored in the run folder; drop {', '.join(given)}")
         return resume_comparison(args.resume, **run_options)
     if args.out is not None:
         _check_writable(args.out)
