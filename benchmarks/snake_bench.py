@@ -7,7 +7,8 @@ PufferLib 3.0's C snake (the fastest peer) is measured side by side with ours, i
 rounds (ours, PufferLib, ours, ...) so that a load change on a shared machine hits both: single
 game, 1024 and 4096 games on a 12x12 board (PufferLib: width = height = 22, its 5-cell wall border
 of vision 5 included; one food, no corpses, 11x11 int8 view observations written in place), ours
-with grid and view observations, each with the default copy and with `copy=False`. PufferLib
+with grid and view observations, each with the default copy and with `copy=False` (the default
+engine: numba's compiled loop when numba is installed; grid also with `engine="numpy"`). PufferLib
 cannot be pip-installed here (its setup.py downloads raylib and imports torch), so on first use
 this script makes benchmarks/.venv-pufferlib/ (numpy<2, gymnasium 0.29.1, gym 0.23.0), downloads
 the pufferlib 3.0.0 sdist from the package index (sha256 checked), and compiles only
@@ -450,6 +451,10 @@ def compare_with_pufferlib(rounds: int, steps: int, record: Callable[[str, Rates
                     cases[name] = lambda s=n_steps, o=obs, c=copy: time_ours_single(s, obs_type=o, copy=c)
                 else:
                     cases[name] = lambda g=games, s=n_steps, o=obs, c=copy: time_ours_batched(g, s, obs_type=o, copy=c)
+        if games > 1:  # the default engine (numba when installed) against the numpy one
+            cases[f"ours grid engine=numpy {games}"] = lambda g=games, s=n_steps: time_ours_batched(
+                g, s, obs_type="grid", engine="numpy"
+            )
     best_rates: dict[str, Rates] = {}
     try:
         for round_ in range(rounds):

@@ -21,7 +21,12 @@ def test_env_package_installs_alone(tmp_path: Path, package: str) -> None:
     for heavy in ("torch", "stable-baselines3", "ale-py"):
         assert f"{heavy}==" not in packages, f"installing {package} pulled {heavy}"
     env_id = ENV_PACKAGES[package]
-    code = f"import gymnasium as gym; env = gym.make('{package}:{env_id}'); env.reset(seed=0); print(env.spec.id)"
+    code = (
+        f"import gymnasium as gym; env = gym.make('{package}:{env_id}'); env.reset(seed=0); "
+        # the vector form too: snake's without numba (an optional extra) takes the numpy engine
+        f"venv = gym.make_vec('{env_id}', num_envs=2); venv.reset(seed=0); venv.step(venv.action_space.sample()); "
+        "print(env.spec.id)"
+    )
     out = subprocess.run(
         [python, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )  # repo root: the outer folder must not shadow the package

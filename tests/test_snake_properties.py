@@ -109,11 +109,17 @@ def test_a_pickled_env_continues_identically(config: dict, seed: int, actions: l
             assert_same([env.reset()], [clone.reset()])
 
 
-@given(configs(), seeds, st.integers(1, 4), st.lists(st.integers(0, 2**16), min_size=1, max_size=60))
+@given(
+    configs(),
+    seeds,
+    st.integers(1, 4),
+    st.lists(st.integers(0, 2**16), min_size=1, max_size=60),
+    st.sampled_from(["numpy", "numba"]),
+)
 def test_vector_sub_env_i_equals_a_single_env_seeded_seed_plus_i(
-    config: dict, seed: int, num_envs: int, action_codes: list[int]
+    config: dict, seed: int, num_envs: int, action_codes: list[int], engine: str
 ) -> None:
-    venv = SnakeVectorEnv(num_envs, **config)
+    venv = SnakeVectorEnv(num_envs, engine=engine, **config)
     singles = [SnakeEnv(**config) for _ in range(num_envs)]
     obs, _ = venv.reset(seed=seed)
     for i, env in enumerate(singles):

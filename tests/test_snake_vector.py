@@ -49,11 +49,14 @@ CROSS_CHECKS = [
 ]
 
 
-def run_side_by_side(options: dict, num_envs: int, steps: int, max_episode_steps: int, seed: int) -> Counter:
+def run_side_by_side(
+    options: dict, num_envs: int, steps: int, max_episode_steps: int, seed: int, engine: str = "auto"
+) -> Counter:
     """Step gym.make_vec and num_envs gym.make envs (seeded seed + i) with the same random actions;
     assert every observation, reward, flag and info agrees; count how episodes ended."""
-    venv = gym.make_vec("snake-v0", num_envs=num_envs, max_episode_steps=max_episode_steps, **options)
+    venv = gym.make_vec("snake-v0", num_envs=num_envs, max_episode_steps=max_episode_steps, engine=engine, **options)
     assert isinstance(venv, SnakeVectorEnv) and venv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    assert venv._games.engine == ("numba" if engine == "auto" else engine)  # numba is in the test requirements
     singles = [gym.make("snake-v0", max_episode_steps=max_episode_steps, **options) for _ in range(num_envs)]
     obs, infos = venv.reset(seed=seed)
     for i, env in enumerate(singles):
@@ -87,9 +90,12 @@ def run_side_by_side(options: dict, num_envs: int, steps: int, max_episode_steps
     return endings
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
 @pytest.mark.parametrize(("options", "num_envs", "steps", "max_episode_steps"), CROSS_CHECKS, ids=lambda v: str(v))
-def test_vector_env_equals_single_envs(options: dict, num_envs: int, steps: int, max_episode_steps: int) -> None:
-    endings = run_side_by_side(options, num_envs, steps, max_episode_steps, seed=len(str(options)))
+def test_vector_env_equals_single_envs(
+    options: dict, num_envs: int, steps: int, max_episode_steps: int, engine: str
+) -> None:
+    endings = run_side_by_side(options, num_envs, steps, max_episode_steps, seed=len(str(options)), engine=engine)
     assert sum(endings.values()) > num_envs
     if options.get("max_steps_without_food"):
         assert endings["starved"] > 0
@@ -236,3 +242,16 @@ def test_batched_draws_follow_each_games_stream_across_block_ends(start: int) ->
     single = batch._draw(games)
     for game, n in enumerate(skip):
         assert single[game] == streams[game][n + 2]
+
+
+def test_engine_choice_and_its_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gym_snake import compiled
+
+    assert SnakeVectorEnv(2, engine="numpy")._games.engine == "numpy"
+    assert SnakeVectorEnv(2)._games.engine == "numba"  # auto, with numba installed (the test requirements)
+    with pytest.raises(ValueError, match=r"engine must be one of \('auto', 'numpy', 'numba'\), got 'c'"):
+        SnakeVectorEnv(2, engine="c")
+    monkeypatch.setattr(compiled, "AVAILABLE", False)  # as on a machine without numba
+    assert SnakeVectorEnv(2)._games.engine == "numpy"
+    with pytest.raises(ValueError, match=r"needs numba, which is not installed: pip install \"rlsuite-snake\[fast\]\""):
+        SnakeVectorEnv(2, engine="numba")

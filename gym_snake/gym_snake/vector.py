@@ -59,11 +59,15 @@ class SnakeVectorEnv(VectorEnv):
     - `copy` (default True): False returns the "grid" and "view" observations as read-only views of
       buffers the env overwrites on the next `step` or `reset` (the "grid" one is a strided view of
       the boards), saving a copy per step; copy them to keep them
+    - `engine` (default `"auto"`): how the games are stepped, with identical results: `"numba"` (one
+      compiled loop over the games, `gym_snake.compiled`; needs `pip install "rlsuite-snake[fast]"`;
+      the first env of a process compiles it, a few seconds, cached on disk after that), `"numpy"`
+      (whole-batch array operations), or `"auto"`: numba when it is installed
     - every keyword argument of `SnakeEnv` (`width`, `height`, `obs_type`, ...)
 
     ## Version History
     - v0: initial version. Later additions that change no existing behaviour: `obs_type="view"`,
-      `copy=False`, size bounds.
+      `copy=False`, size bounds, `engine`.
     """
 
     single_action_space: spaces.Discrete
@@ -76,6 +80,7 @@ class SnakeVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
         copy: bool = True,
+        engine: str = "auto",
         **options: Any,
     ) -> None:
         unknown = sorted(set(options) - set(SnakeConfig.option_names()))
@@ -105,7 +110,7 @@ class SnakeVectorEnv(VectorEnv):
         self.single_observation_space = observation_space_for(config)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
 
-        self._games = SnakeBatch(config, self.num_envs)
+        self._games = SnakeBatch(config, self.num_envs, engine)
         self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
         self._time_limit = np.iinfo(np.int64).max if max_episode_steps is None else int(max_episode_steps)
         self._ended = np.zeros(self.num_envs, dtype=bool)  # ended last step: reset on this one (NEXT_STEP)
