@@ -3,6 +3,7 @@
     python benchmarks/dqn_atari_speed.py                         # 20,000 agent steps each, 4 rounds
     python benchmarks/dqn_atari_speed.py --steps 4000 --rounds 2  # a quick run
     python benchmarks/dqn_atari_speed.py --steps 4000 --parts     # also: where the time goes
+    python benchmarks/dqn_atari_speed.py --flag-costs             # only: what each Pong-recipe flag costs
 
 Times the whole training loop (env steps, epsilon-greedy acting, replay storage and sampling, the
 updates, target copies) for `--steps` agent steps of each, on one torch thread for both. The steps
@@ -147,6 +148,47 @@ def parts(our_agent, our_env, model, venv, calls: int) -> None:
         print(f"{name:<34}{mine:>10.3f}{theirs:>10.3f}{theirs / mine:>10.2f}")
 
 
+# the Pong recipe's flags, each alone on top of the vanilla settings, then all together (`pong-cpu`)
+FLAG_VARIANTS = {
+    "vanilla (Nature CNN, 1-step, no Double)": {},
+    "+ Double DQN": {"double_dqn": True},
+    "+ dueling head": {"dueling": True},
+    "+ 3-step returns": {"n_step": 3},
+    "pong-cpu (all three)": {"double_dqn": True, "dueling": True, "n_step": 3},
+    "pong-cpu + bf16 autocast": {"double_dqn": True, "dueling": True, "n_step": 3, "autocast": "bf16"},
+}
+
+
+def flag_costs(calls: int, rounds: int, seed: int) -> None:
+    """CPU milliseconds per batch-32 gradient step and per acting forward pass of our DQN, for each of
+    the Pong recipe's flags (what the flag costs; what it buys in learning is a matter of long runs)."""
+    from agents.dqn import DQN
+    from agents.dqn.atari import ATARI_SETTINGS
+    from agents.wrappers.atari import make_atari_env
+
+    env = make_atari_env(GAME)
+    obs, _ = env.reset(seed=seed)
+    timers = {}
+    for name, flags in FLAG_VARIANTS.items():
+        config = dict(ATARI_SETTINGS, buffer_size=2000, learning_starts=10**9, num_threads=1, device="cpu")
+        agent = DQN(env, {**config, **flags}, seed=seed)
+        agent.train(env, 600, progress=False)  # fills the buffer; no updates before learning_starts
+        batch = agent._to_tensors(agent.replay.sample(32, agent.rng))
+        n = max(3, calls // 10) if flags.get("autocast") == "bf16" else calls
+        timers[name] = (
+            lambda a=agent, b=batch, n=n: _per_call_ms(lambda: a._gradient_step(*b), n),
+            lambda a=agent, n=n: _per_call_ms(lambda: a.act(obs), n * 4),
+        )
+    best: dict[str, list[float]] = {name: [float("inf")] * 2 for name in timers}
+    for _ in range(rounds):  # interleaved rounds, the fastest of each: load from other processes hits all alike
+        for name, (update, acting) in timers.items():
+            best[name] = [min(best[name][0], update()), min(best[name][1], acting())]
+    print(f"\nflag costs: CPU ms per call (fastest of {rounds} rounds), our DQN on {GAME}, torch threads 1")
+    print(f"{'settings':<44}{'gradient step':>14}{'acting':>10}")
+    for name, (update_ms, acting_ms) in best.items():
+        print(f"{name:<44}{update_ms:>14.1f}{acting_ms:>10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20_000, help="agent steps for each contender")
@@ -156,7 +198,14 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--parts", action="store_true", help="then time the parts of a training step")
+    parser.add_argument(
+        "--flag-costs", action="store_true", help="only time our gradient step under each flag of the Pong recipe"
+    )
     args = parser.parse_args()
+    if args.flag_costs:
+        torch.set_num_threads(1)
+        flag_costs(calls=20, rounds=3, seed=args.seed)
+        return
     if args.steps < args.rounds or args.rounds < 1:
         parser.error("--steps must be at least --rounds, and --rounds at least 1")
     torch.set_num_threads(1)
