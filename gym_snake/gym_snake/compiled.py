@@ -1,4 +1,4 @@
-"""The compiled engine of `SnakeBatch`: its step and reset as one loop over games, compiled by numba.
+"""The compiled engine of `SnakeBatch`: its step, reset and "view" observation as loops over games (numba).
 
 Installed with `pip install rlsuite-snake[fast]` (numba); without numba, `SnakeBatch` and the vector
 env use the numpy engine (`engine="auto"` picks this one when numba imports). Both follow the rules of
@@ -196,3 +196,14 @@ def reset_games(
             cells, body, state, food, start_cells, start_heading, game, uniforms[game, pos], uniforms[game, pos + 1]
         )
     return n_pending
+
+
+@_jit
+def view_windows(cells: np.ndarray, table: np.ndarray, state: np.ndarray, out: np.ndarray) -> None:
+    """`SnakeBatch.view`: row `game` of `out` gets the cells `table[heading or 0, head]` of its board
+    (the wall cell, `area`, for cells outside it)."""
+    turns = table.shape[0] == 4  # the window turns with the snake (relative actions)
+    for game in range(out.shape[0]):
+        window = table[state[HEADING, game] if turns else 0, state[HEAD_ROW, game]]
+        for j in range(window.shape[0]):
+            out[game, j] = cells[game, window[j]]

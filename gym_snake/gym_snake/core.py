@@ -777,6 +777,11 @@ class SnakeBatch:
     def view(self, out: np.ndarray | None = None) -> np.ndarray:
         """(N, view_side**2) uint8: each game's view window (see `_view_cells`), written into `out`
         when given."""
+        if self.engine == "numba":
+            if out is None:
+                out = np.empty((self.num_games, self.config.view_side**2), dtype=np.uint8)
+            _compiled().view_windows(self.cells, self._view_table, self.state, out)
+            return out
         if self._view_windows is not None:  # north-up, walls outside: a window of the padded boards
             np.copyto(self._view_inside, self.cells[:, : self.config.area].reshape(self._view_inside.shape))
             rows, cols = np.divmod(self.head, self.config.width)
