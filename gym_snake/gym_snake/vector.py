@@ -60,9 +60,10 @@ class SnakeVectorEnv(VectorEnv):
       buffers the env overwrites on the next `step` or `reset` (the "grid" one is a strided view of
       the boards), saving a copy per step; copy them to keep them
     - `engine` (default `"auto"`): how the games are stepped, with identical results: `"numba"`
-      (compiled loops over the games for the step, resets and the "view" observation, `gym_snake.compiled`; needs `pip install "rlsuite-snake[fast]"`;
-      the first env of a process compiles it, a few seconds, cached on disk after that), `"numpy"`
-      (whole-batch array operations), or `"auto"`: numba when it is installed
+      (compiled loops over the games for the step, resets and the "view" observation,
+      `gym_snake.compiled`; needs `pip install "rlsuite-snake[fast]"`; the first env of a process
+      compiles them, a few seconds, cached on disk after that), `"numpy"` (whole-batch array
+      operations), or `"auto"`: numba when it is installed
     - every keyword argument of `SnakeEnv` (`width`, `height`, `obs_type`, ...)
 
     ## Version History
