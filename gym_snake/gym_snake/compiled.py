@@ -1,20 +1,20 @@
 """The compiled engine of `SnakeBatch`: its step, reset and "view" observation as loops over games (numba).
 
-Installed with `pip install rlsuite-snake[fast]` (numba); without numba, `SnakeBatch` and the vector
+Installed with `pip install "rlsuite-snake[fast]"` (numba); without numba, `SnakeBatch` and the vector
 env use the numpy engine (`engine="auto"` picks this one when numba imports). Both follow the rules of
 `gym_snake.core` exactly: the tests play every option with both engines against the single env, bit
 for bit.
 
 Why a second batched engine: the numpy step is a few dozen whole-batch operations whatever happens
 in a game, about a microsecond each at 1024 games, so the step costs some 300 us however simple it
-is. A compiled loop does each game's few reads and writes directly (about 20 ns a game here) and
-reaches the speed of C engines such as PufferLib's snake (`benchmarks/snake_bench.py`).
+is. A compiled loop does each game's few reads and writes directly (some 30 ns a game here), as C
+engines such as PufferLib's snake do (`benchmarks/snake_bench.py` measures the two side by side).
 
 Randomness: the kernels read each game's block of uniforms (`SnakeBatch.uniforms`) but cannot call
 its `np.random.Generator`; a game whose block runs out in the middle of a reset or a food draw is
 listed in `pending`, and the caller finishes it with uniforms drawn by `SnakeBatch._draw_one`, which
-refills the block. Both
-engines therefore draw the same uniforms in the same order from the same generators.
+refills the block. Both engines therefore draw the same uniforms in the same order from the same
+generators.
 
 The first call compiles the kernels (a few seconds); numba caches the result next to this file.
 """
