@@ -255,3 +255,24 @@ def test_engine_choice_and_its_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     assert SnakeVectorEnv(2)._games.engine == "numpy"
     with pytest.raises(ValueError, match=r"needs numba, which is not installed: pip install \"rlsuite-snake\[fast\]\""):
         SnakeVectorEnv(2, engine="numba")
+
+
+def test_compiled_engine_works_where_numba_cannot_cache() -> None:
+    """A read-only install with no writable cache folder: numba finds no place for its cache (here
+    forced with a locator that serves only IPython cells), and the engine compiles in the process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import numpy as np; from gym_snake import SnakeVectorEnv; v = SnakeVectorEnv(3, obs_type='grid'); "
+        "v.reset(seed=0); print(v._games.engine, v.step(np.zeros(3, dtype=np.int64))[1].tolist())"
+    )
+    env = dict(os.environ, NUMBA_CACHE_LOCATOR_CLASSES="IPythonCacheLocator")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True)
+    reference = SnakeVectorEnv(3, obs_type="grid", engine="numpy")
+    reference.reset(seed=0)
+    expected = reference.step(np.zeros(3, dtype=np.int64))[1].tolist()
+    assert out.stdout.split(" ", 1) == ["numba", f"{expected}\n"]

@@ -16,7 +16,8 @@ listed in `pending`, and the caller finishes it with uniforms drawn by `SnakeBat
 refills the block. Both engines therefore draw the same uniforms in the same order from the same
 generators.
 
-The first call compiles the kernels (a few seconds); numba caches the result next to this file.
+The first call compiles the kernels (a few seconds); numba caches the result next to this file (or in
+its user cache folder when this folder is read-only).
 """
 
 from __future__ import annotations
@@ -42,9 +43,15 @@ HEAD_ROW, HEAD_PTR, TAIL_PTR, LENGTH, HEADING, SCORE, SINCE_FOOD = (
 
 
 def _jit(function: Callable[..., Any]) -> Any:
-    """numba's compiled form of `function` (caching the machine code on disk), or `function` itself
-    when numba is not installed (then nothing calls it: the numpy engine is chosen)."""
-    return numba.njit(cache=True, nogil=True, boundscheck=False)(function) if AVAILABLE else function
+    """numba's compiled form of `function` (caching the machine code on disk where numba finds a
+    writable place, else compiling in each process), or `function` itself when numba is not
+    installed (then nothing calls it: the numpy engine is chosen)."""
+    if not AVAILABLE:
+        return function
+    try:
+        return numba.njit(cache=True, nogil=True, boundscheck=False)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available" (read-only install and home)
+        return numba.njit(nogil=True, boundscheck=False)(function)
 
 
 @_jit
