@@ -1,7 +1,8 @@
-"""The compiled engine of `SnakeBatch`: its step, reset and "view" observation as loops over games (numba).
+"""The compiled batched engine: `CompiledSnakeBatch`, a `SnakeBatch` whose step, resets and "view"
+observation are loops over the games compiled by numba, on the same arrays.
 
-Installed with `pip install "rlsuite-snake[fast]"` (numba); without numba, `SnakeBatch` and the vector
-env use the numpy engine (`engine="auto"` picks this one when numba imports). Both follow the rules of
+Installed with `pip install "rlsuite-snake[fast]"` (numba); without numba the vector env uses the numpy
+engine (`choose_engine("auto")` picks this one when numba imports). Both follow the rules of
 `gym_snake.core` exactly: the tests play every option with both engines against the single env, bit
 for bit.
 
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from gym_snake.core import BODY, EMPTY, FOOD, HEAD, STATE_ROWS, UNIFORM_BLOCK, Outcome
+from gym_snake.core import BODY, EMPTY, FOOD, HEAD, STATE_ROWS, UNIFORM_BLOCK, Outcome, SnakeBatch
 
 try:
     import numba
@@ -37,6 +38,7 @@ except ImportError:  # the numpy engine is used instead
     AVAILABLE = False
 
 MOVE, EAT, WIN, DEATH = Outcome.MOVE, Outcome.EAT, Outcome.WIN, Outcome.DEATH  # module constants for numba
+ENGINES = ("auto", "numpy", "numba")
 HEAD_ROW, HEAD_PTR, TAIL_PTR, LENGTH, HEADING, SCORE, SINCE_FOOD = (
     STATE_ROWS.index(name) for name in ("head", "head_ptr", "tail_ptr", "length", "heading", "score", "since_food")
 )
@@ -214,3 +216,65 @@ def view_windows(cells: np.ndarray, table: np.ndarray, state: np.ndarray, out: n
         window = table[state[HEADING, game] if turns else 0, state[HEAD_ROW, game]]
         for j in range(window.shape[0]):
             out[game, j] = cells[game, window[j]]
+
+
+# ----------------------------------------------------------------------------- the engine
+def choose_engine(engine: object) -> type[SnakeBatch]:
+    """The batched engine `engine` names: "numba" (`CompiledSnakeBatch`; needs numba) or "numpy"
+    (`SnakeBatch`); "auto" is numba when it is installed, else numpy."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "numba" and not AVAILABLE:
+        raise ValueError(
+            'engine="numba" needs numba, which is not installed: pip install "rlsuite-snake[fast]" '
+            '(or engine="numpy", or "auto" to use numba only when it is there)'
+        )
+    return CompiledSnakeBatch if engine != "numpy" and AVAILABLE else SnakeBatch
+
+
+class CompiledSnakeBatch(SnakeBatch):
+    """`SnakeBatch` with its step, resets and "view" observation done by the kernels above."""
+
+    engine = "numba"
+
+    def _link(self) -> None:
+        super()._link()
+        self._pending = np.empty(self.num_games, dtype=np.int64)  # games a kernel left to the code below
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in super().__getstate__().items() if k != "_pending"}
+
+    def reset_games(self, games: np.ndarray) -> None:
+        tables = self.tables
+        n_pending = reset_games(
+            self.cells, self.body, self.state, self.food, self.uniforms, self.uniform_pos,
+            tables.start_cells, tables.start_heading, games, self._pending,
+        )  # fmt: skip
+        for game in self._pending[:n_pending].tolist():  # short of uniforms: refill, one game at a time
+            start, food = self._draw_one(game), self._draw_one(game)
+            reset_game(
+                self.cells, self.body, self.state, self.food, tables.start_cells, tables.start_heading,
+                game, start, food,
+            )  # fmt: skip
+
+    def step(
+        self, actions: np.ndarray, moving: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        n = self.num_games
+        reward = np.empty(n)
+        dead, win, starved, terminated = (np.empty(n, dtype=bool) for _ in range(4))
+        n_pending = step_games(
+            self.cells, self.body, self.state, self.food, self.uniforms, self.uniform_pos,
+            self.tables.turn, self._target_table, self._rewards, self._starve_at,
+            actions, moving, reward, dead, win, starved, terminated, self._pending,
+        )  # fmt: skip
+        for game in self._pending[:n_pending].tolist():  # eaters whose block ran out: refill it
+            free_cells = self.config.area - int(self.length[game])
+            place_food(self.cells, self.food, game, self._draw_one(game), free_cells)
+        return reward, dead, win, starved, terminated
+
+    def view(self, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.empty((self.num_games, self.config.view_side**2), dtype=np.uint8)
+        view_windows(self.cells, self._view_table, self.state, out)
+        return out

@@ -14,9 +14,8 @@ the single env (`gym_snake.single.SnakeGame`, played by `gym_snake.env.SnakeEnv`
   `SnakeTables.start_cells`) and one for the food, eating takes one for the next food (the k-th
   empty cell in row-major order);
 - the reward rule (`SnakeTables.rewards`, indexed by `Outcome`);
-- `SnakeBatch`: the state of N games as numpy arrays and a loop-free step over all of them, or
-  (`engine="numba"`, the default when numba is installed) one compiled loop over them
-  (`gym_snake.compiled`) on the same arrays.
+- `SnakeBatch`: the state of N games as numpy arrays and a loop-free step over all of them
+  (`gym_snake.compiled.CompiledSnakeBatch` steps the same arrays in compiled loops).
 
 Why two engines: a numpy step costs tens of microseconds whatever the batch size (the vector env
 at batch 1 makes 0.01-0.02M steps/s), so a single env built on a batch of one would be some 50x
@@ -33,7 +32,6 @@ import math
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from numbers import Real
-from types import ModuleType
 from typing import TypeVar
 
 import numpy as np
@@ -440,30 +438,6 @@ def _start_food(tables: SnakeTables) -> np.ndarray | None:
     return table
 
 
-ENGINES = ("auto", "numpy", "numba")
-
-
-def choose_engine(engine: object) -> str:
-    """The batched engine `engine` names: "numba" (compiled, `gym_snake.compiled`; needs numba) or
-    "numpy"; "auto" is numba when it imports, else numpy."""
-    name = _require_choice("engine", engine, ENGINES)
-    if name == "numpy":
-        return name
-    available = _compiled().AVAILABLE
-    if name == "numba" and not available:
-        raise ValueError(
-            'engine="numba" needs numba, which is not installed: pip install "rlsuite-snake[fast]" '
-            '(or engine="numpy", or "auto" to use numba only when it is there)'
-        )
-    return "numba" if available else "numpy"
-
-
-def _compiled() -> ModuleType:
-    from gym_snake import compiled  # here, not at the top: it imports this module's constants
-
-    return compiled
-
-
 class SnakeBatch:
     """N snake games as numpy arrays, stepped together without a Python loop over games.
 
@@ -493,8 +467,9 @@ class SnakeBatch:
     score: np.ndarray
     since_food: np.ndarray
 
-    def __init__(self, config: SnakeConfig, num_games: int, engine: str = "auto") -> None:
-        self.engine = choose_engine(engine)
+    engine = "numpy"  # the name of this engine (`gym_snake.compiled.CompiledSnakeBatch`: "numba")
+
+    def __init__(self, config: SnakeConfig, num_games: int) -> None:
         self.config = config
         self.tables = tables_for(config)
         self.num_games = n = num_games
@@ -549,7 +524,6 @@ class SnakeBatch:
         self._start_food = _start_food(tables)
         self._start_tail_first = np.ascontiguousarray(tables.start_cells[:, ::-1])
         length, n_starts = tables.start_cells.shape[1], len(tables.start_cells)
-        self._pending = np.empty(n, dtype=np.int64)  # the compiled engine's games left to the numpy code
         self._start_state = np.zeros((len(STATE_ROWS), n_starts), dtype=np.int64)
         start_values = {
             "head": tables.start_cells[:, 0],
@@ -567,7 +541,6 @@ class SnakeBatch:
             "_uniforms_flat",
             "_target_flat",
             "_target_table",
-            "_pending",
             "_start_sorted",
             "_start_food",
             "_start_tail_first",
@@ -627,19 +600,6 @@ class SnakeBatch:
         if games.size == 0:
             return
         tables = self.tables
-        if self.engine == "numba":
-            compiled = _compiled()
-            n_pending = compiled.reset_games(
-                self.cells, self.body, self.state, self.food, self.uniforms, self.uniform_pos,
-                tables.start_cells, tables.start_heading, games, self._pending,
-            )  # fmt: skip
-            for game in self._pending[:n_pending].tolist():  # short of uniforms: refill, one game at a time
-                start, food = self._draw_one(game), self._draw_one(game)
-                compiled.reset_game(
-                    self.cells, self.body, self.state, self.food, tables.start_cells, tables.start_heading,
-                    game, start, food,
-                )  # fmt: skip
-            return
         draws = self._draw(games, 2)  # the start, then the food
         choice = (draws[0] * len(tables.start_cells)).astype(np.int64)
         length = tables.start_cells.shape[1]
@@ -685,8 +645,6 @@ class SnakeBatch:
 
         Returns (reward, dead, win, starved, terminated) arrays, each False where not `moving`.
         """
-        if self.engine == "numba":
-            return self._step_compiled(actions, moving)
         area = self.config.area
         cells, body, rows, body_rows = self._cells_flat, self._body_flat, self._cell_offset, self._body_offset
 
@@ -744,22 +702,6 @@ class SnakeBatch:
             self._place_food(eaters)
         return self._rewards[outcome], dead, win, starved, terminated
 
-    def _step_compiled(
-        self, actions: np.ndarray, moving: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        n, compiled = self.num_games, _compiled()
-        reward = np.empty(n)
-        dead, win, starved, terminated = (np.empty(n, dtype=bool) for _ in range(4))
-        n_pending = compiled.step_games(
-            self.cells, self.body, self.state, self.food, self.uniforms, self.uniform_pos,
-            self.tables.turn, self._target_table, self._rewards, self._starve_at,
-            actions, moving, reward, dead, win, starved, terminated, self._pending,
-        )  # fmt: skip
-        for game in self._pending[:n_pending].tolist():  # eaters whose block ran out: refill it
-            free_cells = self.config.area - int(self.length[game])
-            compiled.place_food(self.cells, self.food, game, self._draw_one(game), free_cells)
-        return reward, dead, win, starved, terminated
-
     # --------------------------------------------------------------- observations
     def heads(self) -> np.ndarray:
         """(N,) the head cell of each game."""
@@ -777,11 +719,6 @@ class SnakeBatch:
     def view(self, out: np.ndarray | None = None) -> np.ndarray:
         """(N, view_side**2) uint8: each game's view window (see `_view_cells`), written into `out`
         when given."""
-        if self.engine == "numba":
-            if out is None:
-                out = np.empty((self.num_games, self.config.view_side**2), dtype=np.uint8)
-            _compiled().view_windows(self.cells, self._view_table, self.state, out)
-            return out
         if self._view_windows is not None:  # north-up, walls outside: a window of the padded boards
             np.copyto(self._view_inside, self.cells[:, : self.config.area].reshape(self._view_inside.shape))
             rows, cols = np.divmod(self.head, self.config.width)

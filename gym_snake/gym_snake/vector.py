@@ -16,7 +16,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_snake import render
-from gym_snake.core import MAX_NUM_ENVS, SnakeBatch, SnakeConfig, check_batch_size, require_int
+from gym_snake.compiled import choose_engine
+from gym_snake.core import MAX_NUM_ENVS, SnakeConfig, check_batch_size, require_int
 from gym_snake.env import action_space_for, check_render_mode, observation_space_for
 from gym_snake.single import action_meaning
 
@@ -111,7 +112,7 @@ class SnakeVectorEnv(VectorEnv):
         self.single_observation_space = observation_space_for(config)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
 
-        self._games = SnakeBatch(config, self.num_envs, engine)
+        self._games = choose_engine(engine)(config, self.num_envs)
         self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
         self._time_limit = np.iinfo(np.int64).max if max_episode_steps is None else int(max_episode_steps)
         self._ended = np.zeros(self.num_envs, dtype=bool)  # ended last step: reset on this one (NEXT_STEP)
