@@ -118,3 +118,25 @@ def test_atari_video_is_a_whole_game_of_raw_screens_cut_at_the_cap(tmp_path) -> 
 
         atari_main(["--game", game, "--video", str(tmp_path / "game.webm")])
     assert exit_info.value.code == 2
+
+
+def test_recording_a_pygame_drawn_env_without_a_display_prints_no_sdl_error(tmp_path: Path) -> None:
+    """CartPole draws its rgb_array frames with pygame; on a machine with no display (and no
+    XDG_RUNTIME_DIR), SDL printed an "error:" line in the middle of `make demo` unless told to
+    use its dummy driver."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from agents import base; from agents.common.envs import make_env; "
+        "from agents.common.video import record_episodes; "
+        "env = make_env('CartPole-v1', render_mode='rgb_array'); "
+        "agent = base.get_agent_class('random')(env, seed=0); "
+        f"print(record_episodes(agent, env, 1, {str(tmp_path / 'cartpole.gif')!r}, seed=0, max_frames=5))"
+    )
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "SDL_VIDEODRIVER", "SDL_AUDIODRIVER")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "5"
+    assert "error" not in out.stderr.lower(), out.stderr

@@ -15,6 +15,7 @@ failed recording leaves no file.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,15 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: float) -> None:
                 writer.close()
 
 
+def draw_off_screen() -> None:
+    """Frames are drawn off screen (`render_mode="rgb_array"`), but envs that draw with pygame
+    (Gymnasium's classic control) start SDL's video system, which on a machine without a display
+    prints "error: XDG_RUNTIME_DIR is invalid ..." to stderr: there, default SDL to its dummy driver
+    (a user's own SDL_VIDEODRIVER is kept)."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
 def record_episodes(
     agent: Any,
     env: gym.Env,
@@ -137,6 +147,7 @@ def record_episodes(
     check_renders_rgb(env)
     if max_frames <= 0:
         raise ValueError(f"max_frames must be positive, got {max_frames}")
+    draw_off_screen()
     recorder = _FrameRecorder(env, max_frames, None, max_side)
     evaluate(agent, recorder, n_episodes, seed=seed)
     write_video(recorder.frames, path, float(fps or env.metadata.get("render_fps") or 30))
