@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.dqn.networks import NatureCNN, make_q_network
+from agents.dqn.networks import NatureCNN, SmallCNN, make_q_network
 
 IMAGE = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
 IMAGE_LAST = gym.spaces.Box(0, 255, (84, 84, 4), np.uint8)
@@ -85,3 +85,18 @@ def test_unsupported_observation_spaces_are_named(space: gym.Space, name: str) -
 def test_unknown_network_kind() -> None:
     with pytest.raises(ValueError, match="network must be one of"):
         make_q_network(IMAGE, 2, network="resnet")
+
+
+def test_small_cnn_is_the_2013_dqn_torso_and_loads_like_the_nature_one() -> None:
+    net = make_q_network(IMAGE, 6, network="small-cnn", dueling=True)
+    assert isinstance(net.encoder, SmallCNN)
+    convolutions = [m for m in net.encoder.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.out_channels, c.kernel_size[0], c.stride[0]) for c in convolutions] == [(16, 8, 4), (32, 4, 2)]
+    assert net.encoder.linear[0].in_features == 32 * 9 * 9 and net.value.in_features == 256
+    obs = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    assert net(obs).shape == (3, 6)
+    twin = make_q_network(IMAGE_LAST, 6, network="small-cnn", dueling=True)
+    twin.load_state_dict(net.state_dict())
+    torch.testing.assert_close(twin(obs.permute(0, 2, 3, 1).contiguous()), net(obs))
+    with pytest.raises(ValueError, match="small-cnn"):
+        make_q_network(gym.spaces.Box(0, 255, (10, 10, 3), np.uint8), 4, network="small-cnn")

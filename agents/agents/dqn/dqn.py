@@ -97,7 +97,7 @@ class DQNConfig:
         metadata=_help(
             f"Q-network: one of {NETWORK_KINDS}; auto = cell CNN for uint8 images when cell_pixels "
             f"is set, else Nature CNN "
-            "for uint8 images, else MLP"
+            "for uint8 images, else MLP; small-cnn = the 2013 DQN's cheaper CNN for CPU budgets"
         ),
     )
     hidden_sizes: tuple[int, ...] = field(
