@@ -202,3 +202,36 @@ def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, 
     assert game["game_over"] and max(game["points_won"], game["points_lost"]) == 21  # a whole game of Pong
     assert game["score"] == game["points_won"] - game["points_lost"]
     assert f"score {game['score']:.1f}" in capsys.readouterr().out
+
+
+@pytest.mark.atari
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--train-freq", "0"], "train_freq must be a positive integer, got 0"),
+        (["--game", "Pongg-v4"], "unknown Atari id 'Pongg-v4'"),
+        (["--resume", "missing.pt"], "No such file or directory"),
+    ],
+)
+def test_atari_command_reports_user_errors_in_one_line(tmp_path: Path, capsys, flags, message) -> None:
+    from agents.dqn.atari import main
+
+    flags = [str(tmp_path / flag) if flag.endswith(".pt") else flag for flag in flags]
+    out = tmp_path / "run"
+    assert main(["--game", "PongNoFrameskip-v4", "--no-progress", "--out", str(out), *flags]) == 2
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()[-1:]
+    assert line.startswith("error: ") and message in line and "Traceback" not in err
+    assert not out.exists(), "a run folder for a run that never started"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--steps", "-1"), ("--checkpoint-every", "0"), ("--eval-episodes", "-2"), ("--seed", "-3")]
+)
+def test_atari_command_checks_its_integer_flags_before_starting(capsys, flag, value) -> None:
+    from agents.dqn.atari import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--game", "PongNoFrameskip-v4", flag, value])
+    assert exit_info.value.code == 2
+    assert f"error: argument {flag}: must be" in capsys.readouterr().err

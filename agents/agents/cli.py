@@ -26,16 +26,20 @@ import gymnasium as gym
 import numpy as np
 
 from agents import base
-from agents.common.checkpoint import CheckpointError, atomic_write_json, read_metadata
+from agents.common.checkpoint import atomic_write_json, read_metadata
+from agents.common.command_line import (
+    UserError,
+    debug_requested,
+    int_in,
+    non_negative_int,
+    positive_int,
+    run_reporting_user_errors,
+)
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.envs import MAX_N_ENVS, SUITE_ENV_IDS, make_env
 from agents.common.video import MAX_FRAMES, check_video_path, record_episodes
 
 DEFAULT_RESULTS = Path("results")
-
-
-class CliError(Exception):
-    """A user error: printed without a traceback, exit code 2."""
 
 
 # ------------------------------------------------------------------------- commands
@@ -52,26 +56,8 @@ def _json_arg(text: str) -> dict[str, Any]:
 MAX_SEED = 2**31 - 1  # numpy's legacy seeding (SB3) takes < 2**32; evaluation adds offsets to the seed
 
 
-def _int_in(text: str, low: int, high: int | None, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
-    if value < low or (high is not None and value > high):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    return _int_in(text, 1, None, "a positive integer")
-
-
-def _non_negative_int(text: str) -> int:
-    return _int_in(text, 0, None, "an integer >= 0")
-
-
 def _seed_arg(text: str) -> int:
-    return _int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
+    return int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
 
 
 def _gamma_arg(text: str) -> float:
@@ -135,7 +121,7 @@ def _make_env(args: argparse.Namespace, **extra: Any) -> Any:
         try:
             env = getattr(importlib.import_module(module_name), class_name)(env, **kwargs)
         except TypeError as error:
-            raise CliError(f"--wrap {name}: {error}") from error
+            raise UserError(f"--wrap {name}: {error}") from error
     return env
 
 
@@ -147,10 +133,10 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     )
     _add_env_args(parser)
     parser.add_argument("--seed", type=_seed_arg, default=0, help="seed of the agent and the training env (default: 0)")
-    parser.add_argument("--steps", type=_positive_int, required=True, help="env steps to train for")
+    parser.add_argument("--steps", type=positive_int, required=True, help="env steps to train for")
     parser.add_argument(
         "--eval-episodes",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="greedy evaluation episodes after training (default: 20)",
     )
@@ -161,7 +147,7 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     if _supports_checkpoints(agent_class):
         parser.add_argument(
             "--checkpoint-every",
-            type=_non_negative_int,
+            type=non_negative_int,
             default=0,
             help="also write <out>/checkpoint.pt every N env steps (it is always written on Ctrl-C and "
             "at the end; `python -m agents resume` continues it exactly as if never stopped)",
@@ -311,7 +297,7 @@ def run_resume(argv: Sequence[str]) -> int:
     _add_env_args(parser)
     parser.add_argument(
         "--eval-episodes",
-        type=_positive_int,
+        type=positive_int,
         default=20,
         help="greedy evaluation episodes after training (default: 20)",
     )
@@ -320,7 +306,7 @@ def run_resume(argv: Sequence[str]) -> int:
     meta = read_metadata(args.checkpoint)
     agent_class = base.get_agent_class(meta["algo"])
     if not _supports_checkpoints(agent_class):
-        raise CliError(
+        raise UserError(
             f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
             f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
             "--env ...` or train again"
@@ -348,7 +334,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
     )
     parser.add_argument("checkpoint", type=Path, help="a file written by `train` (.npz or .pt)")
     _add_env_args(parser)
-    parser.add_argument("--episodes", type=_positive_int, default=20, help="evaluation episodes (default: 20)")
+    parser.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes (default: 20)")
     parser.add_argument(
         "--seed", type=_seed_arg, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
     )
@@ -359,11 +345,11 @@ def run_evaluate(argv: Sequence[str]) -> int:
         help="also record the first --video-episodes evaluation episodes (from render_mode='rgb_array') to this file",
     )
     parser.add_argument(
-        "--video-episodes", type=_positive_int, default=1, help="episodes in the video, back to back (default: 1)"
+        "--video-episodes", type=positive_int, default=1, help="episodes in the video, back to back (default: 1)"
     )
     parser.add_argument(
         "--video-max-frames",
-        type=_positive_int,
+        type=positive_int,
         default=MAX_FRAMES,
         help=f"the video stops after this many frames (default: {MAX_FRAMES})",
     )
@@ -371,7 +357,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
     if args.video is not None:
         check_video_path(args.video)  # a bad suffix fails before anything is loaded or played
         if args.video_episodes > args.episodes:
-            raise CliError(f"--video-episodes ({args.video_episodes}) must be at most --episodes ({args.episodes})")
+            raise UserError(f"--video-episodes ({args.video_episodes}) must be at most --episodes ({args.episodes})")
     env = _make_env(args, **({"render_mode": "rgb_array"} if args.video is not None else {}))
     agent = base.load_agent(args.checkpoint, env)
     result = evaluate(agent, env, args.episodes, seed=args.seed)
@@ -404,7 +390,7 @@ def run_solve(argv: Sequence[str]) -> int:
     try:
         solution = planner(env, args.gamma)
     except ValueError as error:
-        raise CliError(str(error)) from error
+        raise UserError(str(error)) from error
     with np.printoptions(precision=3, suppress=True):
         print(f"{args.env}, gamma={args.gamma}, {args.method} ({solution.iterations} iterations)")
         print(f"V*     = {solution.V}")
@@ -447,10 +433,10 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
         "--envs", nargs="+", metavar="ID", help=f"env ids or config labels (suite: {', '.join(SUITE_ENV_IDS)})"
     )
     what.add_argument("--algos", nargs="+", metavar="ALGO", help=f"algorithms: {', '.join(base.algorithm_names())}")
-    what.add_argument("--seeds", type=_positive_int, help="number of seeds (0..N-1)")
-    what.add_argument("--steps", type=_positive_int, help="training env steps per job, for every env")
-    what.add_argument("--eval-every", type=_positive_int, help="env steps between evaluations (default: steps / 10)")
-    what.add_argument("--eval-episodes", type=_positive_int, help="greedy episodes per evaluation (default: 10)")
+    what.add_argument("--seeds", type=positive_int, help="number of seeds (0..N-1)")
+    what.add_argument("--steps", type=positive_int, help="training env steps per job, for every env")
+    what.add_argument("--eval-every", type=positive_int, help="env steps between evaluations (default: steps / 10)")
+    what.add_argument("--eval-episodes", type=positive_int, help="greedy episodes per evaluation (default: 10)")
     what.add_argument(
         "--hyperparams",
         type=Path,
@@ -460,8 +446,8 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
     how = parser.add_argument_group("how to run")
     how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")
     how.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
-    how.add_argument("--workers", type=_positive_int, help="jobs at a time (default: the number of CPUs)")
-    how.add_argument("--threads", type=_positive_int, default=1, help="torch threads per job (default: 1)")
+    how.add_argument("--workers", type=positive_int, help="jobs at a time (default: the number of CPUs)")
+    how.add_argument("--threads", type=positive_int, default=1, help="torch threads per job (default: 1)")
     how.add_argument("--out", type=Path, help="run folder (default: results/<name>-<time>; never overwritten)")
     how.add_argument(
         "--resume", type=_run_folder, metavar="RUN_DIR", help="re-run the unfinished jobs of an earlier run"
@@ -484,7 +470,7 @@ def _check_writable(out: Path) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write to output folder {out}: {existing} is not a writable folder")
+        raise UserError(f"cannot write to output folder {out}: {existing} is not a writable folder")
 
 
 def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> int:
@@ -511,7 +497,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
             args, ("preset", "config", "seeds", "steps", "eval_every", "eval_episodes", "hyperparams", "out", "resume")
         )
         if given or not args.algos:
-            raise CliError(
+            raise UserError(
                 "--extend takes --algos (and optionally --envs); the rest comes from the run"
                 + (f": drop {', '.join(given)}" if given else "")
             )
@@ -535,7 +521,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
             ),
         )
         if given:
-            raise CliError(f"--resume re-runs the jobs stored in the run folder; drop {', '.join(given)}")
+            raise UserError(f"--resume re-runs the jobs stored in the run folder; drop {', '.join(given)}")
         return resume_comparison(args.resume, **run_options)
     if args.out is not None:
         _check_writable(args.out)
@@ -575,7 +561,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
 def run_demo(argv: Sequence[str]) -> int:
     """The README's main job: the quick comparison (`compare --preset quick`; takes compare's flags)."""
     if "--preset" in argv or "--config" in argv:
-        raise CliError("demo runs the quick preset; use `python -m agents compare` for other presets or configs")
+        raise UserError("demo runs the quick preset; use `python -m agents compare` for other presets or configs")
     return run_compare(["--preset", "quick", *argv], prog="python -m agents demo")
 
 
@@ -618,7 +604,7 @@ def dispatch(argv: Sequence[str]) -> int:
             )
             train.parse_args(rest[:1])
         if rest[0] not in base.ALGORITHMS:
-            raise CliError(f"unknown algorithm {rest[0]!r}; known algorithms: {', '.join(base.algorithm_names())}")
+            raise UserError(f"unknown algorithm {rest[0]!r}; known algorithms: {', '.join(base.algorithm_names())}")
         return run_train(rest[0], rest[1:])
     return {
         "evaluate": run_evaluate,
@@ -634,17 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2; with `--debug` (or RLSUITE_DEBUG=1) they raise with their traceback instead. Anything
     else is a bug of ours and always shows its traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv[:1] or os.environ.get("RLSUITE_DEBUG", "") not in ("", "0")
+    debug = debug_requested(argv)
     if argv[:1] == ["--debug"]:
         argv = argv[1:]
-    try:
-        return dispatch(argv)
-    except (CliError, CheckpointError, FileNotFoundError, ValueError) as error:
-        # ValueError: bad input found by the envs or agents (ids, hyperparameters, spaces, files)
-        if debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_reporting_user_errors(lambda: dispatch(argv), debug=debug)

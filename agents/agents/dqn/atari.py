@@ -41,6 +41,7 @@ import numpy as np
 
 from agents.base import Agent
 from agents.common.checkpoint import atomic_write_json
+from agents.common.command_line import debug_requested, non_negative_int, positive_int, run_reporting_user_errors
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
 from agents.common.video import check_video_path, record_episodes
@@ -108,19 +109,27 @@ def parser() -> argparse.ArgumentParser:
         help="hyperparameters and step budget: nature (CleanRL's, 10M steps, for a GPU) or pong-cpu "
         "(500k steps on one CPU core; see the module docstring) (default: nature)",
     )
-    result.add_argument("--steps", type=int, default=None, help="env (agent) steps (default: the preset's)")
-    result.add_argument("--seed", type=int, default=0)
+    result.add_argument("--steps", type=positive_int, default=None, help="env (agent) steps (default: the preset's)")
+    result.add_argument("--seed", type=non_negative_int, default=0)
     result.add_argument(
         "--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)"
     )
     result.add_argument(
-        "--checkpoint-every", type=int, default=100_000, help="env steps between checkpoints (default: 100,000)"
+        "--checkpoint-every",
+        type=positive_int,
+        default=100_000,
+        help="env steps between checkpoints (default: 100,000)",
     )
     result.add_argument(
         "--no-replay-in-checkpoint", action="store_true", help="smaller checkpoints; a resumed run then differs"
     )
     result.add_argument("--resume", type=Path, default=None, help="a checkpoint.pt to finish instead of starting a run")
-    result.add_argument("--eval-episodes", type=int, default=10, help="whole games played at the end (default: 10)")
+    result.add_argument(
+        "--eval-episodes",
+        type=non_negative_int,
+        default=10,
+        help="whole games played at the end; 0: none (default: 10)",
+    )
     result.add_argument(
         "--video",
         type=Path,
@@ -167,6 +176,13 @@ class GameClock:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Train (or resume), evaluate and save; user errors (a bad flag value, an unknown game, a corrupt
+    checkpoint) print one `error:` line and return 2 (RLSUITE_DEBUG=1 shows their traceback)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    return run_reporting_user_errors(lambda: run(argv), debug=debug_requested([]))
+
+
+def run(argv: Sequence[str]) -> int:
     args = parser().parse_args(argv)
     if args.video is not None:
         try:
@@ -193,9 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = args.out or Path("results") / "atari" / name
-        run_dir.mkdir(parents=True, exist_ok=True)
         steps = args.steps if args.steps is not None else default_steps
-        agent = DQN(env, {**settings, **config_overrides(args, DQNConfig)}, seed=args.seed)
+        agent = DQN(env, {**settings, **config_overrides(args, DQNConfig)}, seed=args.seed)  # checks them
+        run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(
             run_dir / "config.json",
             {
@@ -240,10 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"trained to env step {agent.env_steps} ({seconds:.0f} s in this call); last {len(last)} training episodes: "
         f"mean {last.mean() if len(last) else float('nan'):.2f}"
     )
-    print(
-        f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(scores):.1f} "
-        f"+- {np.std(scores):.1f} over {len(games)} games: {scores}"
-    )
+    if games:
+        print(
+            f"evaluation, whole games with epsilon {agent.config.eval_epsilon}: score {np.mean(scores):.1f} "
+            f"+- {np.std(scores):.1f} over {len(games)} games: {scores}"
+        )
     atomic_write_json(
         run_dir / "evaluation.json",
         {

@@ -149,6 +149,7 @@ class AtariCNN(nn.Module):
         with torch.no_grad():
             flat = self.convolutions(torch.zeros(1, in_channels, height, width)).shape[1]
         self.linear = nn.Sequential(nn.Linear(flat, features), nn.ReLU())
+        self.features = features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.convolutions(x))
@@ -237,7 +238,7 @@ def make_q_network(
             features = int(hidden_sizes[-1]) if hidden_sizes else torso.features
         else:
             cnn = SmallCNN(channels, height, width) if network == "small-cnn" else NatureCNN(channels, height, width)
-            features = cnn.linear[0].out_features
+            features = cnn.features
             encoder = cnn.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # as above
     else:
         if isinstance(observation_space, gym.spaces.Discrete):

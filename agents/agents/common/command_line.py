@@ -1,0 +1,65 @@
+"""What every command-line entry point shares: integer flags checked by argparse, and user errors
+reported as one `error:` line with exit code 2 instead of a traceback.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> _ = parser.add_argument("--steps", type=positive_int)
+    >>> parser.parse_args(["--steps", "5"]).steps
+    5
+    >>> run_reporting_user_errors(lambda: int("five"), debug=False)  # a ValueError: bad input, not our bug
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+
+class UserError(Exception):
+    """A user error that is not a ValueError (a bad flag combination, a missing run): exit code 2."""
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (UserError, FileNotFoundError, ValueError)
+"""Bad input found by the envs, agents or files (CheckpointError and RunError are ValueErrors)."""
+
+
+def int_in(text: str, low: int, high: int | None, what: str) -> int:
+    """`text` as an integer in [low, high] (high None: unbounded), else argparse's error naming `what`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+    if value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return int_in(text, 1, None, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    return int_in(text, 0, None, "an integer >= 0")
+
+
+def debug_requested(argv: Sequence[str]) -> bool:
+    """True for `--debug` as the first argument or RLSUITE_DEBUG set (not 0): user errors then raise."""
+    return "--debug" in argv[:1] or os.environ.get("RLSUITE_DEBUG", "") not in ("", "0")
+
+
+def run_reporting_user_errors(command: Callable[[], int], *, debug: bool) -> int:
+    """Run `command`; a user error prints `error: <message>` and returns 2 (with `debug`: it raises with its
+    traceback), Ctrl-C returns 130. Anything else is a bug of ours and shows its traceback."""
+    try:
+        return command()
+    except USER_ERRORS as error:
+        if debug:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
