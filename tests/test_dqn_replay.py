@@ -176,6 +176,26 @@ def test_sum_tree_draws_in_proportion_to_values() -> None:
     assert tree.total == 4.0
 
 
+def test_sum_tree_inner_nodes_stay_the_sums_of_their_leaves() -> None:
+    """Single-leaf and batched updates (with repeated indices: the last value wins) keep every inner node equal
+    to the sum of the leaves below it, recomputed from scratch."""
+    tree, rng = SumTree(37), np.random.default_rng(1)
+    leaves = np.zeros(37)
+    for step in range(300):
+        size = 1 if step % 2 else int(rng.integers(2, 12))
+        indices, values = rng.integers(0, 37, size), rng.random(size).round(3)
+        tree.set(indices, values)
+        for index, value in zip(indices, values):
+            leaves[index] = value
+    level = np.zeros(tree.first_leaf)
+    level[:37] = leaves
+    node = tree.first_leaf
+    while node >= 1:
+        np.testing.assert_allclose(tree.nodes[node : 2 * node], level, rtol=1e-12)
+        level, node = level[0::2] + level[1::2], node // 2
+    assert tree.total == pytest.approx(leaves.sum())
+
+
 def test_prioritized_replay_prefers_high_td_errors_and_weights_them_down() -> None:
     env = CounterEnv(min_length=1000, max_length=1000)
     buffer = PrioritizedReplayBuffer(100, env.observation_space, 2, alpha=1.0)
