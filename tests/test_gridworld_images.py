@@ -23,10 +23,11 @@ def full_redraw(game) -> np.ndarray:
 
 
 # 7x7 divides 84 (12 px cells); 9x9, 13x5 and 3x11 do not (cells of floor or ceil pixels: 2-4 block shapes)
+@pytest.mark.parametrize(("strips", "fresh"), [(False, False), (False, True), (True, True), (True, False)])
 @pytest.mark.parametrize("shape", [(7, 7), (3, 3), (9, 9), (13, 5), (3, 11), (1, 1), (84, 84)])
-def test_cell_canvas_draws_the_pixels_of_scaled_cells(shape):
+def test_cell_canvas_draws_the_pixels_of_scaled_cells(shape, strips, fresh):
     rng = np.random.default_rng(sum(shape))
-    canvas = render.CellCanvas(6, shape, COLORS, IMAGE_SIZE)
+    canvas = render.CellCanvas(6, shape, COLORS, IMAGE_SIZE, strips=strips)
     kinds = rng.integers(0, len(COLORS), (6, *shape)).astype(np.int8)
     for step in range(40):
         if step % 10 == 9:  # a whole new picture, as after a reset
@@ -37,7 +38,9 @@ def test_cell_canvas_draws_the_pixels_of_scaled_cells(shape):
                 kinds[rng.integers(6), rng.integers(shape[0]), rng.integers(shape[1])] = rng.integers(len(COLORS))
         if step == 20:  # a copy keeps drawing into its own image
             canvas = pickle.loads(pickle.dumps(canvas))
-        np.testing.assert_array_equal(canvas.draw(kinds), render.scaled_cells(kinds, PALETTE, IMAGE_SIZE))
+        image = canvas.draw(kinds, fresh=fresh)
+        assert (image is canvas.image) != fresh and image.flags.c_contiguous and image.shape == (6, 84, 84, 3)
+        np.testing.assert_array_equal(image, render.scaled_cells(kinds, PALETTE, IMAGE_SIZE))
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ class GoalsAndFires:
         self._slot_planes = world_planes + (self.slot_kinds - WALL).astype(np.intp) * n_cells  # plane = kind - 1
         view_rows, view_cols = np.mgrid[-1:2, -1:2]
         self._view_offsets = (view_rows * side + view_cols).ravel()  # the 3x3 cells around a cell
-        self._canvas: render.CellCanvas | None = None  # made on first use by observations(fresh=False)
+        self._canvases: dict[bool, render.CellCanvas] = {}  # by `fresh`, made on first use by observations()
 
     def cell(self, row: int, col: int) -> int:
         """The position of floor cell (row, col), counted from the floor's top-left corner."""
@@ -172,19 +172,17 @@ class GoalsAndFires:
     def observations(self, fresh: bool = True) -> np.ndarray:
         """A batch of observations: `(n_worlds, 84, 84, 3)` uint8 images or `(n_worlds, 4, h, w)` planes.
 
-        Images are drawn on the game's canvas, where only the cells that changed since the last call
-        are redrawn. With `fresh=False` the canvas itself is returned, overwritten by the next call;
-        with `fresh=True` a new array: a copy of the canvas, or for partial views (a move changes
-        nearly every cell of a view) one full redraw, which is cheaper. Planes are always new."""
+        Images are drawn by the game's canvases (`render.CellCanvas`), which repaint only the cells that
+        changed since their last call: one pixel row per cell row, stretched into a new array, when
+        `fresh` or for partial views (a move changes nearly every cell of a view); else whole cells on
+        the image that is returned, overwritten by the next call. Planes are always new."""
         n = self.n_worlds
         if self.obs_type == "rgb":
             kinds = self.shown_kinds()
-            if fresh and self.partial:
-                return render.scaled_cells(kinds, PALETTE, IMAGE_SIZE)
-            if self._canvas is None:
-                self._canvas = render.CellCanvas(n, kinds.shape[1:], COLORS, IMAGE_SIZE)
-            image = self._canvas.draw(kinds)
-            return image.copy() if fresh else image
+            if fresh not in self._canvases:  # strips unless few cells change and the canvas itself is returned
+                strips = fresh or self.partial
+                self._canvases[fresh] = render.CellCanvas(n, kinds.shape[1:], COLORS, IMAGE_SIZE, strips=strips)
+            return self._canvases[fresh].draw(kinds, fresh=fresh)
         planes = self.planes()
         if self.partial:
             view_cells = self._plane_starts + (self.agent[:, None] + self._view_offsets)[:, None, :]

@@ -2,8 +2,8 @@
 
 Every image is built by indexing precomputed pixels with the grid of cell kinds, never by a loop
 over pixels: flat-coloured cells (gridworld-v0) look their colours up packed as one uint32 per pixel
-(R, G, B, 0); sprites (pacman-v0, render frames) are whole `(s, s, 3)` tiles indexed by kind, and the
-observation canvas of a maze re-pastes only the cells whose kind changed.
+(R, G, B, 0); sprites (pacman-v0, render frames) are whole `(s, s, 3)` tiles indexed by kind; the
+observation canvases re-paste only the cells whose kind changed.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def scaled_cells(kinds: np.ndarray, palette: np.ndarray, size: int) -> np.ndarra
     h, w = kinds.shape[-2:]
     rows, cols = _nearest_index(h, size), _nearest_index(w, size)
     one_line_per_row = palette.take(np.take(kinds, cols, axis=-1))  # (..., h, size): a pixel row per cell row
-    return np.take(_rgb_view(one_line_per_row), rows, axis=-3)
+    # the rows as contiguous RGB bytes first: taking whole rows of them is 4x faster than of the packed view
+    return np.take(np.ascontiguousarray(_rgb_view(one_line_per_row)), rows, axis=-3)
 
 
 class CellCanvas:
@@ -54,20 +55,32 @@ class CellCanvas:
     blocks per world instead of whole images.
 
     A cell covers a block of `floor` or `ceil` of `size / h` pixel rows (and columns), so cells come in
-    at most four block shapes. For each shape a strided view of the images has one `(bh, bw, 3)` block
+    at most four block shapes. For each shape a strided view of the canvas has one `(bh, bw, 3)` block
     starting at every pixel, and a batch of changed cells is one indexed assignment of colour blocks.
-    `image` is the canvas itself, overwritten by the next `draw`: copy it to keep it."""
 
-    def __init__(self, n_images: int, shape: tuple[int, int], colors: np.ndarray, size: int) -> None:
+    `draw(kinds)` returns the canvas `image` itself, overwritten by the next `draw` (copy it to keep it);
+    `draw(kinds, fresh=True)` a new array. With `strips=True` the canvas keeps only one pixel row per cell
+    row (the rows of a cell row are identical): blocks are one pixel high, and `draw` stretches the strips
+    into the images with one `np.take` of pixel rows, which writes the batch once. That is the cheaper
+    way when a new array is wanted anyway (it costs about half a copy of a whole canvas, which also
+    reads the batch) or when most cells change each step (views that move with the agent)."""
+
+    def __init__(
+        self, n_images: int, shape: tuple[int, int], colors: np.ndarray, size: int, strips: bool = False
+    ) -> None:
         h, w = shape
         self.shape = (h, w)
         self.image = np.zeros((n_images, size, size, 3), dtype=np.uint8)
+        self.strips = np.zeros((n_images, h, size, 3), dtype=np.uint8) if strips else None
+        self._pixel_rows = _nearest_index(h, size)  # the cell row each pixel row shows
         self._drawn = np.full(n_images * h * w, -1, dtype=np.int16)  # nothing drawn yet
         starts, heights = [], []
         for n_cells in (h, w):
             index = _nearest_index(n_cells, size)
             starts.append(np.searchsorted(index, np.arange(n_cells)))
             heights.append(np.bincount(index, minlength=n_cells))
+        if strips:  # one pixel row per cell row
+            starts[0], heights[0] = np.arange(h), np.ones(h, dtype=np.int64)
         self._row_start, self._col_start = starts
         block_shapes = sorted({(int(bh), int(bw)) for bh in heights[0] for bw in heights[1]})
         cell_shape = np.add.outer(heights[0] * (size + 1), heights[1]).ravel()  # one code per block shape
@@ -76,8 +89,8 @@ class CellCanvas:
         self._blocks = [np.ascontiguousarray(np.broadcast_to(colors[:, None, None], (len(colors), bh, bw, 3)))
                         for bh, bw, _ in self._groups]  # fmt: skip
 
-    def draw(self, kinds: np.ndarray) -> np.ndarray:
-        """Bring `image` up to date with `(n, h, w)` cell kinds and return it (not a copy)."""
+    def draw(self, kinds: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """The images of `(n, h, w)` cell kinds: the canvas `image` itself, or with `fresh` a new array."""
         flat = kinds.reshape(-1)
         changed = np.flatnonzero(flat != self._drawn)
         if changed.size:
@@ -90,16 +103,22 @@ class CellCanvas:
                     self._paint(bh, bw, blocks, images[chosen], cells[chosen], new[chosen])
                 else:
                     self._paint(bh, bw, blocks, images, cells, new)
-        return self.image
+        if self.strips is None:
+            return self.image.copy() if fresh else self.image
+        if fresh:
+            return np.take(self.strips, self._pixel_rows, axis=1)
+        # mode="clip" (the indices are valid anyway) lets numpy write straight into `out`, without a temporary
+        return np.take(self.strips, self._pixel_rows, axis=1, out=self.image, mode="clip")
 
     def _paint(
         self, bh: int, bw: int, blocks: np.ndarray, images: np.ndarray, cells: np.ndarray, kinds: np.ndarray
     ) -> None:
-        _, size, _, _ = self.image.shape
-        strides = self.image.strides
-        # made here rather than kept, so that pickled or copied canvases still draw into their own image
-        shape = (len(self.image), size - bh + 1, size - bw + 1, bh, bw, 3)
-        at_pixel = np.ndarray(shape, np.uint8, buffer=self.image, strides=strides[:3] + strides[1:])
+        canvas = self.image if self.strips is None else self.strips
+        n, height, width, _ = canvas.shape
+        strides = canvas.strides
+        # made here rather than kept, so that pickled or copied canvases still draw into their own arrays
+        shape = (n, height - bh + 1, width - bw + 1, bh, bw, 3)
+        at_pixel = np.ndarray(shape, np.uint8, buffer=canvas, strides=strides[:3] + strides[1:])
         rows, cols = np.divmod(cells, self.shape[1])
         at_pixel[images, self._row_start[rows], self._col_start[cols]] = blocks[kinds]
 

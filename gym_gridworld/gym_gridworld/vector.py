@@ -35,12 +35,13 @@ class GridworldVectorEnv(VectorEnv):
     `SyncVectorEnv` over single envs does.
 
     ## Image observations and `copy`
-    With `obs_type="rgb"` the worlds are drawn on one persistent `(num_envs, 84, 84, 3)` canvas where
-    a step redraws only the cells that changed (the agent's old and new cell, collected objects,
-    whole worlds that reset). By default (`copy=True`) `reset` and `step` return a fresh copy of it,
-    which costs more than the drawing at large batches (partial views, where a move changes nearly
-    every cell, are redrawn whole into a fresh array instead). `copy=False` returns a read-only view of the
-    canvas instead: the next `step` or `reset` overwrites it in place, so copy what you keep (a
+    With `obs_type="rgb"` the worlds are drawn on a persistent canvas where a step repaints only the
+    cells that changed (the agent's old and new cell, collected objects, whole worlds that reset). By
+    default (`copy=True`) `reset` and `step` return a new `(num_envs, 84, 84, 3)` array: the canvas
+    then keeps one pixel row per cell row and stretches it into the new array, so writing the batch
+    once is the cost (partial views, where a move changes nearly every cell, are redrawn whole into a
+    new array instead). `copy=False` returns a read-only view of a whole-image canvas instead, which
+    the next `step` or `reset` overwrites in place, so copy what you keep (a
     replay buffer that stores observations copies them anyway). Grid observations are always fresh.
 
     ## Arguments
