@@ -49,7 +49,7 @@ def main() -> None:
         ax.set_xlabel(name)
         ax.set_ylabel(f"score (mean of last {args.window} games)")
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize="small")
     fig.suptitle(args.title)
     fig.tight_layout()
     fig.savefig(args.out)
