@@ -226,7 +226,14 @@ def test_atari_command_reports_user_errors_in_one_line(tmp_path: Path, capsys, f
 
 
 @pytest.mark.parametrize(
-    ("flag", "value"), [("--steps", "-1"), ("--checkpoint-every", "0"), ("--eval-episodes", "-2"), ("--seed", "-3")]
+    ("flag", "value"),
+    [
+        ("--steps", "-1"),
+        ("--checkpoint-every", "0"),
+        ("--eval-episodes", "-2"),
+        ("--seed", "-3"),
+        ("--seed", str(2**31)),
+    ],
 )
 def test_atari_command_checks_its_integer_flags_before_starting(capsys, flag, value) -> None:
     from agents.dqn.atari import main

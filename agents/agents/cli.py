@@ -30,10 +30,10 @@ from agents.common.checkpoint import atomic_write_json, read_metadata
 from agents.common.command_line import (
     UserError,
     debug_requested,
-    int_in,
     non_negative_int,
     positive_int,
     run_reporting_user_errors,
+    seed_int,
 )
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.envs import MAX_N_ENVS, SUITE_ENV_IDS, make_env
@@ -51,13 +51,6 @@ def _json_arg(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError(f'expected a JSON object such as \'{{"obs_type": "grid"}}\', got {text!r}')
     return value
-
-
-MAX_SEED = 2**31 - 1  # numpy's legacy seeding (SB3) takes < 2**32; evaluation adds offsets to the seed
-
-
-def _seed_arg(text: str) -> int:
-    return int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
 
 
 def _gamma_arg(text: str) -> float:
@@ -132,7 +125,7 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
         description=(agent_class.__doc__ or "").strip().split("\n")[0],
     )
     _add_env_args(parser)
-    parser.add_argument("--seed", type=_seed_arg, default=0, help="seed of the agent and the training env (default: 0)")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed of the agent and the training env (default: 0)")
     parser.add_argument("--steps", type=positive_int, required=True, help="env steps to train for")
     parser.add_argument(
         "--eval-episodes",
@@ -336,7 +329,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
     _add_env_args(parser)
     parser.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes (default: 20)")
     parser.add_argument(
-        "--seed", type=_seed_arg, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
+        "--seed", type=seed_int, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
     )
     parser.add_argument(
         "--video",

@@ -45,6 +45,14 @@ def non_negative_int(text: str) -> int:
     return int_in(text, 0, None, "an integer >= 0")
 
 
+MAX_SEED = 2**31 - 1
+"""The largest seed the commands take: numpy's legacy seeding (SB3) takes < 2**32, and evaluations add offsets."""
+
+
+def seed_int(text: str) -> int:
+    return int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
+
+
 def debug_requested(argv: Sequence[str]) -> bool:
     """True for `--debug` as the first argument or RLSUITE_DEBUG set (not 0): user errors then raise."""
     return "--debug" in argv[:1] or os.environ.get("RLSUITE_DEBUG", "") not in ("", "0")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.common.command_line import MAX_SEED
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
 
@@ -152,7 +153,6 @@ def load_plan_file(path: str | Path) -> dict[str, Any]:
 # upper bounds: a config value beyond these is a typo, and would otherwise plan an absurd amount of work
 MAX_STEPS = 10**10
 MAX_SEEDS = 1_000
-MAX_SEED = 2**31 - 1
 
 
 def _int_in(value: Any, what: str, low: int, high: int) -> int:

@@ -41,7 +41,13 @@ import numpy as np
 
 from agents.base import Agent
 from agents.common.checkpoint import atomic_write_json
-from agents.common.command_line import debug_requested, non_negative_int, positive_int, run_reporting_user_errors
+from agents.common.command_line import (
+    debug_requested,
+    non_negative_int,
+    positive_int,
+    run_reporting_user_errors,
+    seed_int,
+)
 from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
 from agents.common.video import check_video_path, record_episodes
@@ -110,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
         "(500k steps on one CPU core; see the module docstring) (default: nature)",
     )
     result.add_argument("--steps", type=positive_int, default=None, help="env (agent) steps (default: the preset's)")
-    result.add_argument("--seed", type=non_negative_int, default=0)
+    result.add_argument("--seed", type=seed_int, default=0)
     result.add_argument(
         "--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)"
     )
