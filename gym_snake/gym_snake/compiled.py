@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from gym_snake.core import BODY, EMPTY, FOOD, HEAD, STATE_ROWS, UNIFORM_BLOCK, Outcome, SnakeBatch
+from gym_snake.core import BODY, EMPTY, FOOD, HEAD, STATE_ROWS, UNIFORM_BLOCK, Outcome, SnakeBatch, _require_choice
 
 try:
     import numba
@@ -222,8 +222,7 @@ def view_windows(cells: np.ndarray, table: np.ndarray, state: np.ndarray, out: n
 def choose_engine(engine: object) -> type[SnakeBatch]:
     """The batched engine `engine` names: "numba" (`CompiledSnakeBatch`; needs numba) or "numpy"
     (`SnakeBatch`); "auto" is numba when it is installed, else numpy."""
-    if not isinstance(engine, str) or engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    engine = _require_choice("engine", engine, ENGINES)
     if engine == "numba" and not AVAILABLE:
         raise ValueError(
             'engine="numba" needs numba, which is not installed: pip install "rlsuite-snake[fast]" '
