@@ -75,10 +75,13 @@ def test_schedules() -> None:
     linear = parse_schedule("linear:1.0:0.1:100")
     assert linear == Linear(1.0, 0.1, 100)
     assert linear(0) == 1.0 and linear(50) == pytest.approx(0.55) and linear(100) == 0.1 and linear(10**6) == 0.1
+    held = parse_schedule("linear:0.5:0:100:1000")  # 0.5 until step 1,000, then to 0 by step 1,100
+    assert held == Linear(0.5, 0.0, 100, 1000)
+    assert [held(step) for step in (0, 1000, 1050, 1100, 10**6)] == [0.5, 0.5, 0.25, 0.0, 0.0]
     exponential = parse_schedule("exp:1.0:0.01:0.5")
     assert exponential == Exponential(1.0, 0.01, 0.5)
     assert exponential(1) == pytest.approx(0.505)
-    for bad in ("linear:1:0", "exp:1:0:1.5", "cosine:1:0:10", "linear:1:0:-5", ""):
+    for bad in ("linear:1:0", "exp:1:0:1.5", "cosine:1:0:10", "linear:1:0:-5", "linear:1:0:5:-1", "linear:1:0:5:1:2", ""):
         with pytest.raises(ValueError, match="cannot parse schedule"):
             parse_schedule(bad)
 

@@ -2,11 +2,15 @@
 
 A schedule can be written as a string, which is how configs and the CLI carry them:
 `"0.1"` (constant), `"linear:1.0:0.05:10000"` (from 1.0 to 0.05 over 10,000 steps, then constant),
-`"exp:1.0:0.01:0.999"` (0.01 + (1.0 - 0.01) * 0.999**step).
+`"linear:0.001:0:40000:60000"` (0.001 until step 60,000, then to 0 over the next 40,000 steps: a learning
+rate annealed at the end of a 100k-step run), `"exp:1.0:0.01:0.999"` (0.01 + (1.0 - 0.01) * 0.999**step).
 
     >>> epsilon = parse_schedule("linear:1.0:0.05:10000")
     >>> epsilon(0), epsilon(5000), epsilon(10_000), epsilon(10**6)
     (1.0, 0.525, 0.05, 0.05)
+    >>> learning_rate = parse_schedule("linear:0.001:0:40000:60000")
+    >>> learning_rate(60_000), learning_rate(80_000), learning_rate(100_000)
+    (0.001, 0.0005, 0.0)
 """
 
 from __future__ import annotations
@@ -24,14 +28,20 @@ class Constant:
 
 @dataclass(frozen=True)
 class Linear:
+    """`start` until step `hold`, then linearly to `end` over `duration` steps, then `end`."""
+
     start: float
     end: float
     duration: int
+    hold: int = 0
 
     def __call__(self, step: int) -> float:
-        if step >= self.duration:
+        progress = step - self.hold
+        if progress <= 0:
+            return self.start
+        if progress >= self.duration:
             return self.end
-        return self.start + (self.end - self.start) * step / self.duration
+        return self.start + (self.end - self.start) * progress / self.duration
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,10 @@ class Exponential:
 
 Schedule = Constant | Linear | Exponential
 
-SCHEDULE_FORMS = '"<value>", "linear:<start>:<end>:<steps>" or "exp:<start>:<end>:<decay per step>"'
+SCHEDULE_FORMS = (
+    '"<value>", "linear:<start>:<end>:<steps>", "linear:<start>:<end>:<steps>:<hold steps>" or '
+    '"exp:<start>:<end>:<decay per step>"'
+)
 
 
 def parse_schedule(spec: str | float | int | Schedule) -> Schedule:
@@ -61,11 +74,11 @@ def parse_schedule(spec: str | float | int | Schedule) -> Schedule:
     try:
         if not args:
             return Constant(float(kind))
-        if kind == "linear" and len(args) == 3:
-            duration = int(args[2])
-            if duration <= 0:
+        if kind == "linear" and len(args) in (3, 4):
+            duration, hold = int(args[2]), int(args[3]) if len(args) == 4 else 0
+            if duration <= 0 or hold < 0:
                 raise ValueError
-            return Linear(float(args[0]), float(args[1]), duration)
+            return Linear(float(args[0]), float(args[1]), duration, hold)
         if kind == "exp" and len(args) == 3:
             decay = float(args[2])
             if not 0 < decay <= 1:
@@ -73,4 +86,4 @@ def parse_schedule(spec: str | float | int | Schedule) -> Schedule:
             return Exponential(float(args[0]), float(args[1]), decay)
     except ValueError:
         pass
-    raise ValueError(f"cannot parse schedule {spec!r}; expected {SCHEDULE_FORMS} (steps > 0, 0 < decay <= 1)")
+    raise ValueError(f"cannot parse schedule {spec!r}; expected {SCHEDULE_FORMS} (steps > 0, hold steps >= 0, 0 < decay <= 1)")
