@@ -81,7 +81,15 @@ def test_schedules() -> None:
     exponential = parse_schedule("exp:1.0:0.01:0.5")
     assert exponential == Exponential(1.0, 0.01, 0.5)
     assert exponential(1) == pytest.approx(0.505)
-    for bad in ("linear:1:0", "exp:1:0:1.5", "cosine:1:0:10", "linear:1:0:-5", "linear:1:0:5:-1", "linear:1:0:5:1:2", ""):
+    for bad in (
+        "linear:1:0",
+        "exp:1:0:1.5",
+        "cosine:1:0:10",
+        "linear:1:0:-5",
+        "linear:1:0:5:-1",
+        "linear:1:0:5:1:2",
+        "",
+    ):
         with pytest.raises(ValueError, match="cannot parse schedule"):
             parse_schedule(bad)
 

@@ -118,6 +118,19 @@ def test_act_single_and_batch_and_action_start() -> None:
         agent.act(np.zeros(5))
 
 
+@pytest.mark.parametrize("autocast, dtype", [("none", torch.float32), ("bf16", torch.bfloat16)])
+def test_autocast_setting_decides_the_forward_dtype_while_training(autocast: str, dtype: torch.dtype) -> None:
+    agent = DQN(gym.make("CartPole-v1"), {**SMALL, "autocast": autocast}, seed=0)
+    seen: set[torch.dtype] = set()
+    agent.q_network.head.register_forward_hook(lambda _module, _inputs, output: seen.add(output.dtype))
+    before = [p.clone() for p in agent.q_network.parameters()]
+    agent.train(gym.make("CartPole-v1"), 400, progress=False)  # acting and 3 training phases
+    assert seen == {dtype}  # every forward pass, acting and learning, in the configured precision
+    assert all(p.dtype == torch.float32 for p in agent.q_network.parameters())  # the weights stay float32
+    assert any(not torch.equal(a, b) for a, b in zip(before, agent.q_network.parameters()))
+    assert torch.isfinite(agent._loss_sum)
+
+
 def test_same_seed_same_network_and_global_rng_untouched() -> None:
     torch.manual_seed(123)
     before = torch.rand(1)

@@ -86,4 +86,6 @@ def parse_schedule(spec: str | float | int | Schedule) -> Schedule:
             return Exponential(float(args[0]), float(args[1]), decay)
     except ValueError:
         pass
-    raise ValueError(f"cannot parse schedule {spec!r}; expected {SCHEDULE_FORMS} (steps > 0, hold steps >= 0, 0 < decay <= 1)")
+    raise ValueError(
+        f"cannot parse schedule {spec!r}; expected {SCHEDULE_FORMS} (steps > 0, hold steps >= 0, 0 < decay <= 1)"
+    )
