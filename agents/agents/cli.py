@@ -434,7 +434,8 @@ def _compare_parser(prog: str = "python -m agents compare") -> argparse.Argument
         "--hyperparams",
         type=Path,
         metavar="FILE",
-        help="YAML {algo: {env: {hyperparameters: {...}}}} overriding agents/hyperparams/<algo>.yml",
+        help="YAML {algo: {env: {hyperparameters: {...}}}}: each entry replaces, as a whole, that env's entry of "
+        "agents/hyperparams/<algo>.yml (keys it leaves out take the algorithm's defaults, not the file's values)",
     )
     how = parser.add_argument_group("how to run")
     how.add_argument("--backend", choices=BACKENDS, default="local", help="local processes (default) or a Ray cluster")

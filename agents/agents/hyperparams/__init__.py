@@ -12,7 +12,9 @@ gridworld-v0 with pixel observations; or `default`, used for envs without an ent
 `wrappers` are applied, in order, to this algorithm's training and evaluation envs. Only
 `gymnasium.ObservationWrapper`s are allowed: they change what the agent sees (a table needs
 discrete observations) but never the rewards, episode ends or env steps that the comparison measures.
-A user file given to the runner (`--hyperparams FILE`, `{algo: {env: entry}}`) overrides entries.
+A user file given to the runner (`--hyperparams FILE`, `{algo: {env: entry}}`) replaces entries as a whole:
+keys an override leaves out take the algorithm's defaults, not this folder's values (copy the entry, then
+change it; each job's `config.json` records the values it ran with).
 """
 
 from __future__ import annotations
