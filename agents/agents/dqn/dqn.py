@@ -129,7 +129,8 @@ class DQNConfig:
     learning_rate: str = field(
         default="linear:1e-3:0:50000",
         metadata=_help(
-            "optimizer step size over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"
+            "optimizer step size over env steps: a number, linear:<start>:<end>:<steps>[:<hold steps>] or "
+            "exp:<start>:<end>:<decay>"
         ),
     )
     optimizer_eps: float = field(
@@ -175,7 +176,9 @@ class DQNConfig:
     # exploration
     exploration: str = field(
         default="linear:1.0:0.04:8000",
-        metadata=_help("epsilon over env steps: a number, linear:<start>:<end>:<steps> or exp:<start>:<end>:<decay>"),
+        metadata=_help(
+            "epsilon over env steps: a number, linear:<start>:<end>:<steps>[:<hold steps>] or exp:<start>:<end>:<decay>"
+        ),
     )
     eval_epsilon: float = field(
         default=0.05, metadata=_help("epsilon of act(obs, greedy=False) (Nature evaluation: 0.05)")

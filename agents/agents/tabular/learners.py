@@ -135,7 +135,7 @@ class TabularConfig:
     epsilon: str = field(
         default="linear:1.0:0.05:10000",
         metadata={
-            "help": 'exploration rate schedule over env steps: "0.1", "linear:<start>:<end>:<steps>", '
+            "help": 'exploration rate schedule over env steps: "0.1", "linear:<start>:<end>:<steps>[:<hold steps>]", '
             '"exp:<start>:<end>:<decay>"'
         },
     )
