@@ -70,10 +70,11 @@ class CellCanvas:
     ) -> None:
         h, w = shape
         self.shape = (h, w)
-        # the whole images: painted on directly, or (strips) filled by draw(fresh=False), made on first use
-        self._image_shape = (n_images, size, size, 3)
-        self.image: np.ndarray | None = None if strips else np.zeros(self._image_shape, dtype=np.uint8)
-        self.strips = np.zeros((n_images, h, size, 3), dtype=np.uint8) if strips else None
+        self.strips = strips
+        # what `_paint` draws on: the whole images, or the strips (one pixel row per cell row)
+        self._painted = np.zeros((n_images, h if strips else size, size, 3), dtype=np.uint8)
+        # the whole images `draw` returns: the painted array itself, or (strips) made by draw(fresh=False) on first use
+        self.image: np.ndarray | None = None if strips else self._painted
         self._pixel_rows = _nearest_index(h, size)  # the cell row each pixel row shows
         self._drawn = np.full(n_images * h * w, -1, dtype=np.int16)  # nothing drawn yet
         starts, heights = [], []
@@ -105,21 +106,20 @@ class CellCanvas:
                     self._paint(bh, bw, blocks, images[chosen], cells[chosen], new[chosen])
                 else:
                     self._paint(bh, bw, blocks, images, cells, new)
-        if self.strips is None:
-            assert self.image is not None  # made in __init__ without strips
-            return self.image.copy() if fresh else self.image
+        if not self.strips:
+            return self._painted.copy() if fresh else self._painted
         if fresh:
-            return np.take(self.strips, self._pixel_rows, axis=1)
+            return np.take(self._painted, self._pixel_rows, axis=1)
         if self.image is None:
-            self.image = np.empty(self._image_shape, dtype=np.uint8)
+            n, _, size, _ = self._painted.shape
+            self.image = np.empty((n, size, size, 3), dtype=np.uint8)
         # mode="clip" (the indices are valid anyway) lets numpy write straight into `out`, without a temporary
-        return np.take(self.strips, self._pixel_rows, axis=1, out=self.image, mode="clip")
+        return np.take(self._painted, self._pixel_rows, axis=1, out=self.image, mode="clip")
 
     def _paint(
         self, bh: int, bw: int, blocks: np.ndarray, images: np.ndarray, cells: np.ndarray, kinds: np.ndarray
     ) -> None:
-        canvas = self.image if self.strips is None else self.strips
-        assert canvas is not None  # the image exists whenever there are no strips
+        canvas = self._painted
         n, height, width, _ = canvas.shape
         strides = canvas.strides
         # made here rather than kept, so that pickled or copied canvases still draw into their own arrays
