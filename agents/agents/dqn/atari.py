@@ -30,6 +30,7 @@ cut after `VIDEO_MAX_FRAMES` (1,000 frames, about 67 s of play).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -148,6 +149,28 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+def make_training_env(game: str, n_envs: int) -> gym.Env | gym.vector.VectorEnv:
+    """The game for training: one env, or with `n_envs` > 1 a vector env of that many emulators stepped in
+    this process (no worker processes: the run stays on one core, and acting takes one batched forward pass)."""
+    if n_envs == 1:
+        return make_atari_env(game)
+    return make_atari_env(game, num_envs=n_envs, num_workers=0)
+
+
+def read_hyperparameters(path: Path) -> dict[str, Any]:
+    """The hyperparameters a run recorded in its `config.json`; {} when the file is missing (a checkpoint
+    moved away from its run folder: the agent then says if the env does not fit its replay buffer)."""
+    if not path.exists():
+        return {}
+    try:
+        hyperparameters = json.loads(path.read_text())["hyperparameters"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path} is not a run's config.json (no readable 'hyperparameters'): {error}") from None
+    if not isinstance(hyperparameters, dict):
+        raise ValueError(f"{path}: 'hyperparameters' must be a mapping, got {type(hyperparameters).__name__}")
+    return hyperparameters
+
+
 def read_episodes(path: Path) -> np.ndarray:
     """The rows of an `episodes.csv` (env_step, seconds, return) as an (n, 3) array; (0, 3) when none ended yet."""
     lines = path.read_text().splitlines()[1:]
@@ -196,7 +219,10 @@ def run(argv: Sequence[str]) -> int:
         except ValueError as error:
             parser().error(str(error))
     settings, default_steps = PRESETS[args.preset]
-    env = make_atari_env(args.game)
+    hyperparameters = {**settings, **config_overrides(args, DQNConfig)}
+    if args.resume is not None:  # the run's own env count, from the config.json it wrote at its start
+        hyperparameters = read_hyperparameters(args.resume.parent / "config.json")
+    env = make_training_env(args.game, int(hyperparameters.get("n_envs", 1)))
     train_kwargs = dict(
         progress=not args.no_progress,
         checkpoint_every=args.checkpoint_every,
@@ -216,7 +242,7 @@ def run(argv: Sequence[str]) -> int:
         name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = args.out or Path("results") / "atari" / name
         steps = args.steps if args.steps is not None else default_steps
-        agent = DQN(env, {**settings, **config_overrides(args, DQNConfig)}, seed=args.seed)  # checks them
+        agent = DQN(env, hyperparameters, seed=args.seed)  # checks them
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(
             run_dir / "config.json",
