@@ -98,3 +98,36 @@ def test_train_interrupt_resume_and_evaluate_whole_games(tmp_path: Path) -> None
     assert terminated and not truncated and lives[0] == 5 and lives[-1] == 0, (lives[0], lives[-1], steps)
     assert sorted(set(lives), reverse=True) == [5, 4, 3, 2, 1, 0], "every life was played"
     assert score == evaluation["games"][0]["score"], (score, evaluation["games"])
+
+
+def test_n_envs_trains_on_a_vector_env_in_this_process_and_resume_uses_the_same_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agents.dqn import atari
+
+    run = tmp_path / "run"
+    common = ["--no-progress", "--eval-episodes", "0"]
+    code = atari.main(
+        ["--game", GAME, "--preset", "pong-cpu", "--n-envs", "2", "--steps", "600", "--learning-starts", "500"]
+        + ["--buffer-size", "2000", "--train-freq", "50", "--seed", str(SEED), "--out", str(run), *common]
+    )
+    assert code == 0, capsys.readouterr().err
+    agent = DQN.load(run / "checkpoint.pt")
+    # steps come two at a time, less the autoreset steps of a sub-env whose game ended (not transitions)
+    assert agent.n_envs == 2 and 600 <= agent.env_steps <= 601 and agent.gradient_steps_done >= 2
+    assert json.loads((run / "config.json").read_text())["hyperparameters"]["n_envs"] == 2
+    # make the checkpoint that of a run 100 steps short of its end (as Ctrl-C leaves it), here and moved away
+    # from its run folder, whose config.json says how many emulators the run had
+    agent.run_end = agent.env_steps + 100
+    agent.save(run / "checkpoint.pt", include_replay=True, checkpoint_every=200)
+    moved = tmp_path / "elsewhere" / "checkpoint.pt"
+    moved.parent.mkdir()
+    moved.write_bytes((run / "checkpoint.pt").read_bytes())
+    assert atari.main(["--game", GAME, "--resume", str(run / "checkpoint.pt"), *common]) == 0, capsys.readouterr().err
+    resumed = DQN.load(run / "checkpoint.pt")
+    assert resumed.n_envs == 2 and resumed.env_steps >= agent.run_end
+    assert atari.main(["--game", GAME, "--resume", str(moved), *common]) == 2
+    assert "holds data from 2 env(s); this env has 1" in capsys.readouterr().err
+    (run / "config.json").write_text("{not json")
+    assert atari.main(["--game", GAME, "--resume", str(run / "checkpoint.pt"), *common]) == 2
+    assert "is not a run's config.json" in capsys.readouterr().err
