@@ -111,6 +111,7 @@ def test_atari_video_is_a_whole_game_of_raw_screens_cut_at_the_cap(tmp_path) -> 
     game = "BreakoutNoFrameskip-v4"
     agent = DQN(make_atari_env(game), {"buffer_size": 100, "learning_starts": 10}, seed=0)
     assert record_game(agent, game, tmp_path / "game.mp4", seed=5, max_frames=40) == 40
+    assert iio.immeta(tmp_path / "game.mp4")["fps"] == 15  # real time: 60 frames/s, one in 4 per agent step
     frames = iio.imread(tmp_path / "game.mp4")
     assert frames.shape == (40, 210, 160, 3) and frames.std() > 0  # the raw ALE screen, not the 84x84 gray input
     with pytest.raises(SystemExit) as exit_info:

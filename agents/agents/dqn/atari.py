@@ -321,8 +321,7 @@ def record_game(agent: DQN, game: str, path: str | Path, *, seed: int, max_frame
     (.gif or .mp4): the raw RGB screen after every agent step, cut after `max_frames` frames; returns their number."""
     env = cast(gym.Env, make_atari_env(game, terminal_on_life_loss=False, clip_reward=False, render_mode="rgb_array"))
     try:
-        fps = float(env.metadata.get("render_fps") or 60) / 4  # frame skip 4: one frame per agent step
-        return record_episodes(agent, env, 1, path, seed=seed, max_frames=max_frames, fps=fps)
+        return record_episodes(agent, env, 1, path, seed=seed, max_frames=max_frames)  # MaxAndSkip's real-time fps
     finally:
         env.close()
 

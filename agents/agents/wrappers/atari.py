@@ -104,6 +104,8 @@ MAX_FRAME_STACK = 64  # frames per observation
 MAX_NOOP = 1000  # no-op frames at reset (the usual 30 is half a second)
 MAX_FRAME_SKIP = 100  # emulator frames per agent step
 MAX_NUM_ENVS = 256  # sub-envs of a vector env (each an emulator, some in worker processes)
+# The console's frame rate (NTSC, ~60 Hz); ale-py's metadata says 30, the rate its "human" mode draws at
+ATARI_FRAMES_PER_SECOND = 60
 MaxPool = Literal["rgb", "gray"]
 
 
@@ -310,6 +312,8 @@ class MaxAndSkip(gym.Wrapper):
     sprites are drawn only on odd or even frames). As in SB3, a step that ends the game before its last
     frame pools the frames captured so far with those of the previous step. The reward is the sum of
     the frame rewards (a float). ``info`` holds ``lives``, ``episode_frame_number`` and ``frame_number``.
+    ``metadata["render_fps"]`` becomes 60 / ``skip`` (the console draws 60 frames a second), so videos of
+    the rendered steps play in real time.
     Actions are indices into the game's action set; anything else raises.
 
     The wrapped env must not skip frames itself (``PongNoFrameskip-v4``, or ``gym.make("ALE/Pong-v5",
@@ -347,6 +351,8 @@ class MaxAndSkip(gym.Wrapper):
         shape = (height, width, 3) if self.max_pool == "rgb" else (height, width)
         self.observation_space = spaces.Box(0, 255, shape, np.uint8)
         self._frames = np.zeros((2, *shape), dtype=np.uint8)  # the last two screens of the last step
+        # one rendered frame per step: videos recorded above this wrapper play in real time
+        self.metadata = {**env.metadata, "render_fps": ATARI_FRAMES_PER_SECOND / self.skip}
         self.fast = self._only_reset_wrappers_below()
         self._has_reset = False
 
