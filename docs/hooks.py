@@ -54,14 +54,19 @@ def on_pre_build(config, **kwargs) -> None:
     gen_gifs.main(GENERATED / "gifs")
     (GENERATED / "cli.txt").write_text(_cli_help())
     (GENERATED / "hyperparams.md").write_text(_hyperparams_page())
-    for plot in (ROOT / "benchmarks").glob("*.png"):  # the plots benchmarks/RESULTS.md shows
-        shutil.copyfile(plot, GENERATED / plot.name)
+    for image in _benchmark_images():
+        shutil.copyfile(image, GENERATED / image.name)
 
 
 def on_page_markdown(markdown: str, page, **kwargs) -> str:
     """benchmarks/RESULTS.md links its plots beside it; on the site they are in generated/."""
     if page.file.src_path == "benchmarks.md":
         markdown = (ROOT / "benchmarks" / "RESULTS.md").read_text()  # included here, not by the snippet
-        for plot in (ROOT / "benchmarks").glob("*.png"):
-            markdown = markdown.replace(f"]({plot.name})", f"](generated/{plot.name})")
+        for image in _benchmark_images():
+            markdown = markdown.replace(f"]({image.name})", f"](generated/{image.name})")
     return markdown
+
+
+def _benchmark_images() -> list[Path]:
+    """The plots and the agent's game that benchmarks/RESULTS.md shows."""
+    return sorted([*(ROOT / "benchmarks").glob("*.png"), *(ROOT / "benchmarks").glob("*.gif")])
