@@ -141,3 +141,19 @@ def test_recording_a_pygame_drawn_env_without_a_display_prints_no_sdl_error(tmp_
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "5"
     assert "error" not in out.stderr.lower(), out.stderr
+
+
+@pytest.mark.parametrize(("fps", "milliseconds"), [(15, 70), (4, 250), (60, 20), (200, 20)])
+def test_gif_frame_delays_are_the_nearest_whole_centiseconds_a_browser_honours(tmp_path, fps, milliseconds) -> None:
+    from agents.common.video import write_video
+
+    frames = [np.full((8, 8, 3), value, dtype=np.uint8) for value in (0, 80, 160)]  # distinct: none merged
+    write_video(frames, tmp_path / "clip.gif", fps=fps)
+    from PIL import Image
+
+    with Image.open(tmp_path / "clip.gif") as gif:
+        delays = []
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            delays.append(gif.info["duration"])
+    assert delays == [milliseconds] * 3

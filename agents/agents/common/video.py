@@ -93,8 +93,10 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: float) -> None:
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
         if suffix == ".gif":
-            # Pillow stores durations in whole centiseconds; loop=0 repeats forever
-            imageio.mimwrite(tmp, list[Any](frames), format="GIF", duration=1000.0 / fps, loop=0)
+            # GIFs store whole centiseconds (Pillow truncates: 15 fps would play at 16.7): the nearest one, at
+            # least 2 (browsers show shorter delays as 10); loop=0 repeats forever
+            centiseconds = max(2, round(100.0 / fps))
+            imageio.mimwrite(tmp, list[Any](frames), format="GIF", duration=10 * centiseconds, loop=0)
         else:
             import imageio_ffmpeg
 
