@@ -128,6 +128,10 @@ def test_n_envs_trains_on_a_vector_env_in_this_process_and_resume_uses_the_same_
     assert resumed.n_envs == 2 and resumed.env_steps >= agent.run_end
     assert atari.main(["--game", GAME, "--resume", str(moved), *common]) == 2
     assert "holds data from 2 env(s); this env has 1" in capsys.readouterr().err
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "hyperparameters": {"n_envs": "2"}}))
+    assert atari.main(["--game", GAME, "--resume", str(run / "checkpoint.pt"), *common]) == 2
+    assert "n_envs must be an integer in 1..256" in capsys.readouterr().err
     (run / "config.json").write_text("{not json")
     assert atari.main(["--game", GAME, "--resume", str(run / "checkpoint.pt"), *common]) == 2
     assert "is not a run's config.json" in capsys.readouterr().err

@@ -60,7 +60,7 @@ from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
 from agents.common.video import check_video_path, record_episodes
 from agents.dqn import DQN, DQNConfig
-from agents.wrappers.atari import make_atari_env
+from agents.wrappers.atari import MAX_NUM_ENVS, make_atari_env
 
 ATARI_SETTINGS = dict(
     buffer_size=1_000_000,
@@ -156,9 +156,11 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
-def make_training_env(game: str, n_envs: int) -> gym.Env | gym.vector.VectorEnv:
+def make_training_env(game: str, n_envs: Any) -> gym.Env | gym.vector.VectorEnv:
     """The game for training: one env, or with `n_envs` > 1 a vector env of that many emulators stepped in
     this process (no worker processes: the run stays on one core, and acting takes one batched forward pass)."""
+    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or not 1 <= n_envs <= MAX_NUM_ENVS:
+        raise ValueError(f"n_envs must be an integer in 1..{MAX_NUM_ENVS} (emulators stepped in turn), got {n_envs!r}")
     if n_envs == 1:
         return make_atari_env(game)
     return make_atari_env(game, num_envs=n_envs, num_workers=0)
@@ -229,7 +231,7 @@ def run(argv: Sequence[str]) -> int:
     hyperparameters = {**settings, **config_overrides(args, DQNConfig)}
     if args.resume is not None:  # the run's own env count, from the config.json it wrote at its start
         hyperparameters = read_hyperparameters(args.resume.parent / "config.json")
-    env = make_training_env(args.game, int(hyperparameters.get("n_envs", 1)))
+    env = make_training_env(args.game, hyperparameters.get("n_envs", 1))
     train_kwargs = dict(
         progress=not args.no_progress,
         checkpoint_every=args.checkpoint_every,
