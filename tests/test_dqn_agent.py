@@ -262,6 +262,16 @@ def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path
     )
     with pytest.raises(CheckpointError, match="q_network weights have shapes"):
         DQN.load(tmp_path / "reshaped.pt")
+    meta, payload = load_torch(tmp_path / "dqn.pt")
+    meta["frame_stack"] = 2  # CartPole's (4,) observations are no stack of 2 frames (found by Hypothesis)
+    save_torch(
+        tmp_path / "stacked.pt",
+        "dqn",
+        {k: v for k, v in meta.items() if k not in ("format", "version", "algo")},
+        payload,
+    )
+    with pytest.raises(CheckpointError, match="saved n_envs / frame_stack do not fit its observations"):
+        DQN.load(tmp_path / "stacked.pt")
     (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="not a readable .pt agent checkpoint"):
         DQN.load(tmp_path / "garbage.pt")

@@ -757,7 +757,12 @@ class DQN(Agent):
             raise CheckpointError(f"{path}: the saved DQN config does not fit its spaces ({error})") from error
         if (agent.n_envs, agent.frame_stack) != (n_envs, frame_stack):
             agent.n_envs, agent.frame_stack = n_envs, frame_stack
-            agent.replay = agent._make_replay(agent.n_envs)
+            try:
+                agent.replay = agent._make_replay(agent.n_envs)
+            except ValueError as error:  # e.g. a frame_stack that the observations are not a stack of
+                raise CheckpointError(
+                    f"{path}: the saved n_envs / frame_stack do not fit its observations ({error})"
+                ) from error
         agent._load_payload(Path(path), payload)
         return agent, meta
 
