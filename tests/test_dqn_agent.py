@@ -252,26 +252,23 @@ def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path
         DQN.load(tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="was trained on observations Box"):
         DQN.load(tmp_path / "dqn.pt", gym.make("Acrobot-v1"))
-    meta, payload = load_torch(tmp_path / "dqn.pt")
-    meta["config"]["hidden_sizes"] = [64, 64]  # weights of one shape, config of another
-    save_torch(
-        tmp_path / "reshaped.pt",
-        "dqn",
-        {k: v for k, v in meta.items() if k not in ("format", "version", "algo")},
-        payload,
-    )
+
+    def resaved(name: str, edit) -> Path:
+        """The saved agent with its metadata changed by `edit`, as a new checkpoint file."""
+        meta, payload = load_torch(tmp_path / "dqn.pt")
+        edit(meta)
+        path = tmp_path / name
+        save_torch(path, "dqn", {k: v for k, v in meta.items() if k not in ("format", "version", "algo")}, payload)
+        return path
+
+    # weights of one shape, config of another
+    reshaped = resaved("reshaped.pt", lambda meta: meta["config"].update(hidden_sizes=[64, 64]))
     with pytest.raises(CheckpointError, match="q_network weights have shapes"):
-        DQN.load(tmp_path / "reshaped.pt")
-    meta, payload = load_torch(tmp_path / "dqn.pt")
-    meta["frame_stack"] = 2  # CartPole's (4,) observations are no stack of 2 frames (found by Hypothesis)
-    save_torch(
-        tmp_path / "stacked.pt",
-        "dqn",
-        {k: v for k, v in meta.items() if k not in ("format", "version", "algo")},
-        payload,
-    )
+        DQN.load(reshaped)
+    # CartPole's (4,) observations are no stack of 2 frames (found by Hypothesis)
+    stacked = resaved("stacked.pt", lambda meta: meta.update(frame_stack=2))
     with pytest.raises(CheckpointError, match="saved n_envs / frame_stack do not fit its observations"):
-        DQN.load(tmp_path / "stacked.pt")
+        DQN.load(stacked)
     (tmp_path / "garbage.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="not a readable .pt agent checkpoint"):
         DQN.load(tmp_path / "garbage.pt")
