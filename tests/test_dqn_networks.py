@@ -6,7 +6,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
+from agents.common.cell_cnn import CellCNN
 from agents.dqn.networks import NatureCNN, SmallCNN, make_q_network
 
 IMAGE = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
@@ -100,3 +102,40 @@ def test_small_cnn_is_the_2013_dqn_torso_and_loads_like_the_nature_one() -> None
     torch.testing.assert_close(twin(obs.permute(0, 2, 3, 1).contiguous()), net(obs))
     with pytest.raises(ValueError, match="small-cnn"):
         make_q_network(gym.spaces.Box(0, 255, (10, 10, 3), np.uint8), 4, network="small-cnn")
+
+
+@pytest.mark.parametrize(
+    ("torso", "shape", "keys"),
+    [
+        (NatureCNN(4, 84, 84), (3, 4, 84, 84), ["convolutions.0", "convolutions.2", "convolutions.4", "linear.0"]),
+        (SmallCNN(4, 84, 84), (3, 4, 84, 84), ["convolutions.0", "convolutions.2", "linear.0"]),
+        (CellCNN(3, 40, 40, 4, (16, 32)), (3, 3, 40, 40), ["convolutions.0", "convolutions.2"]),
+        (CellCNN(3, 84, 84, 12, (16,)), (3, 3, 84, 84), ["convolutions.0"]),
+    ],
+)
+def test_torsos_are_relu_convolutions_and_keep_their_checkpoint_keys(torso, shape, keys) -> None:
+    """The torsos on channels-last memory (as DQN runs them) compute ReLU after every convolution, then flatten
+    (and the linear layer): values and weight gradients as a plain channels-first reference computes them, under
+    the parameter names that saved checkpoints use."""
+    assert sorted(torso.state_dict()) == sorted(f"{key}.{kind}" for key in keys for kind in ("weight", "bias"))
+    torso = torso.to(memory_format=torch.channels_last)
+    images = torch.rand(shape)
+    convolutions = [m for m in torso.modules() if isinstance(m, torch.nn.Conv2d)]
+    linear = [m for m in torso.modules() if isinstance(m, torch.nn.Linear)]
+
+    def reference() -> torch.Tensor:
+        x = images
+        for conv in convolutions:
+            x = torch.relu(F.conv2d(x, conv.weight, conv.bias, conv.stride, conv.padding))
+        x = x.flatten(1)
+        return torch.relu(linear[0](x)) if linear else x
+
+    expected = reference()
+    expected.square().sum().backward()
+    expected_grads = [p.grad.clone() for p in torso.parameters()]
+    torso.zero_grad()
+    got = torso(images.contiguous(memory_format=torch.channels_last))
+    got.square().sum().backward()
+    torch.testing.assert_close(got, expected)
+    for grad, reference_grad in zip([p.grad for p in torso.parameters()], expected_grads):
+        torch.testing.assert_close(grad, reference_grad)

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from agents.common.cell_cnn import CellCNN
+from agents.common.cell_cnn import CellCNN, flattened_relu
 
 NETWORK_KINDS = ("auto", "mlp", "nature-cnn", "small-cnn", "cell-cnn")
 IMAGE_NETWORKS = ("nature-cnn", "small-cnn", "cell-cnn")
@@ -145,7 +145,7 @@ class AtariCNN(nn.Module):
         for out_channels, kernel, stride in convolutions:
             layers += [nn.Conv2d(channels, out_channels, kernel_size=kernel, stride=stride), nn.ReLU()]
             channels = out_channels
-        self.convolutions = nn.Sequential(*layers, nn.Flatten())
+        self.convolutions = nn.Sequential(*layers[:-1], *flattened_relu())  # (cell_cnn: why the order)
         with torch.no_grad():
             flat = self.convolutions(torch.zeros(1, in_channels, height, width)).shape[1]
         self.linear = nn.Sequential(nn.Linear(flat, features), nn.ReLU())
