@@ -61,7 +61,7 @@ from agents.common.config_flags import add_config_flags, config_overrides
 from agents.common.plots import plot_learning_curve
 from agents.common.video import check_video_path, record_episodes
 from agents.dqn import DQN, DQNConfig
-from agents.wrappers.atari import MAX_NUM_ENVS, make_atari_env
+from agents.wrappers.atari import MAX_NUM_ENVS, _check_int, make_atari_env
 
 ATARI_SETTINGS = dict(
     buffer_size=1_000_000,
@@ -160,8 +160,7 @@ def parser() -> argparse.ArgumentParser:
 def make_training_env(game: str, n_envs: Any) -> gym.Env | gym.vector.VectorEnv:
     """The game for training: one env, or with `n_envs` > 1 a vector env of that many emulators stepped in
     this process (no worker processes: the run stays on one core, and acting takes one batched forward pass)."""
-    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or not 1 <= n_envs <= MAX_NUM_ENVS:
-        raise ValueError(f"n_envs must be an integer in 1..{MAX_NUM_ENVS} (emulators stepped in turn), got {n_envs!r}")
+    n_envs = _check_int("n_envs", n_envs, 1, MAX_NUM_ENVS)  # make_atari_env's own check, under this flag's name
     if n_envs == 1:
         return make_atari_env(game)
     return make_atari_env(game, num_envs=n_envs, num_workers=0)
