@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import cv2
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -222,6 +223,39 @@ def test_max_and_skip_pools_the_last_two_frames() -> None:
             total += frame_reward
         np.testing.assert_array_equal(obs, np.maximum(frames[2], frames[3]))
         assert reward == total and info["episode_frame_number"] == reference.unwrapped.ale.getEpisodeFrameNumber()
+
+
+@pytest.mark.parametrize("env_id", ["PongNoFrameskip-v4", "BreakoutNoFrameskip-v4", "MsPacmanNoFrameskip-v4"])
+def test_gray_output_is_the_gray_of_the_pooled_rgb_frame(env_id: str) -> None:
+    """gray=True reads palette indices and looks the pooled gray up: pixel for pixel what OpenCV makes
+    of the pooled RGB frame, through resets, games that end inside a frame skip (stale screens pooled)
+    and colours first seen in either of the two pooled screens."""
+    gray = MaxAndSkip(NoopReset(base_env(env_id)), gray=True)
+    rgb = MaxAndSkip(NoopReset(base_env(env_id)))
+    assert gray.observation_space == gym.spaces.Box(0, 255, (210, 160), np.uint8)
+    actions = np.random.default_rng(1).integers(0, gray.action_space.n, 1500)
+    gray_trace, rgb_trace = play(gray, actions), play(rgb, actions)
+    assert len(gray_trace) == len(rgb_trace) > len(actions) + 1, "some games must end"
+    for gray_step, rgb_step in zip(gray_trace, rgb_trace):
+        np.testing.assert_array_equal(gray_step[0], cv2.cvtColor(rgb_step[0], cv2.COLOR_RGB2GRAY))
+        assert gray_step[1:] == rgb_step[1:]
+
+
+def test_gray_output_with_colour_averaging() -> None:
+    """ALE's colour averaging blends each screen with the previous one (and maps the blend back to a
+    palette index): gray=True still gives the gray of the pooled RGB frame."""
+    envs = []
+    for gray in (True, False):
+        base = base_env("PongNoFrameskip-v4")
+        base.unwrapped.ale.setBool("color_averaging", True)  # applied when reset(seed=) reloads the ROM
+        envs.append(MaxAndSkip(base, gray=gray))
+    actions = np.random.default_rng(2).integers(0, 6, 200)
+    gray_trace, rgb_trace = play(envs[0], actions), play(envs[1], actions)
+    for gray_step, rgb_step in zip(gray_trace, rgb_trace):
+        np.testing.assert_array_equal(gray_step[0], cv2.cvtColor(rgb_step[0], cv2.COLOR_RGB2GRAY))
+    plain = MaxAndSkip(base_env("PongNoFrameskip-v4"), gray=True)
+    plain_trace = play(plain, actions)
+    assert any(not np.array_equal(a[0], b[0]) for a, b in zip(plain_trace, gray_trace)), "averaging had no effect"
 
 
 def test_noop_reset_draws_from_the_env_rng() -> None:
