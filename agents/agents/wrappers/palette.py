@@ -4,8 +4,9 @@ SB3's preprocessing turns the last two screens of a frame skip into one gray fra
 ``cv2.cvtColor(np.maximum(rgb_a, rgb_b), cv2.COLOR_RGB2GRAY)``. Each pixel of that frame depends only on
 the two palette indices the emulator drew there, so it is one lookup in a 256 x 256 table of
 ``gray(max(colour_a, colour_b))``. Reading the indices costs ~1 us a screen where an RGB screen costs
-~21 us, and the lookup (~16 us) replaces the RGB max (~4 us) and ``cvtColor`` (~10 us): about 30 us of
-a ~480 us agent step (`benchmarks/atari_bench.py` measures the whole step).
+~21 us; the lookup (~16 us) and a check of each screen for new colours (~6 us each) replace the RGB max
+(~4 us) and ``cvtColor`` (~10 us): about 25 us less of a ~330-480 us agent step (`benchmarks/atari_bench.py`
+measures the whole step).
 
 ale-py does not expose its palette, so the table is learned: the first screen that shows a colour
 not seen before is also read as RGB, and the table's entries for the new colours are computed by
