@@ -364,10 +364,10 @@ class MaxAndSkip(gym.Wrapper):
             self._palette = PaletteGray(base.ale)
         self._bind_emulator()
         height, width = self._ale.getScreenDims()
-        self.observation_space = spaces.Box(0, 255, (height, width) if self.gray else (height, width, 3), np.uint8)
-        # the last two screens of the last step: RGB, palette indices or ALE gray
-        frame_shape = (height, width) if self.gray else (height, width, 3)
-        self._frames = np.zeros((2, *frame_shape), dtype=np.uint8)
+        shape = (height, width) if self.gray else (height, width, 3)
+        self.observation_space = spaces.Box(0, 255, shape, np.uint8)
+        # the last two screens of the last step (RGB, palette indices or ALE gray), of the observation's shape
+        self._frames = np.zeros((2, *shape), dtype=np.uint8)
         # one rendered frame per step: videos recorded above this wrapper play in real time
         self.metadata = {**env.metadata, "render_fps": ATARI_FRAMES_PER_SECOND / self.skip}
         self.fast = self._only_reset_wrappers_below()
@@ -460,7 +460,7 @@ class MaxAndSkip(gym.Wrapper):
                     grab(frames[i - first_kept])
                 if terminated or truncated:
                     break
-        obs = self._pooled(frames[0], frames[1]) if skip > 1 else self._pooled(frames[1], frames[1])
+        obs = self._pooled(frames[0] if skip > 1 else frames[1], frames[1])
         return obs, reward, terminated, truncated, info
 
     def reset(
