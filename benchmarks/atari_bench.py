@@ -15,6 +15,7 @@ Contenders (all: 84x84 gray, max-pool of the last two of 4 frames, 4-frame stack
   ours          make_atari_env (SB3's semantics and pixels: RGB max-pool, read as palette indices and
                 converted by a gray-of-the-pooled-colours table; fire reset, life loss, clipping)
   ours gray     make_atari_env(max_pool="gray"): the same work as the raw loop, plus the full stack
+  ours no polling  ours with spin_s=0: the vector env's processes sleep while they wait (8 envs)
   SB3           AtariWrapper + VecFrameStack on DummyVecEnv (1 env) / SubprocVecEnv (8 envs)
   Gymnasium     AtariPreprocessing + FrameStackObservation; AsyncVectorEnv for 8 envs
   envpool       envpool.make("Pong-v5", env_type="gymnasium"), num_threads = min(envs, cores);
@@ -141,6 +142,10 @@ def ours(num_envs: int, **options):
 
 def ours_gray(num_envs: int):
     return ours(num_envs, max_pool="gray")
+
+
+def ours_no_polling(num_envs: int):
+    return ours(num_envs, spin_s=0.0) if num_envs > 1 else ours(num_envs)
 
 
 def _make_atari(wrap: Callable):
@@ -282,6 +287,8 @@ def report(rates: dict[tuple[str, int, str], float], env_counts: list[int]) -> N
             pairs += [
                 ("ours", "envpool", n, "target >= 1.0"),
                 ("ours gray", "envpool", n, ""),
+                ("ours no polling", "envpool", n, "workers sleep in recv (spin_s=0)"),
+                ("ours", "ours no polling", n, "what polling gains"),
                 ("ours", "AtariVectorEnv", n, ""),
                 ("ours", "SB3", n, ""),
                 ("ours", "Gymnasium", n, ""),
@@ -309,6 +316,7 @@ def main() -> None:
         "raw ALE": raw_ale,
         "ours": ours,
         "ours gray": ours_gray,
+        "ours no polling": ours_no_polling,
         "SB3": sb3,
         "Gymnasium": gymnasium_stack,
         "AtariVectorEnv": ale_vector,

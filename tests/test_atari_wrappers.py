@@ -411,11 +411,15 @@ def test_conformance(check) -> None:
     check(CASE)
 
 
-@pytest.mark.parametrize("num_workers", [2, 0], ids=["2-workers", "in-this-process"])
-def test_vector_sub_env_i_equals_single_env_seeded_seed_plus_i(num_workers: int) -> None:
-    case = EnvCase(ENV_ID, {"num_workers": num_workers}, n_steps=120)
+@pytest.mark.parametrize(
+    "vector_options",
+    [{"num_workers": 2}, {"num_workers": 1, "spin_s": 0}, {"num_workers": 0}],
+    ids=["2-workers", "1-worker-no-polling", "in-this-process"],
+)
+def test_vector_sub_env_i_equals_single_env_seeded_seed_plus_i(vector_options: dict) -> None:
+    case = EnvCase(ENV_ID, vector_options, n_steps=120)
     single = EnvCase(ENV_ID, n_steps=120)
-    # check_vector_matches_single makes singles with the same kwargs: drop num_workers for them
+    # check_vector_matches_single makes singles with the same kwargs: drop the vector options for them
     original = case.make
     object.__setattr__(case, "make", lambda **extra: single.make(**extra))
     try:
@@ -472,7 +476,9 @@ def test_sb3_dqn_runs_on_the_channels_first_stack() -> None:
 
 
 def test_vector_only_and_single_only_arguments_are_refused() -> None:
-    with pytest.raises(ValueError, match="num_workers is for the vector form"):
+    with pytest.raises(ValueError, match="num_workers and spin_s are for the vector form"):
         make_atari_env("PongNoFrameskip-v4", num_workers=1)
+    with pytest.raises(ValueError, match="num_workers and spin_s are for the vector form"):
+        make_atari_env("PongNoFrameskip-v4", spin_s=0.0)
     with pytest.raises(ValueError, match="render_mode is for a single env"):
         make_atari_env("PongNoFrameskip-v4", num_envs=2, render_mode="rgb_array")

@@ -639,6 +639,7 @@ def make_atari_env(
     *,
     num_envs: int | None = None,
     num_workers: int | None = None,
+    spin_s: float | None = None,
     noop_max: int = 30,
     frame_skip: int = 4,
     max_pool: MaxPool = "rgb",
@@ -667,6 +668,8 @@ def make_atari_env(
             with ``seed``, equals a single env reset with ``seed + i`` (NEXT_STEP autoreset).
         num_workers: worker processes of the vector env besides this process, which steps a share of
             the sub-envs too (default: CPU cores - 1); 0 runs every sub-env in this process.
+        spin_s: seconds a waiting process of the vector env polls before it sleeps (default 0.001; 0 where
+            the cores are shared with other work; see ``BatchedProcessVectorEnv``).
         noop_max: up to this many no-op frames at reset (0: none).
         frame_skip: frames per agent step; the last two are max-pooled.
         max_pool: ``"rgb"`` pools RGB frames before gray conversion (SB3), ``"gray"`` pools gray frames
@@ -705,9 +708,12 @@ def make_atari_env(
         from agents.wrappers.vector import BatchedProcessVectorEnv
 
         _atari_spec(game_id)  # fail here, not in a worker, on a bad id
-        return BatchedProcessVectorEnv([AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers)
-    if num_workers is not None:
-        raise ValueError("num_workers is for the vector form: pass num_envs too")
+        vector_options = {} if spin_s is None else {"spin_s": spin_s}
+        return BatchedProcessVectorEnv(
+            [AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers, **vector_options
+        )
+    if num_workers is not None or spin_s is not None:
+        raise ValueError("num_workers and spin_s are for the vector form: pass num_envs too")
     spec = _atari_spec(game_id)
     kwargs = dict(env_kwargs or {})
     if render_mode is not None:
@@ -740,6 +746,7 @@ _NOT_PER_SUB_ENV = (
     "game_id",
     "num_envs",
     "num_workers",
+    "spin_s",
     "render_mode",
 )  # make_atari_env's other arguments go to each sub-env
 
