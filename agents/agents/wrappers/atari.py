@@ -705,12 +705,13 @@ def make_atari_env(
         num_envs = _check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         if render_mode is not None:
             raise ValueError("render_mode is for a single env (num_envs=None); render one sub-env on its own")
-        from agents.wrappers.vector import BatchedProcessVectorEnv
+        from agents.wrappers.vector import DEFAULT_SPIN_S, BatchedProcessVectorEnv
 
         _atari_spec(game_id)  # fail here, not in a worker, on a bad id
-        vector_options = {} if spin_s is None else {"spin_s": spin_s}
         return BatchedProcessVectorEnv(
-            [AtariFactory(game_id, per_sub_env)] * num_envs, num_workers=num_workers, **vector_options
+            [AtariFactory(game_id, per_sub_env)] * num_envs,
+            num_workers=num_workers,
+            spin_s=DEFAULT_SPIN_S if spin_s is None else spin_s,
         )
     if num_workers is not None or spin_s is not None:
         raise ValueError("num_workers and spin_s are for the vector form: pass num_envs too")

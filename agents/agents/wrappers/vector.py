@@ -131,6 +131,9 @@ def _nbytes(specs: dict[str, tuple[tuple, np.dtype]]) -> int:
     return sum(-(-int(np.prod(shape)) * dtype.itemsize // 64) * 64 for shape, dtype in specs.values())
 
 
+DEFAULT_SPIN_S = 0.001  # seconds a waiting process polls before it sleeps (BatchedProcessVectorEnv's spin_s)
+
+
 def wait_for_message(conn: Any, spin_s: float) -> None:
     """Return once ``conn`` has a message to read, polling it for up to ``spin_s`` seconds before leaving
     the wait to a blocking ``recv``. A process asleep in ``recv`` is woken late (tens of microseconds on
@@ -212,7 +215,7 @@ class BatchedProcessVectorEnv(VectorEnv):
         env_fns: Sequence[Callable[[], gym.Env]],
         *,
         num_workers: int | None = None,
-        spin_s: float = 0.001,
+        spin_s: float = DEFAULT_SPIN_S,
         context: str | None = None,
     ) -> None:
         self._conns: list[Any] = []
