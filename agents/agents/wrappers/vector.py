@@ -138,12 +138,17 @@ def wait_for_message(conn: Any, spin_s: float) -> None:
     """Return once ``conn`` has a message to read, polling it for up to ``spin_s`` seconds before leaving
     the wait to a blocking ``recv``. A process asleep in ``recv`` is woken late (tens of microseconds on
     bare metal, hundreds in a virtual machine whose idle CPU the host has parked), which a lock step of
-    ~2 ms per vector step pays twice; polling keeps the waiting process on its core."""
+    ~2 ms per vector step pays twice; polling keeps the waiting process on its core. Each poll yields the
+    core to any other process waiting for it, so that on busy cores (a training process next to the
+    workers) polling does not take time from the process it waits for."""
     if spin_s <= 0 or conn.poll():
         return
     deadline = time.perf_counter() + spin_s
     while not conn.poll() and time.perf_counter() < deadline:
-        pass
+        _yield_core()
+
+
+_yield_core: Callable[[], None] = getattr(os, "sched_yield", lambda: None)  # Unix; elsewhere a plain poll
 
 
 def _worker(conn, shm_name: str, specs, env_fns, start: int, spin_s: float) -> None:
@@ -197,9 +202,8 @@ class BatchedProcessVectorEnv(VectorEnv):
       ``num_envs - 1``); 0 steps every sub-env in this process.
     * ``spin_s``: how long a waiting process polls for the other side's message before it sleeps
       (default 0.001 s; at most 1). The workers poll for the next command after each reply, this process
-      for the workers' replies; on 2 cores this makes 8 Atari games 10-30% faster
-      (``benchmarks/RESULTS.md``). Set 0 where the cores are shared with other work: the poll
-      keeps up to ``spin_s`` of a core busy per step.
+      for the workers' replies, yielding the core between polls to any other process that wants it; on
+      2 free cores this makes 8 Atari games 6-14% faster (``benchmarks/RESULTS.md``). 0: sleep at once.
     * ``context``: multiprocessing start method (default ``"fork"`` on Linux, which works from a plain
       script; ``"spawn"`` elsewhere, which needs the ``if __name__ == "__main__":`` guard). The workers
       only run the envs, so forking a process that has loaded torch is safe.
