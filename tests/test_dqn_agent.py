@@ -33,6 +33,7 @@ SMALL = dict(
 def weights_equal(a: DQN, b: DQN) -> bool:
     pairs = list(zip(a.q_network.state_dict().values(), b.q_network.state_dict().values()))
     pairs += zip(a.target_network.state_dict().values(), b.target_network.state_dict().values())
+    pairs += zip(a.policy_network.state_dict().values(), b.policy_network.state_dict().values())
     return all(torch.equal(x, y) for x, y in pairs)
 
 
@@ -69,6 +70,8 @@ def test_dict_observations_fail_at_construction_naming_the_space() -> None:
         ({"exploration": "linear:1:0"}, "cannot parse schedule"),
         ({"device": "tpu"}, "device must be one of"),
         ({"max_grad_norm": -1.0}, "max_grad_norm must be positive"),
+        ({"policy_averaging": 1.0}, r"policy_averaging must be in \[0, 1\)"),
+        ({"policy_averaging": -0.5}, r"policy_averaging must be in \[0, 1\)"),
         ({"learning_rat": 1e-3}, "unknown hyperparameter"),
     ],
 )
@@ -544,6 +547,65 @@ def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
     resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
     assert weights_equal(resumed, whole)
     np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)
+
+
+def test_policy_average_moves_by_the_warmed_up_decay() -> None:
+    """avg <- avg + (1 - d') (online - avg), d' = min(policy_averaging, (1 + k) / (10 + k)) after k steps."""
+    agent = DQN(gym.make("CartPole-v1"), dict(SMALL, policy_averaging=0.99))
+    assert agent.policy_network is not agent.q_network
+    for k, expected_decay in ((0, 0.1), (80, 81 / 90), (10_000, 0.99)):
+        with torch.no_grad():
+            for average, online in zip(agent.policy_network.parameters(), agent.q_network.parameters()):
+                average.fill_(0.0)
+                online.fill_(1.0)
+        agent.gradient_steps_done = k
+        agent._update_policy_average()
+        for average in agent.policy_network.parameters():
+            torch.testing.assert_close(average, torch.full_like(average, 1.0 - expected_decay))
+
+
+def test_policy_averaging_plays_the_average_and_resumes_exactly(tmp_path: Path) -> None:
+    config = dict(SMALL, policy_averaging=0.995)
+    whole = DQN(gym.make("CartPole-v1"), config, seed=4).train(gym.make("CartPole-v1"), 1200, progress=False)
+    online = dict(whole.q_network.named_parameters())
+    averaged = dict(whole.policy_network.named_parameters())
+    assert all(not torch.equal(online[name], averaged[name]) for name in online)
+    obs = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
+    with torch.no_grad():
+        q_average = whole.policy_network(torch.as_tensor(obs)).numpy()
+        q_online = whole.q_network(torch.as_tensor(obs)).numpy()
+    np.testing.assert_array_equal(whole.q_values(obs), q_average)
+    np.testing.assert_array_equal(whole.act(obs), q_average.argmax(axis=1))
+    assert not np.array_equal(q_average, q_online)
+    # two networks that disagree everywhere: act follows the average, training's exploitation the online one
+    disagreeing = DQN(gym.make("CartPole-v1"), config, seed=4)
+    with torch.no_grad():
+        list(disagreeing.policy_network.parameters())[-1].copy_(torch.tensor([100.0, -100.0]))
+        list(disagreeing.q_network.parameters())[-1].copy_(torch.tensor([-100.0, 100.0]))
+    assert set(disagreeing.act(obs)) == {0}
+    assert set(disagreeing._epsilon_greedy(obs, 0.0, np.random.default_rng(0), disagreeing.q_network)) == {1}
+    # Ctrl-C halfway, then resume: the average continues as if never interrupted; save/load keeps it
+    agent = DQN(gym.make("CartPole-v1"), config, seed=4)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(
+            gym.make("CartPole-v1"),
+            1200,
+            progress=False,
+            callback=interrupt_at(600),
+            checkpoint_path=tmp_path / "c.pt",
+            checkpoint_replay=True,
+        )
+    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
+    assert weights_equal(resumed, whole)
+    whole.save(tmp_path / "agent.pt")
+    np.testing.assert_array_equal(DQN.load(tmp_path / "agent.pt").act(obs), whole.act(obs))
+    meta, payload = load_torch(tmp_path / "agent.pt")
+    payload["policy_network"] = None
+    save_torch(
+        tmp_path / "cut.pt", "dqn", {k: v for k, v in meta.items() if k not in ("format", "version", "algo")}, payload
+    )
+    with pytest.raises(CheckpointError, match="no policy_network state_dict"):
+        DQN.load(tmp_path / "cut.pt")
 
 
 def test_dqn_n_envs_is_bounded() -> None:
