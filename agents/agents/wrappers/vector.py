@@ -3,7 +3,9 @@
 Gymnasium's ``AsyncVectorEnv`` starts one process per sub-env and exchanges one message per sub-env
 and step; with 8 Atari games on 2 cores most of that is overhead. ``BatchedProcessVectorEnv`` splits the
 sub-envs into ``num_workers`` contiguous groups, each stepped in turn by one process; observations,
-rewards and done flags travel through shared memory, infos in one message per worker.
+rewards and done flags travel through shared memory, infos in one message per worker. A process that
+waits for the other side polls briefly before it sleeps (``spin_s``), so that the lock step does not
+pay a wake-up twice per step.
 """
 
 from __future__ import annotations
