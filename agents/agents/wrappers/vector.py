@@ -205,7 +205,7 @@ class BatchedProcessVectorEnv(VectorEnv):
     * ``spin_s``: how long a waiting process polls for the other side's message before it sleeps
       (default 0.001 s; at most 1). The workers poll for the next command after each reply, this process
       for the workers' replies, yielding the core between polls to any other process that wants it; on
-      2 free cores this makes 8 Atari games 6-14% faster (``benchmarks/RESULTS.md``). 0: sleep at once.
+      2 free cores this makes 8 Atari games 6-8% faster (``benchmarks/RESULTS.md``). 0: sleep at once.
     * ``context``: multiprocessing start method (default ``"fork"`` on Linux, which works from a plain
       script; ``"spawn"`` elsewhere, which needs the ``if __name__ == "__main__":`` guard). The workers
       only run the envs, so forking a process that has loaded torch is safe.
