@@ -52,35 +52,18 @@ def test_batch_infos_equals_gymnasium_add_info() -> None:
         assert_same(batch_infos(per_env), expected, f"trial {trial}")
 
 
-def test_in_process_vector_env_steps_and_autoresets() -> None:
-    venv = BatchedProcessVectorEnv([lambda: gym.make("CartPole-v1")] * 3, num_workers=0)
-    singles = [gym.make("CartPole-v1") for _ in range(3)]
-    obs, _ = venv.reset(seed=5)
-    assert_same(obs, np.stack([env.reset(seed=5 + i)[0] for i, env in enumerate(singles)]))
-    pending = [False] * 3
-    for _ in range(60):
-        obs, rewards, terminations, truncations, _ = venv.step(np.ones(3, dtype=np.int64))
-        for i, env in enumerate(singles):
-            if pending[i]:
-                expected, reward, done = env.reset()[0], 0.0, False
-                pending[i] = False
-            else:
-                expected, reward, terminated, truncated, _ = env.step(1)
-                done = pending[i] = terminated or truncated
-            assert_same(obs[i], expected)
-            assert (rewards[i], terminations[i] or truncations[i]) == (reward, done)
-    venv.close()
-
-
-@pytest.mark.parametrize("spin_s", [0.0, 0.001], ids=["sleeping", "polling"])
-def test_worker_vector_env_equals_single_envs_with_and_without_polling(spin_s: float) -> None:
-    venv = BatchedProcessVectorEnv([lambda: gym.make("CartPole-v1")] * 3, num_workers=2, spin_s=spin_s)
+@pytest.mark.parametrize(
+    "num_workers, spin_s",
+    [(0, 0.001), (2, 0.0), (2, 0.001)],
+    ids=["in-this-process", "workers-sleeping", "workers-polling"],
+)
+def test_vector_env_equals_single_envs_and_autoresets(num_workers: int, spin_s: float) -> None:
+    venv = BatchedProcessVectorEnv([lambda: gym.make("CartPole-v1")] * 3, num_workers=num_workers, spin_s=spin_s)
     singles = [gym.make("CartPole-v1") for _ in range(3)]
     obs, _ = venv.reset(seed=7)
     assert_same(obs, np.stack([env.reset(seed=7 + i)[0] for i, env in enumerate(singles)]))
-    actions = np.random.default_rng(0).integers(0, 2, (40, 3))
     pending = [False] * 3
-    for batch in actions:
+    for batch in np.random.default_rng(0).integers(0, 2, (60, 3)):
         obs, rewards, terminations, truncations, _ = venv.step(batch)
         for i, env in enumerate(singles):
             if pending[i]:

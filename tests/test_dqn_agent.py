@@ -287,6 +287,22 @@ def interrupt_at(step: int):
     return callback
 
 
+def interrupted_and_resumed(config: dict, *, seed: int, steps: int, path: Path) -> DQN:
+    """A CartPole run of `steps` stopped by Ctrl-C halfway (checkpoint with the replay buffer at `path`),
+    then finished by `DQN.resume` in a fresh agent and env."""
+    agent = DQN(gym.make("CartPole-v1"), config, seed=seed)
+    with pytest.raises(KeyboardInterrupt):
+        agent.train(
+            gym.make("CartPole-v1"),
+            steps,
+            progress=False,
+            callback=interrupt_at(steps // 2),
+            checkpoint_path=path,
+            checkpoint_replay=True,
+        )
+    return DQN.resume(path, gym.make("CartPole-v1"), progress=False)
+
+
 def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
     """Ctrl-C at step 1500 of 3000 writes a checkpoint mid-episode; resuming it in a fresh agent and a
     fresh env gives bit-identical networks, optimizer and episode log."""
@@ -534,17 +550,7 @@ def test_prioritized_replay_trains_and_resumes_exactly(tmp_path: Path) -> None:
     config = dict(SMALL, prioritized=True, n_step=3, priority_beta="linear:0.4:1:1000")
     whole = DQN(gym.make("CartPole-v1"), config, seed=1).train(gym.make("CartPole-v1"), 1000, progress=False)
     assert whole.replay.max_priority > 1.0  # priorities came from TD errors
-    agent = DQN(gym.make("CartPole-v1"), config, seed=1)
-    with pytest.raises(KeyboardInterrupt):
-        agent.train(
-            gym.make("CartPole-v1"),
-            1000,
-            progress=False,
-            callback=interrupt_at(500),
-            checkpoint_path=tmp_path / "c.pt",
-            checkpoint_replay=True,
-        )
-    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
+    resumed = interrupted_and_resumed(config, seed=1, steps=1000, path=tmp_path / "c.pt")
     assert weights_equal(resumed, whole)
     np.testing.assert_array_equal(resumed.replay.tree, whole.replay.tree)
 
@@ -585,18 +591,7 @@ def test_policy_averaging_plays_the_average_and_resumes_exactly(tmp_path: Path) 
     assert set(disagreeing.act(obs)) == {0}
     assert set(disagreeing._epsilon_greedy(obs, 0.0, np.random.default_rng(0), disagreeing.q_network)) == {1}
     # Ctrl-C halfway, then resume: the average continues as if never interrupted; save/load keeps it
-    agent = DQN(gym.make("CartPole-v1"), config, seed=4)
-    with pytest.raises(KeyboardInterrupt):
-        agent.train(
-            gym.make("CartPole-v1"),
-            1200,
-            progress=False,
-            callback=interrupt_at(600),
-            checkpoint_path=tmp_path / "c.pt",
-            checkpoint_replay=True,
-        )
-    resumed = DQN.resume(tmp_path / "c.pt", gym.make("CartPole-v1"), progress=False)
-    assert weights_equal(resumed, whole)
+    assert weights_equal(interrupted_and_resumed(config, seed=4, steps=1200, path=tmp_path / "c.pt"), whole)
     whole.save(tmp_path / "agent.pt")
     np.testing.assert_array_equal(DQN.load(tmp_path / "agent.pt").act(obs), whole.act(obs))
     meta, payload = load_torch(tmp_path / "agent.pt")
