@@ -183,8 +183,8 @@ class DQNConfig:
         default=0.0,
         metadata=_help(
             "0 = act(greedy) uses the online network; in (0, 1): it uses an exponential moving average of the "
-            "online weights, updated after each gradient step with this decay (0.9999: ~10k steps), which "
-            "smooths a greedy policy that wanders between evaluations"
+            "online weights, updated after each gradient step with this decay (0.9999: ~10k steps; a shorter "
+            "memory early on), which smooths a greedy policy that wanders between evaluations"
         ),
     )
     # exploration
@@ -360,9 +360,9 @@ class DQN(Agent):
     - `seed`: seeds the network initialisation, exploration, replay sampling and env resets.
 
     ## Checkpoints
-    `save` writes one `.pt` file (read with `torch.load(weights_only=True)`): both networks, the
-    optimizer, counters, random-number-generator states, the ongoing episode, and optionally the
-    replay buffer. `train(..., checkpoint_path=, checkpoint_every=)` writes one periodically, on Ctrl-C
+    `save` writes one `.pt` file (read with `torch.load(weights_only=True)`): the online and target
+    networks (and the averaged one with `policy_averaging`), the optimizer, counters,
+    random-number-generator states, the ongoing episode, and optionally the replay buffer. `train(..., checkpoint_path=, checkpoint_every=)` writes one periodically, on Ctrl-C
     and at the end; `DQN.resume(path, env)` finishes the interrupted call, giving the same weights as an
     uninterrupted run with a single env (see `collect.py` for how the env's state is restored).
     A NaN or infinite loss raises `TrainingDivergedError` without overwriting the last checkpoint.

@@ -668,8 +668,8 @@ def make_atari_env(
             with ``seed``, equals a single env reset with ``seed + i`` (NEXT_STEP autoreset).
         num_workers: worker processes of the vector env besides this process, which steps a share of
             the sub-envs too (default: CPU cores - 1); 0 runs every sub-env in this process.
-        spin_s: seconds a waiting process of the vector env polls before it sleeps (default 0.001; 0 where
-            the cores are shared with other work; see ``BatchedProcessVectorEnv``).
+        spin_s: seconds a waiting process of the vector env polls before it sleeps (default 0.001; 0: sleep
+            at once; see ``BatchedProcessVectorEnv``).
         noop_max: up to this many no-op frames at reset (0: none).
         frame_skip: frames per agent step; the last two are max-pooled.
         max_pool: ``"rgb"`` pools RGB frames before gray conversion (SB3), ``"gray"`` pools gray frames
