@@ -13,6 +13,7 @@ import contextlib
 import csv
 import fcntl
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -235,10 +236,14 @@ def test_worker_node_killed_mid_run_finishes_every_job_once(tmp_path, one_cluste
 
         def kill_the_node_training_the_target() -> None:
             # generous: on a loaded machine Ray can take minutes to place the job
-            node_id = wait_for(lambda: (training(scratch, target) or {}).get("node_id"), f"{target} to train", 600.0)
-            node = next(node for node in cluster.worker_nodes if node.node_id == node_id)
+            worker = wait_for(lambda: training(scratch, target), f"{target} to train", 600.0)
+            node = next(node for node in cluster.worker_nodes if node.node_id == worker["node_id"])
+            # a dead machine takes its processes at once: Ray's worker would otherwise notice its raylet's
+            # death only later, and could finish the job (and clear its folder) in between (seen in CI)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker["pid"], signal.SIGKILL)
             cluster.remove_node(node, allow_graceful=False)
-            killed.append(node_id)
+            killed.append(worker["node_id"])
 
         killer = threading.Thread(target=kill_the_node_training_the_target, daemon=True)
         killer.start()
