@@ -362,9 +362,10 @@ class DQN(Agent):
     ## Checkpoints
     `save` writes one `.pt` file (read with `torch.load(weights_only=True)`): the online and target
     networks (and the averaged one with `policy_averaging`), the optimizer, counters,
-    random-number-generator states, the ongoing episode, and optionally the replay buffer. `train(..., checkpoint_path=, checkpoint_every=)` writes one periodically, on Ctrl-C
-    and at the end; `DQN.resume(path, env)` finishes the interrupted call, giving the same weights as an
-    uninterrupted run with a single env (see `collect.py` for how the env's state is restored).
+    random-number-generator states, the ongoing episode, and optionally the replay buffer.
+    `train(..., checkpoint_path=, checkpoint_every=)` writes one periodically, on Ctrl-C and at the end;
+    `DQN.resume(path, env)` finishes the interrupted call, giving the same weights as an uninterrupted
+    run with a single env (see `collect.py` for how the env's state is restored).
     A NaN or infinite loss raises `TrainingDivergedError` without overwriting the last checkpoint.
 
     ## Version History
