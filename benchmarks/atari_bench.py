@@ -46,7 +46,8 @@ ENVPOOL_VENV = HERE / ".venv-envpool"
 ENVPOOL_PINS = ["envpool==1.2.5", "gymnasium==1.4.0", "numpy==2.4.6"]
 CORES = os.cpu_count() or 1
 
-# A contender: make(num_envs) -> (run, close); run(actions) -> (wall s, CPU s) for len(actions) vector steps
+# A contender: make(num_envs) -> (run, close), or None where it does not apply; run(actions) -> (wall s, CPU s)
+# for len(actions) vector steps
 
 
 def _cpu_seconds() -> float:
@@ -145,7 +146,7 @@ def ours_gray(num_envs: int):
 
 
 def ours_no_polling(num_envs: int):
-    return ours(num_envs, spin_s=0.0) if num_envs > 1 else ours(num_envs)
+    return ours(num_envs, spin_s=0.0) if num_envs > 1 else None  # one env has no processes to wait for
 
 
 def _make_atari(wrap: Callable):
@@ -246,7 +247,10 @@ def measure(contenders: dict, env_counts: list[int], steps: int, rounds: int) ->
             vector_steps = max(1, steps // num_envs)
             actions = rng.integers(0, N_ACTIONS, (vector_steps, num_envs))
             for name, make in contenders.items():
-                run, close = make(num_envs)
+                made = make(num_envs)
+                if made is None:  # the contender does not apply to this many envs
+                    continue
+                run, close = made
                 run(actions[: max(1, vector_steps // 20)])  # warm-up
                 wall, cpu = run(actions)
                 close()

@@ -134,6 +134,7 @@ def _nbytes(specs: dict[str, tuple[tuple, np.dtype]]) -> int:
 
 
 DEFAULT_SPIN_S = 0.001  # seconds a waiting process polls before it sleeps (BatchedProcessVectorEnv's spin_s)
+_yield_core: Callable[[], None] = getattr(os, "sched_yield", lambda: None)  # Unix; elsewhere a plain poll
 
 
 def wait_for_message(conn: Any, spin_s: float) -> None:
@@ -148,9 +149,6 @@ def wait_for_message(conn: Any, spin_s: float) -> None:
     deadline = time.perf_counter() + spin_s
     while not conn.poll() and time.perf_counter() < deadline:
         _yield_core()
-
-
-_yield_core: Callable[[], None] = getattr(os, "sched_yield", lambda: None)  # Unix; elsewhere a plain poll
 
 
 def _worker(conn, shm_name: str, specs, env_fns, start: int, spin_s: float) -> None:
