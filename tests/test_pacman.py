@@ -167,7 +167,7 @@ def test_ghosts_never_turn_back_except_at_dead_ends():
 def test_bad_arguments_raise():
     for kwargs, pattern in [
         ({"obs_type": "pixels"}, "obs_type must be one of"),
-        ({"lives": 0}, "lives must be an integer >= 1"),
+        ({"lives": 0}, r"lives must be an integer in 1\.\.2147483647, got 0"),
         ({"frightened_steps": 2.5}, "frightened_steps"),
         ({"ghost_randomness": 1.5}, r"ghost_randomness must be a probability in \[0, 1\]"),
         ({"rewards": {"cherry": 100}}, r"unknown reward 'cherry'; the rewards are \['clear', 'death'"),

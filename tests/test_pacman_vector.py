@@ -96,7 +96,7 @@ def test_bad_calls_raise_clear_errors():
         with pytest.raises(ValueError, match=pattern):
             envs.step(actions)
     for kwargs, pattern in [
-        ({"num_envs": 0}, "num_envs must be an integer >= 1"),
+        ({"num_envs": 0}, r"num_envs must be an integer in 1\.\.65536, got 0"),
         ({"obs_type": "x"}, "obs_type must be one of"),
         ({"lives": 0}, "lives must be"),
         ({"max_episode_steps": 0}, "max_episode_steps"),

@@ -37,7 +37,10 @@ from gym_snake.core import (
         ({"step_reward": [0.0]}, r"step_reward must be a finite number, got \[0.0\] of type list"),
         ({"death_reward": None}, r"death_reward must be a finite number, got None"),
         ({"obs_type": ["grid"]}, r"obs_type must be one of .* got \['grid'\]"),
-        ({"max_steps_without_food": 1.5}, r"max_steps_without_food must be an integer >= 0, got 1.5 of type float"),
+        (
+            {"max_steps_without_food": 1.5},
+            r"max_steps_without_food must be an integer >= 0 and <= 2147483647, got 1.5 of type float",
+        ),
     ],
 )
 def test_single_env_rejects_oversized_or_mistyped_options_before_allocating(kwargs: dict, message: str) -> None:

@@ -178,7 +178,7 @@ def test_vector_bad_input_raises() -> None:
     venv = SnakeVectorEnv(2)
     with pytest.raises(ValueError, match="accepts only 'reset_mask'"):
         venv.reset(options={"snake": [(0, 0)]})
-    with pytest.raises(ValueError, match=r"list of 2 seeds, got 3"):
+    with pytest.raises(ValueError, match=r"a list of 2 ints/None, got 3 seeds"):
         venv.reset(seed=[1, 2, 3])
     with pytest.raises(ValueError, match="reset_mask'\\] must be a bool array"):
         venv.reset(options={"reset_mask": np.array([1, 0])})

@@ -345,9 +345,9 @@ class GridworldEnv(render.RenderModes, gym.Env[np.ndarray, int]):
         self._action = np.zeros(1, dtype=np.intp)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
-        super().reset(seed=seed)
-        if options:
+        if options:  # checked before reseeding: a refused reset changes nothing
             raise ValueError(f"gridworld-v0 takes no reset options, got {sorted(options)}")
+        super().reset(seed=seed)
         if self.game.draws.generators[0] is not self.np_random:  # seeded afresh (or replaced by the user)
             self.game.draws.set_generator(0, self.np_random)
         self.game.reset(self._only)

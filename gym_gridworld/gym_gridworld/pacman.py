@@ -107,7 +107,7 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
       layout text file (`%` wall, `.` pellet, `o` power pellet, `P` player, `G` ghost, space) or a
       `Layout`. Malformed layouts raise `LayoutError` naming the line, column and problem; layouts
       are at most 256x256 cells with at most 64 ghosts (`gym_gridworld.layout.MAX_SIDE`, `MAX_GHOSTS`).
-    - `obs_type` ("rgb"), `lives` (3), `frightened_steps` (20), `ghost_randomness` (0.2),
+    - `obs_type` ("rgb"), `lives` (3) and `frightened_steps` (20) (each 1 to 2**31 - 1), `ghost_randomness` (0.2),
       `rewards` (None: the defaults; a dict of some of the keys of `DEFAULT_REWARDS`). Anything
       else raises a ValueError naming the argument, the value and what is allowed.
     - `render_mode`: `"rgb_array"` (24 pixels per cell, lives shown under the maze), `"ansi"`
@@ -158,9 +158,9 @@ class PacmanEnv(render.RenderModes, gym.Env[np.ndarray, int]):
 
     # ------------------------------------------------------------------ Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
-        super().reset(seed=seed)
-        if options:
+        if options:  # checked before reseeding: a refused reset changes nothing
             raise ValueError(f"pacman-v0 takes no reset options, got {sorted(options)}")
+        super().reset(seed=seed)
         if self.game.draws.generators[0] is not self.np_random:  # seeded afresh (or replaced by the user)
             self.game.draws.set_generator(0, self.np_random)
         self.game.reset()

@@ -62,6 +62,7 @@ DEFAULT_REWARDS = {
 }
 
 DENSE_MAX_ENTRIES = 2**21  # a maze with n_open * n_cells up to this keeps all its distances (8 MB of int32)
+MAX_RULE_COUNT = 2**31 - 1  # lives and frightened_steps: counters of the vector engine's integer arrays
 SPARSE_CACHE_MAPS = 64  # larger mazes keep the distance maps of this many target cells (LRU)
 
 _REVERSE = np.array(REVERSE, dtype=np.intp)
@@ -83,8 +84,8 @@ class Rules:
     ) -> Rules:
         """Rules from user arguments, or a ValueError naming the argument, the value and what is allowed."""
         lives, frightened_steps = (
-            check_int("lives", lives, 1),
-            check_int("frightened_steps", frightened_steps, 1),
+            check_int("lives", lives, 1, MAX_RULE_COUNT),
+            check_int("frightened_steps", frightened_steps, 1, MAX_RULE_COUNT),
         )
         if not 0.0 <= check_number("ghost_randomness", ghost_randomness) <= 1.0:
             raise ValueError(f"ghost_randomness must be a probability in [0, 1], got {ghost_randomness!r}")

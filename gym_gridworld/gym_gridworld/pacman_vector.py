@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from gym_gridworld.core import N_ACTIONS, check_actions, check_int, seed_worlds
+from gym_gridworld.gridworld import MAX_BATCH_BYTES, MAX_NUM_ENVS
 from gym_gridworld.layout import Layout, load_layout
 from gym_gridworld.pacman import check_pacman_options, observation_space_for
 from gym_gridworld.pacman_engine import PacmanBatch, Rules
@@ -45,7 +47,8 @@ class PacmanVectorEnv(VectorEnv):
     `lives`, `pellets_left` (int arrays) and `win` (bool array), each with its `_key` mask (all True).
 
     ## Arguments
-    `num_envs`, `max_episode_steps` (None), `render_mode` (None, "rgb_array" or "ansi": `render()`
+    `num_envs` (1..`MAX_NUM_ENVS` = 65536, and `num_envs` x one observation's bytes at most `MAX_BATCH_BYTES`
+    = 1 GiB), `max_episode_steps` (None), `render_mode` (None, "rgb_array" or "ansi": `render()`
     returns a tuple with one frame or text per game), and `PacmanEnv`'s keyword arguments.
 
     ## Example
@@ -80,7 +83,7 @@ class PacmanVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        self.num_envs = check_int("num_envs", num_envs, 1)
+        self.num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
         self.max_episode_steps = (
             None if max_episode_steps is None else check_int("max_episode_steps", max_episode_steps, 1)
         )
@@ -88,8 +91,15 @@ class PacmanVectorEnv(VectorEnv):
         self.obs_type = check_pacman_options(obs_type, self.layout)
         self.rules = Rules.checked(lives, frightened_steps, ghost_randomness, rewards)
         self.render_mode = check_render_mode(render_mode, self.metadata)
-        self.games = PacmanBatch(self.layout, self.rules, self.num_envs)
         self.single_observation_space = observation_space_for(self.obs_type, self.layout)
+        game_bytes = math.prod(self.single_observation_space.shape or ())  # uint8 images or int8 planes
+        if self.num_envs * game_bytes > MAX_BATCH_BYTES:
+            raise ValueError(
+                f"num_envs={self.num_envs} games of {game_bytes} observation bytes exceed the limit of "
+                f"{MAX_BATCH_BYTES} bytes per batch: at most {MAX_BATCH_BYTES // game_bytes} games with this "
+                "layout and obs_type"
+            )
+        self.games = PacmanBatch(self.layout, self.rules, self.num_envs)
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)

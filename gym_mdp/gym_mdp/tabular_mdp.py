@@ -141,25 +141,21 @@ class TabularMDP(gym.Env[int, int]):
 
     # ----------------------------------------------------------------- Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict]:
-        super().reset(seed=seed)
-        options = {} if options is None else options
+        options = {} if options is None else options  # checked before reseeding: a refused reset changes nothing
         if not isinstance(options, dict):
             raise ValueError(f"reset options must be a dict, got {options!r:.80}")
         unknown = sorted(set(options) - set(RESET_OPTIONS), key=repr)
         if unknown:
             raise ValueError(f"unknown reset option(s) {unknown}; allowed: {list(RESET_OPTIONS)}")
-        if "state" in options:
-            state = options["state"]
-            if not (
-                isinstance(state, (int, np.integer))
-                and not isinstance(state, (bool, np.bool_))
-                and 0 <= state < self.observation_space.n
-            ):
-                last = self.observation_space.n - 1
-                raise ValueError(f"options['state'] must be a state in 0..{last}, got {state!r}")
-            self.state = int(state)
-        else:
-            self.state = _sample(self._start_cdf, self.np_random)
+        state = options.get("state")
+        if "state" in options and not (
+            isinstance(state, (int, np.integer))
+            and not isinstance(state, (bool, np.bool_))
+            and 0 <= state < self.observation_space.n
+        ):
+            raise ValueError(f"options['state'] must be a state in 0..{self.observation_space.n - 1}, got {state!r}")
+        super().reset(seed=seed)
+        self.state = _sample(self._start_cdf, self.np_random) if state is None else int(state)
         self.last_action, self.last_reward, self.episode_over = None, 0.0, False
         if self.render_mode == "human":
             self.render()
@@ -170,7 +166,7 @@ class TabularMDP(gym.Env[int, int]):
             raise gym.error.ResetNeeded("Call reset() before step().")
         if self.episode_over:
             raise gym.error.ResetNeeded("The episode has terminated; call reset() before step().")
-        if not self.action_space.contains(action):
+        if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(
                 f"action {action!r} is not in the action space: expected an integer in 0..{self.action_space.n - 1}"
             )
@@ -339,8 +335,10 @@ def _number_row(row: Any, n: int, name: str, meaning: str) -> np.ndarray:
         raise InvalidMDPError(f"{name} is not a flat list of numbers ({error})") from None
     if values.shape != (n,):
         raise InvalidMDPError(f"{name} has shape {values.shape}, expected ({n},): {meaning}")
-    if values.dtype.kind not in "iuf":
-        raise InvalidMDPError(f"{name} must hold numbers, got {values.dtype} values: {list(row)!r:.80}")
+    if values.dtype.kind not in "iuf" or (
+        not isinstance(row, np.ndarray) and any(isinstance(value, (bool, np.bool_)) for value in row)
+    ):  # np.asarray turns [True, 0.5] into numbers: the bools are looked for in the list itself
+        raise InvalidMDPError(f"{name} must hold numbers (no bools), got {values.dtype} values: {list(row)!r:.80}")
     return values.astype(np.float64)
 
 

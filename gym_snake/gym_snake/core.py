@@ -63,6 +63,7 @@ MAX_IMAGE_PIXELS = 2**24  # pixels of one "rgb" observation or rendered frame (4
 MAX_VIEW_RADIUS = 32  # view_radius of the "view" observation
 MAX_VIEW_TABLE = 2**24  # entries of the "view" lookup table: area x (2r+1)**2, x 4 headings when rotated
 MAX_NUM_ENVS = 2**20  # games in one vector env
+MAX_STEPS_WITHOUT_FOOD = 2**31 - 1  # the step counters are int32 in the compiled engine
 MAX_BATCH_CELLS = 2**26  # board cells, and observation bytes, of all the games of a vector env
 
 
@@ -135,8 +136,12 @@ def _require_pixels(what: str, names: str, height: int, width: int) -> None:
 def _require_real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"{name} must be a finite number, got {value!r} of type {type(value).__name__}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond float's range
+        finite = False
+    if not finite:
+        raise ValueError(f"{name} must be a finite number, got {value!r:.60}")
     return float(value)
 
 
@@ -190,7 +195,7 @@ class SnakeConfig:
         _require_choice("obs_type", self.obs_type, OBS_TYPES)
         _require_choice("action_mode", self.action_mode, ACTION_MODES)
         if self.max_steps_without_food is not None:
-            limit = require_int("max_steps_without_food", self.max_steps_without_food, 0)
+            limit = require_int("max_steps_without_food", self.max_steps_without_food, 0, MAX_STEPS_WITHOUT_FOOD)
             set_field(self, "max_steps_without_food", limit)
         set_field(self, "view_radius", require_int("view_radius", self.view_radius, 1, MAX_VIEW_RADIUS))
         if self.obs_type == "view" and self.view_table_entries > MAX_VIEW_TABLE:

@@ -121,7 +121,8 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     - `cell_size`: pixels per cell of the "rgb" observation (default 4, at most 64);
       `render_cell_size`: of rendered frames (default 32, at most 256); an rgb observation or a
       rendered frame has at most `MAX_IMAGE_PIXELS` (2**24) pixels
-    - `food_reward`, `death_reward`, `step_reward`, `win_reward`, `max_steps_without_food`
+    - `food_reward`, `death_reward`, `step_reward`, `win_reward` (finite numbers),
+      `max_steps_without_food` (0 to `MAX_STEPS_WITHOUT_FOOD` = 2**31 - 1; default: the board's area)
     - `render_mode`: `"human"` (pygame window at `metadata["render_fps"]`), `"rgb_array"` (numpy
       only, no pygame), `"ansi"` (text board) or None
 
@@ -188,13 +189,10 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
 
     # ------------------------------------------------------------------ Gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        start = self._start_from_options(options) if options else (None, 0, None)  # checked before reseeding
         if seed is not None:
             super().reset(seed=seed)
-        if options:
-            obs = self._start(*self._start_from_options(options))
-        else:
-            obs = self._start(None, 0, None)
-        return obs, self._info.copy()
+        return self._start(*start), self._info.copy()
 
     def render(self) -> np.ndarray | str | None:
         if self.render_mode is None:
@@ -254,9 +252,13 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
         if "snake" not in options:
             raise ValueError("reset options 'heading' and 'food' need a 'snake': [(row, col), ...] head first")
         width = self.config.width
-        cells = [self._cell_of(position, "a snake cell") for position in options["snake"]]
-        if not cells or len(cells) >= self._area:
-            raise ValueError(f"options['snake'] must have 1 to {self._area - 1} cells, got {len(cells)}")
+        snake = options["snake"]
+        if not isinstance(snake, (list, tuple, np.ndarray)) or not 1 <= len(snake) < self._area:
+            raise ValueError(
+                f"options['snake'] must be a list of 1 to {self._area - 1} (row, column) cells, head first, "
+                f"got {snake!r:.80}"
+            )
+        cells = [self._cell_of(position, "a snake cell") for position in snake]
         if len(set(cells)) != len(cells):
             raise ValueError(f"options['snake'] visits a cell twice: {options['snake']!r}")
         for a, b in zip(cells, cells[1:]):
@@ -283,9 +285,11 @@ class SnakeEnv(SnakeGame, gym.Env[np.ndarray, int]):
     def _cell_of(self, position: Any, what: str) -> int:
         width, height = self.config.width, self.config.height
         try:
-            row, col = (int(v) for v in position)
+            row, col = position
         except (TypeError, ValueError):
-            raise ValueError(f"{what} must be a (row, column) pair, got {position!r}") from None
+            row = col = None
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (row, col)):
+            raise ValueError(f"{what} must be a (row, column) pair of integers, got {position!r}")
         if not (0 <= row < height and 0 <= col < width):
             raise ValueError(f"{what} {position!r} is outside the {height}x{width} (rows x columns) board")
         return row * width + col

@@ -225,7 +225,7 @@ class SnakeGame:
     # ------------------------------------------------------------------ checks
     def _checked_action(self, action: Any) -> int:
         """A Python int for any integer the action space contains; a ValueError otherwise."""
-        if isinstance(action, np.integer) or self.action_space.contains(action):
+        if isinstance(action, np.integer) or (not isinstance(action, bool) and self.action_space.contains(action)):
             return int(action)  # its range is checked by the lookup in step()
         raise self._refusal(action)
 

@@ -250,10 +250,12 @@ class SnakeVectorEnv(VectorEnv):
             return [None] * self.num_envs
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
             return [int(seed) + i for i in range(self.num_envs)]
-        # a bool (an int to mypy, refused above) fails here with "'bool' object is not iterable"
-        seeds = list(seed)  # type: ignore[arg-type]
+        allowed = f"seed must be None, an int or a list of {self.num_envs} ints/None"
+        if not isinstance(seed, (list, tuple, np.ndarray)):
+            raise ValueError(f"{allowed}, got {seed!r}")
+        seeds = list(seed)
         if len(seeds) != self.num_envs:
-            raise ValueError(f"seed must be an int, None or a list of {self.num_envs} seeds, got {len(seeds)} seeds")
+            raise ValueError(f"{allowed}, got {len(seeds)} seeds")
         return seeds
 
     def _reset_mask(self, options: dict[str, Any] | None) -> np.ndarray:
