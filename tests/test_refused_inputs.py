@@ -113,3 +113,29 @@ def test_mdp_tables_refuse_bools_mixed_with_numbers(transitions, rewards, start_
     with pytest.raises(InvalidMDPError, match=rf"{where} must hold numbers \(no bools\)"):
         TabularMDP(transitions, rewards, start_state=start_state)
     TabularMDP([[[1, 0]], [[0, 1.0]]], [[[0, 0]], [[0, 0]]], start_state=[1, 0])  # plain numbers pass
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"player": (5, 9)}, r"the player at \(5, 9\) is not a \(row, column\) cell of the 3x6 maze"),
+        ({"player": (1.0, 1)}, r"the player at \(1.0, 1\) is not a \(row, column\) cell"),
+        ({"player": (0, 0)}, r"the player at \(0, 0\) is on a wall"),
+        ({"ghosts": ((1, 9),)}, r"a ghost at \(1, 9\) is not a \(row, column\) cell"),
+        ({"pellets": np.zeros((3, 5), dtype=bool)}, "walls, pellets and power_pellets must have the same shape"),
+        ({"walls": np.zeros((3, 6), dtype=np.int8)}, "walls, pellets and power_pellets must be 2-D bool"),
+    ],
+)
+def test_a_layout_built_by_hand_is_checked_like_a_parsed_one(change: dict, message: str) -> None:
+    """It used to fail later with an IndexError at reset, or to start the player inside a wall."""
+    import dataclasses
+
+    from gym_gridworld import LayoutError, parse_layout
+    from gym_gridworld.pacman import PacmanEnv
+
+    layout = parse_layout("%%%%%%\n%Po.G%\n%%%%%%\n", "hand")
+    with pytest.raises(LayoutError, match=f"hand: {message}"):
+        PacmanEnv(layout=dataclasses.replace(layout, **change), obs_type="grid")
+    with pytest.raises(LayoutError, match=f"hand: {message}"):
+        PacmanVectorEnv(2, layout=dataclasses.replace(layout, **change), obs_type="grid")
+    PacmanEnv(layout=layout).reset(seed=0)

@@ -69,7 +69,7 @@ def builtin_layouts() -> tuple[str, ...]:
 def load_layout(layout: str | os.PathLike | Layout) -> Layout:
     """A Layout from a built-in name (`"small"`, `"medium"`), a path to a text file, or a Layout."""
     if isinstance(layout, Layout):
-        return layout
+        return check_built_layout(layout)
     if not isinstance(layout, (str, os.PathLike)):
         raise LayoutError(
             f"layout must be a built-in name {builtin_layouts()}, a path to a text file or a Layout, got {layout!r}"
@@ -102,6 +102,33 @@ def check_layout_shape(shape: tuple[int, int], n_ghosts: int, source: str) -> No
             raise LayoutError(f"{source}: {value} {what}: a layout has at most {MAX_SIDE} rows and {MAX_SIDE} columns")
     if n_ghosts > MAX_GHOSTS:
         raise LayoutError(f"{source}: {n_ghosts} ghosts: a layout has at most {MAX_GHOSTS}")
+
+
+def check_built_layout(layout: Layout) -> Layout:
+    """`layout` if a Layout built by hand (not by `parse_layout`) is playable as far as its arrays and
+    positions go: same-shape 2-D bool masks within the size limits, the player and ghosts on open cells."""
+    name = layout.name
+    masks = (layout.walls, layout.pellets, layout.power_pellets)
+    if not all(isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.ndim == 2 for mask in masks):
+        raise LayoutError(f"{name}: walls, pellets and power_pellets must be 2-D bool numpy arrays")
+    check_layout_shape(layout.walls.shape, len(layout.ghosts), name)
+    if not layout.pellets.shape == layout.power_pellets.shape == layout.walls.shape:
+        raise LayoutError(f"{name}: walls, pellets and power_pellets must have the same shape")
+    height, width = layout.walls.shape
+    for what, position in [("the player", layout.player), *(("a ghost", ghost) for ghost in layout.ghosts)]:
+        if not (
+            isinstance(position, tuple)
+            and len(position) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in position)
+            and 0 <= position[0] < height
+            and 0 <= position[1] < width
+        ):
+            raise LayoutError(
+                f"{name}: {what} at {position!r} is not a (row, column) cell of the {height}x{width} maze"
+            )
+        if layout.walls[position]:
+            raise LayoutError(f"{name}: {what} at {position!r} is on a wall")
+    return layout
 
 
 def parse_layout(text: str, source: str = "<layout>") -> Layout:
