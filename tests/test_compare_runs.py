@@ -221,3 +221,28 @@ def test_extend_adds_an_algorithm_to_a_finished_run(tmp_path, capsys) -> None:
     assert "already has sb3-a2c" in capsys.readouterr().err
     assert main(["compare", "--extend", str(run_dir), "--algos", "sb3-ppo", "--envs", "CartPole-v1"]) == 2
     assert "has no env(s) ['CartPole-v1']" in capsys.readouterr().err
+
+
+def test_a_run_locked_by_a_live_runner_is_refused_and_a_stale_lock_is_taken(tmp_path: Path) -> None:
+    """The lock check raised its RunError inside a `suppress(ValueError)` (RunError is one), so a second
+    runner always went ahead on a run in use."""
+    import socket
+
+    from agents.compare.rundir import RunError, run_lock
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock = tmp_path / ".lock"
+        lock.write_text(json.dumps({"pid": other.pid, "host": socket.gethostname()}))
+        with pytest.raises(RunError, match=rf"in use by another runner \(pid {other.pid}\)"), run_lock(tmp_path):
+            pass
+        assert json.loads(lock.read_text())["pid"] == other.pid  # the other runner's lock stays
+    finally:
+        other.kill()
+        other.wait()
+    with run_lock(tmp_path):  # its runner is gone: the lock is stale and taken over
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert not lock.exists()
+    lock.write_text("{not json")  # a runner killed while writing it
+    with run_lock(tmp_path):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()

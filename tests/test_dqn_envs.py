@@ -210,7 +210,7 @@ def test_atari_command_trains_checkpoints_and_plays_whole_games(tmp_path: Path, 
     [
         (["--train-freq", "0"], "train_freq must be a positive integer, got 0"),
         (["--game", "Pongg-v4"], "unknown Atari id 'Pongg-v4'"),
-        (["--resume", "missing.pt"], "No such file or directory"),
+        (["--resume", "missing.pt"], "missing.pt: no such checkpoint file"),
     ],
 )
 def test_atari_command_reports_user_errors_in_one_line(tmp_path: Path, capsys, flags, message) -> None:

@@ -28,8 +28,10 @@ import numpy as np
 from agents import base
 from agents.common.checkpoint import atomic_write_json, read_metadata
 from agents.common.command_line import (
+    MAX_STEPS,
     UserError,
     debug_requested,
+    int_in,
     non_negative_int,
     positive_int,
     run_reporting_user_errors,
@@ -126,7 +128,7 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
     )
     _add_env_args(parser)
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the agent and the training env (default: 0)")
-    parser.add_argument("--steps", type=positive_int, required=True, help="env steps to train for")
+    parser.add_argument("--steps", type=train_steps, required=True, help=f"env steps to train for (1 to {MAX_STEPS:,})")
     parser.add_argument(
         "--eval-episodes",
         type=positive_int,
@@ -159,6 +161,11 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
 def _supports_checkpoints(agent_class: type[base.Agent]) -> bool:
     """Agents whose `train` writes resumable checkpoints (and that have a `resume` classmethod)."""
     return "checkpoint_path" in inspect.signature(agent_class.train).parameters and hasattr(agent_class, "resume")
+
+
+def train_steps(text: str) -> int:
+    """--steps of `train`: at most `MAX_STEPS`, as in comparison plans."""
+    return int_in(text, 1, MAX_STEPS, f"an integer from 1 to {MAX_STEPS:,}")
 
 
 def _new_run_dir(out: Path | None, name: str) -> Path:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +45,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class OutputFolderError(ValueError):
+    """An output folder that cannot be created or written."""
+
+
+def create_output_dir(path: str | Path) -> Path:
+    """`path`, or `path-1`, `path-2`, ... if it already holds files (an earlier run is never overwritten);
+    created and checked writable, else an OutputFolderError."""
+    path = Path(path)
+    candidate, n = path, 1
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
+        candidate = path.with_name(f"{path.name}-{n}")
+        n += 1
+    try:
+        candidate.mkdir(parents=True, exist_ok=True)
+        probe = candidate / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise OutputFolderError(f"cannot write to output folder {candidate}: {error.strerror or error}") from error
+    return candidate
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -118,9 +142,19 @@ def load_torch(
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise
+    except pickle.UnpicklingError as error:  # torch's weights-only loader refused it (its advice is to unpickle)
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(error))
+        reason = (
+            f"it holds a Python object ({found.group(1)}), not only tensors and plain values, and checkpoints "
+            "are never unpickled"
+            if found
+            else "its bytes are not a torch checkpoint"
+        )
+        raise CheckpointError(f"{path} is not a readable .pt agent checkpoint: {reason}") from error
     except Exception as error:
+        lines = str(error).strip().splitlines() or [""]
         raise CheckpointError(
-            f"{path} is not a readable .pt agent checkpoint ({type(error).__name__}: {error})"
+            f"{path} is not a readable .pt agent checkpoint ({type(error).__name__}: {lines[0][:200]})"
         ) from error
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path} is not an agent checkpoint written by this package")

@@ -49,6 +49,10 @@ MAX_SEED = 2**31 - 1
 """The largest seed the commands take: numpy's legacy seeding (SB3) takes < 2**32, and evaluations add offsets."""
 
 
+MAX_STEPS = 10**10
+"""The most env steps a command trains for (`train --steps`, a comparison plan's steps): beyond it is a typo."""
+
+
 def seed_int(text: str) -> int:
     return int_in(text, 0, MAX_SEED, f"an integer from 0 to {MAX_SEED}")
 
@@ -56,6 +60,20 @@ def seed_int(text: str) -> int:
 def debug_requested(argv: Sequence[str]) -> bool:
     """True for `--debug` as the first argument or RLSUITE_DEBUG set (not 0): user errors then raise."""
     return "--debug" in argv[:1] or os.environ.get("RLSUITE_DEBUG", "") not in ("", "0")
+
+
+MAX_ERROR_CHARS = 600
+"""The longest `error:` line printed: longer messages (a whole array in a space's repr) are cut."""
+
+
+def one_line(message: str) -> str:
+    """`message` on one line (a library's multi-line error joined with spaces), cut after `MAX_ERROR_CHARS`.
+
+    >>> one_line("while parsing a flow mapping\n  in 'x.yml', line 1\n")
+    "while parsing a flow mapping in 'x.yml', line 1"
+    """
+    text = " ".join(message.split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 5] + " ..."
 
 
 def run_reporting_user_errors(command: Callable[[], int], *, debug: bool) -> int:
@@ -66,7 +84,7 @@ def run_reporting_user_errors(command: Callable[[], int], *, debug: bool) -> int
     except USER_ERRORS as error:
         if debug:
             raise
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

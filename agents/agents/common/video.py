@@ -68,6 +68,11 @@ def check_video_path(path: str | Path) -> Path:
         raise ValueError(
             f"unknown video format {path.suffix or '(no suffix)'!r} of {path}; use one of {VIDEO_SUFFIXES}"
         )
+    if path.is_dir():
+        raise ValueError(f"the video path {path} is a folder; give a file name ending in one of {VIDEO_SUFFIXES}")
+    folder = path.absolute().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write the video {path}: {folder} is not an existing writable folder")
     return path
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.common.command_line import MAX_SEED
+from agents.common.command_line import MAX_SEED, MAX_STEPS
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
 
@@ -151,7 +151,7 @@ def load_plan_file(path: str | Path) -> dict[str, Any]:
 
 
 # upper bounds: a config value beyond these is a typo, and would otherwise plan an absurd amount of work
-MAX_STEPS = 10**10
+# (MAX_STEPS = 10**10 env steps, shared with `train --steps`)
 MAX_SEEDS = 1_000
 
 
@@ -272,6 +272,9 @@ def build_plan(
     for key in ("name", "description"):
         if not isinstance(raw.get(key, ""), str):
             raise ValueError(f"{key} of the comparison config must be a string, got {raw[key]!r}")
+    name = raw.get("name", "compare")
+    if not name or name in (".", "..") or any(separator in name for separator in ("/", "\\", "\0")):
+        raise ValueError(f"name of the comparison config names the run folder: no '/', '\\' or '..', got {name!r}")
     return Plan(
         name=raw.get("name", "compare"),
         description=raw.get("description", ""),

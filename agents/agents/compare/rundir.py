@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agents.common.checkpoint import atomic_write_json
+from agents.common.checkpoint import OutputFolderError, atomic_write_json, create_output_dir
 from agents.compare.plan import Job
 
 
@@ -33,18 +33,10 @@ class RunError(ValueError):
 
 def create_run_dir(path: Path) -> Path:
     """`path`, or `path-1`, `path-2`, ... if it already holds files; created and checked writable."""
-    candidate, n = path, 1
-    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
-        candidate = path.with_name(f"{path.name}-{n}")
-        n += 1
     try:
-        candidate.mkdir(parents=True, exist_ok=True)
-        probe = candidate / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise RunError(f"cannot write to output folder {candidate}: {error.strerror or error}") from error
-    return candidate
+        return create_output_dir(path)
+    except OutputFolderError as error:
+        raise RunError(str(error)) from error
 
 
 def default_run_dir(name: str, root: Path = Path("results")) -> Path:
@@ -130,17 +122,17 @@ def _status_of(folder: Path) -> str | None:
 @contextlib.contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     lock = run_dir / ".lock"
-    if lock.exists():
-        with contextlib.suppress(OSError, ValueError):
-            owner = json.loads(lock.read_text())
-            if (
-                owner.get("host") == socket.gethostname()
-                and owner.get("pid") != os.getpid()
-                and pid_alive(owner["pid"])
-            ):
-                raise RunError(
-                    f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first"
-                )
+    owner: Any = None
+    with contextlib.suppress(OSError, ValueError):  # no lock, or an unreadable one: a runner that died writing it
+        owner = json.loads(lock.read_text())
+    if (
+        isinstance(owner, dict)
+        and owner.get("host") == socket.gethostname()
+        and isinstance(owner.get("pid"), int)
+        and owner["pid"] != os.getpid()
+        and pid_alive(owner["pid"])
+    ):  # checked outside the suppress above: RunError is a ValueError
+        raise RunError(f"{run_dir} is in use by another runner (pid {owner['pid']}); wait for it or stop it first")
     atomic_write_json(lock, {"pid": os.getpid(), "host": socket.gethostname()})
     try:
         yield

@@ -49,7 +49,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Agent
-from agents.common.checkpoint import atomic_write_json
+from agents.common.checkpoint import atomic_write_json, create_output_dir
 from agents.common.command_line import (
     debug_requested,
     non_negative_int,
@@ -127,7 +127,11 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--steps", type=positive_int, default=None, help="env (agent) steps (default: the preset's)")
     result.add_argument("--seed", type=seed_int, default=0)
     result.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: results/atari/<game>_s<seed>_<time>)"
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder, or <out>-1, <out>-2, ... if it holds files: no run overwrites another "
+        "(default: results/atari/<game>_s<seed>_<time>)",
     )
     result.add_argument(
         "--checkpoint-every",
@@ -166,15 +170,20 @@ def make_training_env(game: str, n_envs: Any) -> gym.Env | gym.vector.VectorEnv:
     return make_atari_env(game, num_envs=n_envs, num_workers=0)
 
 
-def read_hyperparameters(path: Path) -> dict[str, Any]:
+def read_hyperparameters(path: Path, game: str | None = None) -> dict[str, Any]:
     """The hyperparameters a run recorded in its `config.json`; {} when the file is missing (a checkpoint
-    moved away from its run folder: the agent then says if the env does not fit its replay buffer)."""
+    moved away from its run folder: the agent then says if the env does not fit its replay buffer).
+    With `game`, a ValueError unless the run was of that game."""
     if not path.exists():
         return {}
     try:
-        hyperparameters = json.loads(path.read_text())["hyperparameters"]
+        config = json.loads(path.read_text())
+        hyperparameters = config["hyperparameters"]
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path} is not a run's config.json (no readable 'hyperparameters'): {error}") from None
+    recorded = config.get("game")
+    if game is not None and recorded is not None and recorded != game:
+        raise ValueError(f"{path.parent} is a run of {recorded}, not {game}: resume it with --game {recorded}")
     if not isinstance(hyperparameters, dict):
         raise ValueError(f"{path}: 'hyperparameters' must be a mapping, got {type(hyperparameters).__name__}")
     return hyperparameters
@@ -230,7 +239,9 @@ def run(argv: Sequence[str]) -> int:
     settings, default_steps = PRESETS[args.preset]
     hyperparameters = {**settings, **config_overrides(args, DQNConfig)}
     if args.resume is not None:  # the run's own env count, from the config.json it wrote at its start
-        hyperparameters = read_hyperparameters(args.resume.parent / "config.json")
+        if not args.resume.is_file():  # before anything is written next to it
+            raise FileNotFoundError(f"--resume {args.resume}: no such checkpoint file")
+        hyperparameters = read_hyperparameters(args.resume.parent / "config.json", args.game)
     env = make_training_env(args.game, hyperparameters.get("n_envs", 1))
     train_kwargs = dict(
         progress=not args.no_progress,
@@ -249,10 +260,10 @@ def run(argv: Sequence[str]) -> int:
         )
     else:
         name = f"{args.game.replace('/', '-')}_s{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}"
-        run_dir = args.out or Path("results") / "atari" / name
         steps = args.steps if args.steps is not None else default_steps
         agent = DQN(env, hyperparameters, seed=args.seed)  # checks them
-        run_dir.mkdir(parents=True, exist_ok=True)
+        run_dir = create_output_dir(args.out or Path("results") / "atari" / name)  # never an earlier run's folder
+        print(f"run folder: {run_dir}", flush=True)
         atomic_write_json(
             run_dir / "config.json",
             {

@@ -58,6 +58,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import operator
 import sys
 import time
 import warnings
@@ -73,6 +74,7 @@ from torch import nn
 
 from agents.base import Agent, Callback
 from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
+from agents.common.command_line import UserError
 from agents.common.envs import MAX_N_ENVS
 from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
@@ -86,6 +88,13 @@ OPTIMIZERS = ("adam", "rmsprop")
 LOSSES = ("huber", "mse")
 DEVICES = ("auto", "cpu", "cuda")
 AUTOCASTS = ("none", "bf16")
+
+
+# Upper bounds of the sizes, checked before anything is allocated (a typo such as 10**11 is a clear error,
+# not a MemoryError after minutes).
+LIMITS = {"batch_size": 2**16, "buffer_size": 10**9, "n_step": 1000}
+MAX_HIDDEN_SIZE = 2**14  # units of one hidden layer (a 16384 x 16384 layer holds 268M weights, 1 GiB)
+MAX_THREADS = 256  # torch CPU threads (far more than a machine has segfaulted torch)
 
 
 def _help(text: str) -> dict[str, str]:
@@ -216,7 +225,16 @@ class DQNConfig:
     )
 
     def __post_init__(self) -> None:
-        self.hidden_sizes = tuple(int(size) for size in self.hidden_sizes)
+        for flag in dataclasses.fields(self):
+            if isinstance(flag.default, bool) and not isinstance(getattr(self, flag.name), (bool, np.bool_)):
+                raise ValueError(f"{flag.name} must be true or false, got {getattr(self, flag.name)!r:.80}")
+        sizes = self.hidden_sizes
+        if not isinstance(sizes, (list, tuple)) or any(isinstance(size, bool) for size in sizes):
+            raise ValueError(f"hidden_sizes must be a list of layer sizes (integers), got {sizes!r:.80}")
+        try:
+            self.hidden_sizes = tuple(operator.index(size) for size in sizes)
+        except TypeError:
+            raise ValueError(f"hidden_sizes must be a list of layer sizes (integers), got {sizes!r:.80}") from None
         self.cnn_channels = tuple(self.cnn_channels)
         channels = self.cnn_channels
         if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
@@ -235,8 +253,10 @@ class DQNConfig:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if not isinstance(self.num_threads, int) or self.num_threads < 0:
-            raise ValueError(f"num_threads must be a non-negative integer (0 = automatic), got {self.num_threads!r}")
+        if not isinstance(self.num_threads, int) or not 0 <= self.num_threads <= MAX_THREADS:
+            raise ValueError(
+                f"num_threads must be an integer from 0 (automatic) to {MAX_THREADS}, got {self.num_threads!r}"
+            )
         positive = (
             "n_step",
             "batch_size",
@@ -251,10 +271,15 @@ class DQNConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name, limit in LIMITS.items():
+            if getattr(self, name) > limit:
+                raise ValueError(
+                    f"{name} must be at most {limit:,} (agents.dqn.dqn.LIMITS), got {getattr(self, name)!r}"
+                )
         if self.n_envs > MAX_N_ENVS:
             raise ValueError(f"n_envs must be at most {MAX_N_ENVS} (env copies stepped one by one), got {self.n_envs}")
-        if any(size < 1 for size in self.hidden_sizes):
-            raise ValueError(f"hidden_sizes must be positive integers, got {self.hidden_sizes}")
+        if not all(isinstance(size, int) and 1 <= size <= MAX_HIDDEN_SIZE for size in self.hidden_sizes):
+            raise ValueError(f"hidden_sizes must be integers from 1 to {MAX_HIDDEN_SIZE:,}, got {self.hidden_sizes}")
         if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
             raise ValueError(f"learning_starts must be a non-negative integer, got {self.learning_starts!r}")
         if self.frame_stack is not None and (not isinstance(self.frame_stack, int) or self.frame_stack < 1):
@@ -281,12 +306,15 @@ class DQNConfig:
             )
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ValueError(f"max_grad_norm must be positive or None (no clipping), got {self.max_grad_norm!r}")
-        parse_schedule(self.exploration)
-        parse_schedule(self.priority_beta)
+        for name in ("exploration", "priority_beta"):  # probabilities (beta: an exponent in [0, 1])
+            schedule = parse_schedule(getattr(self, name))
+            if not all(0.0 <= schedule(step) <= 1.0 for step in (0, 10**12)):  # its start and its end
+                raise ValueError(f"{name} must stay within [0, 1], got {getattr(self, name)!r}")
 
 
-class TrainingDivergedError(RuntimeError):
-    """The loss became NaN or infinite; training stopped and no checkpoint was written after it."""
+class TrainingDivergedError(UserError, RuntimeError):
+    """The loss became NaN or infinite; training stopped and no checkpoint was written after it. The
+    commands report it as a user error (exit code 2): the settings (a learning rate too large) caused it."""
 
 
 def resolve_device(name: str) -> torch.device:

@@ -37,6 +37,8 @@ probability p_i^alpha / sum_j p_j^alpha from a sum-tree and returns importance w
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,26 @@ class Batch:
     discounts: np.ndarray  # float32: gamma^m, 0 where the episode terminated within the n steps
     weights: np.ndarray | None = None  # float32 importance weights (prioritized replay only)
     indices: np.ndarray | None = None  # flat row indices, for `update_priorities`
+
+
+def physical_memory_bytes() -> int | None:
+    """This machine's RAM in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+
+
+def _check_fits_in_memory(nbytes: int, capacity: int) -> None:
+    """A ValueError before allocating a buffer larger than this machine's memory."""
+    memory = physical_memory_bytes()
+    if memory is not None and nbytes > memory:
+        per_transition = nbytes / capacity
+        raise ValueError(
+            f"a replay buffer of {capacity:,} transitions would take {nbytes / 2**30:.1f} GiB, more than this "
+            f"machine's {memory / 2**30:.1f} GiB of memory: lower buffer_size (at most about "
+            f"{int(memory / per_transition):,} here)"
+        )
 
 
 def _action_dtype(n_actions: int) -> type:
@@ -121,6 +143,10 @@ class ReplayBuffer:
         # Rows per env: the transitions it holds plus the rows its oldest stack and newest n-step window need.
         self.rows = -(-capacity // n_envs) + frame_stack + n_step - 1
         shape = (n_envs, self.rows)
+        row_bytes = (
+            math.prod(self.frame_shape) * self.obs_dtype.itemsize + np.dtype(_action_dtype(n_actions)).itemsize + 4 + 3
+        )
+        _check_fits_in_memory(n_envs * self.rows * row_bytes, capacity)
         self.frames = np.zeros(shape + self.frame_shape, dtype=self.obs_dtype)
         self.actions: np.ndarray = np.zeros(shape, dtype=_action_dtype(n_actions))
         self.rewards = np.zeros(shape, dtype=np.float32)
