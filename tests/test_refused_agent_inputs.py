@@ -147,3 +147,43 @@ def test_a_diverged_training_run_is_a_user_error(tmp_path: Path, capsys) -> None
     args = ["train", "dqn", "--env", "CartPole-v1", "--steps", "3000", "--learning-rate", "1e300"]
     assert main([*args, "--learning-starts", "100", "--train-freq", "1", "--out", str(out)]) == 2
     assert "Try a smaller learning_rate" in error_line(capsys)
+
+
+@pytest.mark.parametrize("counters", [{"run_end": 10**30}, {"env_steps": -5}, {"gradient_steps": 1.5}])
+def test_a_checkpoint_with_impossible_counters_is_refused(tmp_path: Path, capsys, counters: dict) -> None:
+    """A run_end of 10**30 used to "resume" forever; negative counters were taken as they were."""
+    from agents.common.checkpoint import load_torch, save_torch
+
+    out = tmp_path / "run"
+    args = ["train", "dqn", "--env", "CartPole-v1", "--steps", "300", "--learning-starts", "100", "--out", str(out)]
+    assert main(args) == 0
+    meta, payload = load_torch(out / "checkpoint.pt")
+    payload["counters"].update(counters)
+    save_torch(out / "checkpoint.pt", meta["algo"], {k: v for k, v in meta.items() if k != "algo"}, payload)
+    capsys.readouterr()
+    assert main(["resume", str(out / "checkpoint.pt"), "--env", "CartPole-v1"]) == 2
+    assert "its counters must be integers from 0 to 10,000,000,000" in error_line(capsys)
+
+
+def test_resume_refuses_another_env_than_the_run_trained_on(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    args = ["train", "dqn", "--env", "CartPole-v1", "--steps", "200", "--learning-starts", "100", "--out", str(out)]
+    assert main(args) == 0
+    before = (out / "agent.pt").read_bytes()
+    for flags in (["--env", "CartPole-v0"], ["--env", "CartPole-v1", "--env-kwargs", '{"max_episode_steps": 5}']):
+        capsys.readouterr()
+        assert main(["resume", str(out / "checkpoint.pt"), *flags]) == 2
+        assert "trained on --env CartPole-v1 --env-kwargs '{}'; resume it with the same" in error_line(capsys)
+    assert (out / "agent.pt").read_bytes() == before
+
+
+def test_an_npz_that_would_unpack_beyond_the_limit_is_refused_before_decompressing(tmp_path: Path, monkeypatch):
+    """A 5 MB zip of zeros can unpack to gigabytes: the sizes in its directory are checked first."""
+    from agents.common import checkpoint
+
+    path = tmp_path / "agent.npz"
+    checkpoint.save_npz(path, "tabular-q", {}, {"q": np.zeros(1000)})
+    assert checkpoint.load_npz(path)[1]["q"].shape == (1000,)
+    monkeypatch.setattr(checkpoint, "MAX_NPZ_BYTES", 4000)
+    with pytest.raises(checkpoint.CheckpointError, match=r"would unpack to \d,\d\d\d bytes, more than .* \(4,000,"):
+        checkpoint.load_npz(path)

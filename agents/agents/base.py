@@ -132,6 +132,11 @@ def make_config(agent_class: type[Agent], config: Any = None) -> Any:
         raise ValueError(
             f"unknown hyperparameter(s) {unknown} for {agent_class.algo}; valid ones: {', '.join(sorted(known))}"
         )
+    for field in dataclasses.fields(config_class):  # a number given as text ("0.9" from a YAML string)
+        value = config.get(field.name)
+        is_number = isinstance(field.default, (int, float)) and not isinstance(field.default, bool)
+        if field.name in config and is_number and isinstance(value, (str, bytes)):
+            raise ValueError(f"{field.name} of {agent_class.algo} must be a number, got the text {value!r:.60}")
     return config_class(**config)
 
 

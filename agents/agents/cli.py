@@ -192,7 +192,10 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
     agent_class = base.get_agent_class(algo)
     config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
     env = _training_env(args, getattr(config, "n_envs", 1))  # n_envs: copies in a SyncVectorEnv (DQN, SB3)
-    agent = base.make_agent(algo, env, config, seed=args.seed)
+    try:
+        agent = base.make_agent(algo, env, config, seed=args.seed)
+    except (TypeError, AssertionError, gym.error.Error) as error:  # SB3 asserts on a policy the env cannot take
+        raise ValueError(f"{algo} on {args.env}: {type(error).__name__}: {error}") from error
     run_dir = _new_run_dir(args.out, f"{algo}_{args.env.replace('/', '-').replace(':', '-')}_s{args.seed}")
     atomic_write_json(
         run_dir / "config.json",
@@ -286,6 +289,21 @@ def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seco
     print(f"saved {checkpoint}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
 
 
+def _check_same_env(config_path: Path, args: argparse.Namespace) -> None:
+    """A UserError if the run's config.json (when there is one) names another env or other env_kwargs than
+    the flags: a resumed run continues on the env it started on."""
+    try:
+        recorded = json.loads(config_path.read_text())
+        env, env_kwargs = recorded["env"], recorded["env_kwargs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a checkpoint moved out of its run folder: the agent's own space checks remain
+    if (env, env_kwargs) != (args.env, args.env_kwargs):
+        raise UserError(
+            f"the run in {config_path.parent} trained on --env {env} --env-kwargs '{json.dumps(env_kwargs)}'; "
+            f"resume it with the same (got --env {args.env} --env-kwargs '{json.dumps(args.env_kwargs)}')"
+        )
+
+
 def run_resume(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m agents resume",
@@ -311,6 +329,7 @@ def run_resume(argv: Sequence[str]) -> int:
             f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
             "--env ...` or train again"
         )
+    _check_same_env(args.checkpoint.parent / "config.json", args)
     n_envs = meta.get("n_envs", 1)  # the run trained on a SyncVectorEnv of this many copies (config n_envs)
     # a value out of range gets one env here; the checkpoint's own checks then name it
     env = _training_env(args, n_envs if isinstance(n_envs, int) and 1 <= n_envs <= MAX_N_ENVS else 1)

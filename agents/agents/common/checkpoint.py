@@ -26,6 +26,10 @@ FORMAT = "rlsuite-agent"
 FORMAT_VERSION = 1
 
 
+MAX_NPZ_BYTES = 2**32
+"""The most bytes the arrays of an .npz checkpoint may unpack to (4 GiB: tabular tables are far smaller)."""
+
+
 class CheckpointError(ValueError):
     """A file that is not a readable checkpoint of the expected kind."""
 
@@ -55,6 +59,8 @@ def create_output_dir(path: str | Path) -> Path:
     """`path`, or `path-1`, `path-2`, ... if it already holds files (an earlier run is never overwritten);
     created and checked writable, else an OutputFolderError."""
     path = Path(path)
+    if path.name in ("", ".", ".."):  # "", ".", "/": a run needs a folder of its own
+        raise OutputFolderError(f"output folder {str(path)!r} has no name of its own; give one, e.g. results/my-run")
     candidate, n = path, 1
     while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
         candidate = path.with_name(f"{path.name}-{n}")
@@ -107,8 +113,14 @@ def load_npz(path: str | Path, expected_algo: str | None = None) -> tuple[dict[s
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
+            unpacked = sum(info.file_size for info in data.zip.infolist()) if data.zip is not None else 0
+            if unpacked > MAX_NPZ_BYTES:  # checked before anything is decompressed
+                raise CheckpointError(
+                    f"{path} would unpack to {unpacked:,} bytes, more than an .npz agent checkpoint may hold "
+                    f"({MAX_NPZ_BYTES:,}, MAX_NPZ_BYTES)"
+                )
             arrays = {key: data[key] for key in data.files}
-    except FileNotFoundError:
+    except (FileNotFoundError, CheckpointError):
         raise
     except IsADirectoryError:
         raise CheckpointError(f"{path} is a folder, not an .npz agent checkpoint") from None

@@ -30,6 +30,10 @@ def check_env_id(env_id: str) -> None:
     register_suite_envs()
     if ":" in env_id:  # "module:Id": import the module (which registers Id), as gym.make would
         module, _, env_id = env_id.partition(":")
+        if not module or not env_id:
+            raise ValueError(
+                f"env id {module}:{env_id!s} must be 'module:EnvName-v0' (both parts), e.g. gym_snake:snake-v0"
+            )
         try:
             importlib.import_module(module)
         except ImportError as error:
@@ -91,8 +95,8 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
         return gym.make(env_id, **kwargs)
     except gym.error.Error as error:  # Gymnasium's own complaints about an id or its arguments
         raise ValueError(f"gym.make({env_id!r}) failed: {error}") from error
-    except (TypeError, KeyError, IndexError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
         if not kwargs:
-            raise  # no user arguments: a bug, not bad input
+            raise  # no user arguments: a bug, not bad input (or an env's own ValueError)
         # a value of the wrong type or out of the env's range (its own check, or a lookup failing inside it)
         raise ValueError(f"{env_id} rejected env_kwargs {kwargs!r}: {type(error).__name__}: {error}") from error

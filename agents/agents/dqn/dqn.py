@@ -74,7 +74,7 @@ from torch import nn
 
 from agents.base import Agent, Callback
 from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
-from agents.common.command_line import UserError
+from agents.common.command_line import MAX_STEPS, UserError
 from agents.common.envs import MAX_N_ENVS
 from agents.common.interrupt import DeferredInterrupt
 from agents.common.logging import TrainLogger
@@ -851,6 +851,14 @@ class DQN(Agent):
         try:
             self.optimizer.load_state_dict(payload["optimizer"])
             counters = payload["counters"]
+            names = ("env_steps", "gradient_steps", "transitions_added", "run_end")
+            if not all(
+                isinstance(counters[name], (int, np.integer))
+                and not isinstance(counters[name], bool)
+                and 0 <= counters[name] <= MAX_STEPS
+                for name in names
+            ):  # a run_end of 1e30 would "resume" forever
+                raise ValueError(f"its counters must be integers from 0 to {MAX_STEPS:,}, got {counters!r:.200}")
             self.env_steps, self.gradient_steps_done = counters["env_steps"], counters["gradient_steps"]
             self.transitions_added, self.run_end = counters["transitions_added"], counters["run_end"]
             self.rng.bit_generator.state = payload["rng"]["train"]

@@ -62,7 +62,7 @@ def _parse_wrappers(raw: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
     for item in raw:
         if isinstance(item, str):
             wrappers.append((item, {}))
-        elif isinstance(item, dict) and len(item) == 1:
+        elif isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), (dict, type(None))):
             ((target, kwargs),) = item.items()
             wrappers.append((target, dict(kwargs or {})))
         else:
