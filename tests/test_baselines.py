@@ -140,7 +140,7 @@ def test_maskable_ppo_uses_the_mask_and_needs_one() -> None:
         ("sb3-dqn", "Pendulum-v1", None, "sb3-dqn needs a Discrete action space"),
         ("sb3-ppo", "CartPole-v1", {"learning_rate": -1.0}, "learning_rate must be > 0"),
         ("sb3-ppo", "CartPole-v1", {"policy": "Transformer"}, "policy must be one of"),
-        ("sb3-a2c", "CartPole-v1", {"net_arch": [64, 0]}, "net_arch must be one or more positive layer sizes"),
+        ("sb3-a2c", "CartPole-v1", {"net_arch": [64, 0]}, "net_arch must be one or more layer sizes from 1 to"),
         ("sb3-dqn", "CartPole-v1", {"gradient_steps": 0}, "gradient_steps must be positive or -1"),
         ("sb3-dqn", "CartPole-v1", {"learning_rat": 0.1}, "unknown hyperparameter"),
     ],

@@ -187,3 +187,19 @@ def test_an_npz_that_would_unpack_beyond_the_limit_is_refused_before_decompressi
     monkeypatch.setattr(checkpoint, "MAX_NPZ_BYTES", 4000)
     with pytest.raises(checkpoint.CheckpointError, match=r"would unpack to \d,\d\d\d bytes, more than .* \(4,000,"):
         checkpoint.load_npz(path)
+
+
+@pytest.mark.parametrize(
+    ("algo", "settings", "message"),
+    [
+        ("sb3-ppo", {"net_arch": [10**11]}, r"net_arch must be one or more layer sizes from 1 to 16,384"),
+        ("sb3-a2c", {"n_steps": 10**11}, r"n_steps must be at most 16,777,216"),
+        ("sb3-ppo", {"n_epochs": 10**9}, r"n_epochs must be at most 10,000"),
+        ("sb3-dqn", {"buffer_size": 10**11}, r"buffer_size must be at most 1,000,000,000"),
+    ],
+)
+def test_sb3_sizes_out_of_bounds_are_value_errors(algo: str, settings: dict, message: str) -> None:
+    from agents.base import make_agent
+
+    with pytest.raises(ValueError, match=message):
+        make_agent(algo, gym.make("CartPole-v1"), settings)

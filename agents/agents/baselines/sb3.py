@@ -138,11 +138,18 @@ _UNIT_INTERVAL = {
 _CHOICES = {"policy": POLICIES, "activation": ACTIVATIONS, "lr_schedule": SCHEDULES, "clip_range_schedule": SCHEDULES}
 
 
+# Upper bounds checked before SB3 allocates anything (a typo such as 10**11 is then an error, not a MemoryError).
+SIZE_LIMITS = {"buffer_size": 10**9, "batch_size": 2**16, "n_steps": 2**24, "n_epochs": 10**4, "gradient_steps": 10**4}
+MAX_LAYER_SIZE = 2**14  # units of one hidden layer of net_arch
+
+
 def check_config(config: Any) -> None:
     """Raise a ValueError naming the field and what is allowed for the first invalid value."""
     for name, value in dataclasses.asdict(config).items():
         if name in _POSITIVE_INTS and not (isinstance(value, int) and value > 0):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if name in SIZE_LIMITS and isinstance(value, int) and value > SIZE_LIMITS[name]:
+            raise ValueError(f"{name} must be at most {SIZE_LIMITS[name]:,} (SIZE_LIMITS), got {value}")
         if name == "n_envs" and value > MAX_N_ENVS:
             raise ValueError(f"n_envs must be at most {MAX_N_ENVS} (env copies stepped one by one), got {value}")
         if name in _POSITIVE_OR_NONE and value is not None and not (isinstance(value, int) and value > 0):
@@ -168,8 +175,12 @@ def check_config(config: Any) -> None:
     channels = config.cnn_channels
     if not channels or any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in channels):
         raise ValueError(f"cnn_channels must be one or more positive integers, got {config.cnn_channels!r}")
-    if not config.net_arch or any(not isinstance(n, int) or n <= 0 for n in config.net_arch):
-        raise ValueError(f"net_arch must be one or more positive layer sizes, got {config.net_arch!r}")
+    if not config.net_arch or any(
+        isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_LAYER_SIZE for n in config.net_arch
+    ):
+        raise ValueError(
+            f"net_arch must be one or more layer sizes from 1 to {MAX_LAYER_SIZE:,}, got {config.net_arch!r}"
+        )
 
 
 @dataclass
