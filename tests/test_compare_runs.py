@@ -246,3 +246,13 @@ def test_a_run_locked_by_a_live_runner_is_refused_and_a_stale_lock_is_taken(tmp_
     lock.write_text("{not json")  # a runner killed while writing it
     with run_lock(tmp_path):
         assert json.loads(lock.read_text())["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize("envs", ["x", [{"label": "mdp-v0"}], [7]])
+def test_a_run_json_with_malformed_env_entries_is_a_run_error(tmp_path: Path, envs: object) -> None:
+    """An edited run.json used to reach the report as a TypeError ("string indices must be integers")."""
+    from agents.compare.rundir import RunError, load_run
+
+    (tmp_path / "run.json").write_text(json.dumps({"envs": envs, "jobs": []}))
+    with pytest.raises(RunError, match=r"run.json is unreadable: .*'envs'"):
+        load_run(tmp_path)

@@ -203,3 +203,11 @@ def test_sb3_sizes_out_of_bounds_are_value_errors(algo: str, settings: dict, mes
 
     with pytest.raises(ValueError, match=message):
         make_agent(algo, gym.make("CartPole-v1"), settings)
+
+
+def test_hyperparameters_of_an_unknown_algorithm_are_refused(tmp_path: Path, capsys) -> None:
+    """A misspelt algorithm name in --hyperparams used to be ignored: the comparison ran with the defaults."""
+    table = tmp_path / "hp.yml"
+    table.write_text("dqm:\n  CartPole-v1:\n    hyperparameters: {gamma: 0.9}\n")
+    assert main(["compare", "--preset", "quick", "--hyperparams", str(table), "--dry-run"]) == 2
+    assert "unknown algorithm 'dqm'; known algorithms: double-q, dqn," in error_line(capsys)

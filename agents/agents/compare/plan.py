@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents import base
 from agents.common.command_line import MAX_SEED, MAX_STEPS
 from agents.common.yaml_files import read_yaml
 from agents.hyperparams import EnvSettings, per_env_settings
@@ -201,6 +202,10 @@ def _hyperparams(value: Any, what: str) -> dict[str, Any]:
     """{algo: {env label or id: entry}}; the entries themselves are checked by agents.hyperparams."""
     table = _mapping(value, what)
     for algo, entries in table.items():
+        if algo not in base.ALGORITHMS:  # a misspelt algorithm's settings would otherwise be ignored
+            raise ValueError(
+                f"{what}: unknown algorithm {algo!r}; known algorithms: {', '.join(base.algorithm_names())}"
+            )
         _mapping(entries, f"{what}[{algo!r}]")
     return table
 

@@ -140,10 +140,35 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         lock.unlink(missing_ok=True)
 
 
+# the fields of each entry of run.json's "envs" (written by `runner._env_json`) and their types
+ENV_ENTRY_TYPES = {
+    "label": str,
+    "id": str,
+    "env_kwargs": dict,
+    "steps": int,
+    "eval_every": int,
+    "eval_episodes": int,
+    "algos": list,
+}
+
+
+def _check_env_entries(envs: Any) -> None:
+    """A ValueError unless `envs` is a list of entries with every field of ENV_ENTRY_TYPES (an edited run.json)."""
+    if not isinstance(envs, list):
+        raise ValueError(f"'envs' must be a list of env entries, got {envs!r:.80}")
+    for entry in envs:
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), kind) for key, kind in ENV_ENTRY_TYPES.items()
+        ):
+            fields = ", ".join(f"{key} ({kind.__name__})" for key, kind in ENV_ENTRY_TYPES.items())
+            raise ValueError(f"an entry of 'envs' must have {fields}, got {entry!r:.120}")
+
+
 def load_run(run_dir: Path) -> tuple[dict[str, Any], list[Job]]:
     """run.json and its jobs; RunError if `run_dir` is not a run folder."""
     try:
         run = json.loads((run_dir / "run.json").read_text())
+        _check_env_entries(run["envs"])
         return run, [Job.from_json(job) for job in run["jobs"]]
     except (FileNotFoundError, NotADirectoryError):
         raise RunError(f"{run_dir} is not a comparison run folder (no run.json)") from None
