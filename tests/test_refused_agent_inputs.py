@@ -211,3 +211,18 @@ def test_hyperparameters_of_an_unknown_algorithm_are_refused(tmp_path: Path, cap
     table.write_text("dqm:\n  CartPole-v1:\n    hyperparameters: {gamma: 0.9}\n")
     assert main(["compare", "--preset", "quick", "--hyperparams", str(table), "--dry-run"]) == 2
     assert "unknown algorithm 'dqm'; known algorithms: double-q, dqn," in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tiles_per_dim": 10**6}, r"4 dimensions of 1000000 tiles .* more than 4,611,686,018,427,387,904 tiles"),
+        ({"n_tilings": 10**8}, r"n_tilings must be at most 1024, got 100000000"),
+    ],
+)
+def test_tile_coding_sizes_are_bounded(kwargs: dict, message: str) -> None:
+    """tiles_per_dim 10**6 used to overflow int64 (OverflowError); n_tilings 10**8 allocated 6 GB first."""
+    from agents.tabular.tiles import TileCoding
+
+    with pytest.raises(ValueError, match=f"TileCoding: {message}"):
+        TileCoding(gym.make("CartPole-v1"), **kwargs)

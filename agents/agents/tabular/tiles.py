@@ -22,6 +22,9 @@ from gymnasium import spaces
 
 from agents.tabular.discretize import box_bounds
 
+MAX_TILINGS = 1024  # tilings of one TileCoding (each observation becomes this many active tiles)
+MAX_TILES_PER_TILING = 2**62  # (tiles_per_dim + 1) ** dimensions: tile indices are int64
+
 
 class ActiveTiles(spaces.MultiDiscrete):
     """`MultiDiscrete([tiles_per_tiling] * n_tilings)`: entry `i` is the active tile of tiling `i`.
@@ -66,8 +69,9 @@ class TileCoding(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
 
     ## Arguments
     - `env`: an env with a flat `Box` observation space.
-    - `n_tilings`: number of offset tilings (default 8).
-    - `tiles_per_dim`: tiles per dimension in each tiling (default 8).
+    - `n_tilings`: number of offset tilings (default 8, at most `MAX_TILINGS` = 1024).
+    - `tiles_per_dim`: tiles per dimension in each tiling (default 8), with (tiles_per_dim + 1) ** dimensions at
+      most `MAX_TILES_PER_TILING` (2**62).
     - `low`, `high`: bounds (a number or one per dimension).
 
     ## Version History
@@ -93,6 +97,13 @@ class TileCoding(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
         if self.low.ndim != 1:
             raise ValueError(f"TileCoding needs a flat (1-D) Box observation, got shape {self.low.shape}")
         n_dims = self.low.shape[0]
+        if n_tilings > MAX_TILINGS:
+            raise ValueError(f"TileCoding: n_tilings must be at most {MAX_TILINGS}, got {n_tilings}")
+        if (int(tiles_per_dim) + 1) ** n_dims > MAX_TILES_PER_TILING:  # the tile index must fit in an int64
+            raise ValueError(
+                f"TileCoding: {n_dims} dimensions of {tiles_per_dim} tiles (+1 for the offsets) make more than "
+                f"{MAX_TILES_PER_TILING:,} tiles per tiling; lower tiles_per_dim"
+            )
         self.n_tilings, self.tiles_per_dim = int(n_tilings), int(tiles_per_dim)
         self._scale = self.tiles_per_dim / (self.high - self.low)  # observation units -> tile widths
         displacement = 2 * np.arange(n_dims) + 1
