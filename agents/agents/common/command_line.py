@@ -67,7 +67,7 @@ MAX_ERROR_CHARS = 600
 
 
 def one_line(message: str) -> str:
-    """`message` on one line (a library's multi-line error joined with spaces), cut after `MAX_ERROR_CHARS`.
+    r"""`message` on one line (a library's multi-line error joined with spaces), cut after `MAX_ERROR_CHARS`.
 
     >>> one_line("while parsing a flow mapping\n  in 'x.yml', line 1\n")
     "while parsing a flow mapping in 'x.yml', line 1"
