@@ -84,6 +84,21 @@ class Grid:
         return distance
 
 
+MAX_NUM_ENVS = 2**16  # worlds (or games) of one vector env
+MAX_BATCH_BYTES = 2**30  # observation bytes of one batch: num_envs x one observation's bytes
+
+
+def check_batch_bytes(num_envs: int, observation_bytes: int, what: str) -> None:
+    """A ValueError unless `num_envs` observations of `observation_bytes` each fit in `MAX_BATCH_BYTES`;
+    `what` names the sub-envs ("worlds", "games")."""
+    if num_envs * observation_bytes > MAX_BATCH_BYTES:
+        raise ValueError(
+            f"num_envs={num_envs} {what} of {observation_bytes} observation bytes exceed the limit of "
+            f"{MAX_BATCH_BYTES} bytes per batch: at most {MAX_BATCH_BYTES // observation_bytes} {what} with these "
+            "arguments"
+        )
+
+
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """`value` as an int, or a ValueError naming `name`, the value and the allowed range if it is not
     an integer in `low..high` (no upper bound if `high` is None; bools are refused)."""

@@ -13,7 +13,16 @@ import numpy as np
 from gymnasium import spaces
 
 from gym_gridworld import render
-from gym_gridworld.core import N_ACTIONS, Grid, WorldDraws, check_action, check_int, check_number, choose_unoccupied
+from gym_gridworld.core import (
+    N_ACTIONS,
+    Grid,
+    WorldDraws,
+    check_action,
+    check_batch_bytes,
+    check_int,
+    check_number,
+    choose_unoccupied,
+)
 
 # Cell kinds, in drawing order of the tutorial: empty floor, the outer wall, the agent, goals, fires.
 EMPTY, WALL, AGENT, GOAL, FIRE = 0, 1, 2, 3, 4
@@ -29,8 +38,6 @@ VIEW_OUTLINE = (255, 200, 0)
 # Bounds of the arguments, checked before anything is allocated (see GridworldEnv's docstring).
 MAX_SIZE = 100  # cells per side of the floor (82 for the full rgb image, which must fit 84 pixels)
 MAX_OBJECTS = 64  # goals, and fires: placing k objects costs O(k**2) per world
-MAX_NUM_ENVS = 2**16  # worlds of one GridworldVectorEnv
-MAX_BATCH_BYTES = 2**30  # observation bytes of one batch: num_envs x one observation's bytes
 
 
 PALETTE = render.pack_colors(COLORS)
@@ -222,11 +229,7 @@ def build_game(
         )
     side = VIEW_SIZE if partial else size + 2
     world_bytes = IMAGE_SIZE * IMAGE_SIZE * 3 if obs_type == "rgb" else len(GRID_CHANNELS) * side * side
-    if n_worlds * world_bytes > MAX_BATCH_BYTES:
-        raise ValueError(
-            f"num_envs={n_worlds} worlds of {world_bytes} observation bytes exceed the limit of {MAX_BATCH_BYTES} "
-            f"bytes per batch: at most {MAX_BATCH_BYTES // world_bytes} worlds with these arguments"
-        )
+    check_batch_bytes(n_worlds, world_bytes, "worlds")
     named = (("goal_reward", goal_reward), ("fire_reward", fire_reward), ("step_penalty", step_penalty))
     rewards = {name: check_number(name, value) for name, value in named}
     return GoalsAndFires(n_worlds, size, n_goals, n_fires, partial=bool(partial), obs_type=obs_type, **rewards)

@@ -13,8 +13,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gym_gridworld.core import N_ACTIONS, check_actions, check_int, seed_worlds
-from gym_gridworld.gridworld import MAX_BATCH_BYTES, MAX_NUM_ENVS
+from gym_gridworld.core import MAX_NUM_ENVS, N_ACTIONS, check_actions, check_batch_bytes, check_int, seed_worlds
 from gym_gridworld.layout import Layout, load_layout
 from gym_gridworld.pacman import check_pacman_options, observation_space_for
 from gym_gridworld.pacman_engine import PacmanBatch, Rules
@@ -92,13 +91,8 @@ class PacmanVectorEnv(VectorEnv):
         self.rules = Rules.checked(lives, frightened_steps, ghost_randomness, rewards)
         self.render_mode = check_render_mode(render_mode, self.metadata)
         self.single_observation_space = observation_space_for(self.obs_type, self.layout)
-        game_bytes = math.prod(self.single_observation_space.shape or ())  # uint8 images or int8 planes
-        if self.num_envs * game_bytes > MAX_BATCH_BYTES:
-            raise ValueError(
-                f"num_envs={self.num_envs} games of {game_bytes} observation bytes exceed the limit of "
-                f"{MAX_BATCH_BYTES} bytes per batch: at most {MAX_BATCH_BYTES // game_bytes} games with this "
-                "layout and obs_type"
-            )
+        # uint8 images or int8 planes: one byte per entry
+        check_batch_bytes(self.num_envs, math.prod(self.single_observation_space.shape or ()), "games")
         self.games = PacmanBatch(self.layout, self.rules, self.num_envs)
         self.single_action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -11,8 +11,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from gym_gridworld.core import N_ACTIONS, check_actions, check_int, seed_worlds
-from gym_gridworld.gridworld import MAX_NUM_ENVS, build_game, render_frame
+from gym_gridworld.core import MAX_NUM_ENVS, N_ACTIONS, check_actions, check_int, seed_worlds
+from gym_gridworld.gridworld import build_game, render_frame
 from gym_gridworld.render import check_render_mode
 
 

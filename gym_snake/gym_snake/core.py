@@ -63,7 +63,7 @@ MAX_IMAGE_PIXELS = 2**24  # pixels of one "rgb" observation or rendered frame (4
 MAX_VIEW_RADIUS = 32  # view_radius of the "view" observation
 MAX_VIEW_TABLE = 2**24  # entries of the "view" lookup table: area x (2r+1)**2, x 4 headings when rotated
 MAX_NUM_ENVS = 2**20  # games in one vector env
-MAX_STEPS_WITHOUT_FOOD = 2**31 - 1  # the step counters are int32 in the compiled engine
+MAX_STEPS_WITHOUT_FOOD = 2**31 - 1  # far beyond any game; the compiled engine takes it as an int64 argument
 MAX_BATCH_CELLS = 2**26  # board cells, and observation bytes, of all the games of a vector env
 
 

@@ -278,7 +278,7 @@ class DQNConfig:
                 )
         if self.n_envs > MAX_N_ENVS:
             raise ValueError(f"n_envs must be at most {MAX_N_ENVS} (env copies stepped one by one), got {self.n_envs}")
-        if not all(isinstance(size, int) and 1 <= size <= MAX_HIDDEN_SIZE for size in self.hidden_sizes):
+        if not all(1 <= size <= MAX_HIDDEN_SIZE for size in self.hidden_sizes):  # ints: converted above
             raise ValueError(f"hidden_sizes must be integers from 1 to {MAX_HIDDEN_SIZE:,}, got {self.hidden_sizes}")
         if not isinstance(self.learning_starts, int) or self.learning_starts < 0:
             raise ValueError(f"learning_starts must be a non-negative integer, got {self.learning_starts!r}")
