@@ -106,6 +106,29 @@ def test_exploration_steps_do_not_depend_on_the_budget() -> None:
     assert agent.model.exploration_rate == pytest.approx(0.1)
 
 
+def test_a_second_train_call_continues_where_the_first_stopped() -> None:
+    """Two calls of 300 steps = one of 600: the step count, learning_starts, the number of updates and
+    epsilon (exploration_steps) go on, as our own agents' do; before, each call restarted them from 0."""
+    settings = {"learning_starts": 200, "train_freq": 4, "exploration_steps": 400, "exploration_final_eps": 0.1}
+    env = make_env("mdp-v0")
+    whole = make_agent("sb3-dqn", env, settings, seed=0).train(env, 600, progress=False)
+    agent = make_agent("sb3-dqn", env, settings, seed=0)
+    seen: list[int] = []
+    agent.train(env, 300, callback=lambda a, steps: seen.append(steps), progress=False)
+    rate_at_300 = agent.model.exploration_rate
+    agent.train(env, 300, callback=lambda a, steps: seen.append(steps), progress=False)
+    assert seen == list(range(1, 601))
+    assert agent.model.num_timesteps == whole.model.num_timesteps == 600
+    # SB3 updates after each rollout of train_freq steps, but not after the one that ends a call at its budget
+    assert whole.model._n_updates == (600 - 200) // 4 - 1 and agent.model._n_updates == (600 - 200) // 4 - 2
+    assert rate_at_300 == pytest.approx(1 - 0.9 * 300 / 400, abs=0.01)  # SB3's epsilon lags a step or two
+    assert agent.model.exploration_rate == whole.model.exploration_rate == pytest.approx(0.1)
+    assert [step for step, _, _ in agent.episode_log] == sorted(step for step, _, _ in agent.episode_log)
+    ppo = make_agent("sb3-ppo", env, {"n_steps": 64, "batch_size": 32}, seed=0)
+    ppo.train(env, 100, progress=False).train(env, 100, progress=False)
+    assert ppo.model.num_timesteps == 200
+
+
 def test_same_seed_same_weights_different_seed_different_weights() -> None:
     def trained(seed: int) -> dict:
         env = make_env("mdp-v0")

@@ -24,6 +24,14 @@ Training budget: `train(env, total_steps)` stops after exactly `total_steps` env
 to a whole vector step): SB3's `learn` alone would finish PPO's last rollout and overshoot by up to
 `n_steps * n_envs` steps, which would give it more experience than the algorithms it is compared to.
 
+Training in several calls: a second `train` call continues, as our own agents' do: the env step count
+(what `callback(agent, env_steps)` and the episode log see), `learning_starts`, the target-network period,
+the replay buffer and DQN's epsilon when given as `exploration_steps` go on from where the last call
+stopped (SB3's `learn(reset_num_timesteps=False)`). Schedules given as fractions of training
+(`lr_schedule="linear"`, `exploration_fraction`, PPO's `clip_range_schedule`) are, as in SB3, fractions of
+all env steps up to the end of the current call. Each call starts new episodes (SB3 marks the replay
+buffer's last transition as an episode end). A loaded agent starts from step 0 (counters are not saved).
+
 Masking: `sb3-maskable-ppo` trains with the env's `action_masks()` (sb3-contrib's protocol, which
 `mdp-v0` implements) and acts with `act(obs, action_mask=info["action_mask"])`;
 `agents.common.evaluation.evaluate` passes the mask to agents whose `uses_action_mask` is true.
@@ -384,7 +392,9 @@ class SB3Agent(Agent):
         vec_env = DummyVecEnv([functools.partial(Monitor, e) for e in envs])
         vec_env.seed(self.seed)  # the first reset seeds sub-env i with seed + i, like gym.make_vec
         self.model.set_env(vec_env, force_reset=True)
-        self._budget_dependent_schedules(int(total_steps))
+        start = self.model.num_timesteps  # > 0 when an earlier call trained this model: continue from there
+        end = start + int(total_steps)
+        self._budget_dependent_schedules(end)
         self.model.set_logger(
             configure(str(log_dir) if log_dir is not None else None, ["tensorboard"] if log_dir else [])
         )
@@ -392,14 +402,15 @@ class SB3Agent(Agent):
             TrainLogger(total_steps, log_dir, progress=progress, desc=f"{self.algo}") as logger,
             DeferredInterrupt() as interrupt,
         ):  # Ctrl-C stops SB3 between two env steps
-            bridge = _CallbackBridge(self, logger, callback, int(total_steps), interrupt)
-            self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=True, progress_bar=False)
+            bridge = _CallbackBridge(self, logger, callback, end, interrupt)
+            self.model.learn(int(total_steps), callback=bridge, reset_num_timesteps=start == 0, progress_bar=False)
         if interrupt.requested:
             raise KeyboardInterrupt  # SB3 stopped cleanly: the policy can be saved and loaded
         return self
 
-    def _budget_dependent_schedules(self, total_steps: int) -> None:
-        """Schedules given in env steps, turned into SB3's fractions of this training run."""
+    def _budget_dependent_schedules(self, end_step: int) -> None:
+        """Schedules given in env steps, turned into SB3's fractions of training up to `end_step` (SB3 measures
+        progress against all env steps to the end of the current `learn` call)."""
 
     def act(self, obs: Any, *, greedy: bool = True, action_mask: Any = None) -> Any:
         action, _ = self.model.predict(obs, deterministic=greedy, **self._predict_kwargs(action_mask))
@@ -468,13 +479,13 @@ class SB3Agent(Agent):
 
 class _CallbackBridge(BaseCallback):
     """Records episodes, drives our progress bar/TensorBoard logger, calls the user's
-    `callback(agent, env_steps)` and stops SB3 at exactly `total_steps` env steps."""
+    `callback(agent, env_steps)` and stops SB3 when its env step count reaches `end_step`."""
 
     def __init__(
-        self, agent: SB3Agent, logger: Any, callback: Callback | None, total_steps: int, interrupt: DeferredInterrupt
+        self, agent: SB3Agent, logger: Any, callback: Callback | None, end_step: int, interrupt: DeferredInterrupt
     ) -> None:
         super().__init__()
-        self.agent, self.train_logger, self.user_callback, self.total_steps = agent, logger, callback, total_steps
+        self.agent, self.train_logger, self.user_callback, self.end_step = agent, logger, callback, end_step
         self.interrupt = interrupt
 
     def _on_step(self) -> bool:
@@ -486,7 +497,7 @@ class _CallbackBridge(BaseCallback):
                 self.agent.episode_log.append((steps, float(episode["r"]), int(episode["l"])))
         self.train_logger.step(self.model.n_envs)
         stop = bool(self.user_callback(self.agent, steps)) if self.user_callback is not None else False
-        return not stop and not self.interrupt.requested and steps < self.total_steps
+        return not stop and not self.interrupt.requested and steps < self.end_step
 
 
 class SB3DQN(SB3Agent):
@@ -502,10 +513,10 @@ class SB3DQN(SB3Agent):
         kwargs["train_freq"] = self.config.train_freq // self.config.n_envs  # SB3 counts vector steps
         return kwargs
 
-    def _budget_dependent_schedules(self, total_steps: int) -> None:
+    def _budget_dependent_schedules(self, end_step: int) -> None:
         config = self.config
-        if config.exploration_steps is not None:
-            fraction = min(1.0, config.exploration_steps / total_steps)
+        if config.exploration_steps is not None:  # epsilon after n env steps depends on n alone, in every call
+            fraction = config.exploration_steps / end_step  # above 1 when the decay outlasts this call
             self.model.exploration_schedule = LinearSchedule(
                 config.exploration_initial_eps, config.exploration_final_eps, fraction
             )
