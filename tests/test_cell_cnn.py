@@ -58,3 +58,44 @@ def test_sb3_dqn_gets_the_same_network_as_ours(env_kwargs, cell) -> None:
     assert ours_shapes == theirs_shapes
     ppo = make_agent("sb3-ppo", env, {"cell_pixels": cell, "net_arch": [64]}, seed=0)
     assert type(ppo.model.policy.features_extractor).__name__ == "SB3CellCNN"
+
+
+def _hwc_to_chw_columns(weight: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
+    channels, height, width = grid
+    return weight.reshape(-1, height, width, channels).permute(0, 3, 1, 2).reshape(weight.shape[0], -1)
+
+
+@pytest.mark.parametrize(
+    ("env_kwargs", "cell"), [({"id": "gridworld-v0"}, 12), ({"id": "snake-v0", "obs_type": "rgb"}, 4)]
+)
+def test_ours_and_sb3s_cell_cnn_compute_the_same_q_values_up_to_the_flatten_order(env_kwargs, cell) -> None:
+    """Our DQN flattens cell by cell ("hwc"), SB3's extractor channel by channel ("chw"): with ours' weights
+    copied into SB3's policy, the first hidden layer's columns reordered, both give the same Q-values."""
+    kwargs = dict(env_kwargs)
+    env = gym.make(kwargs.pop("id"), **kwargs)
+    ours = make_agent("dqn", env, {"cell_pixels": cell, "hidden_sizes": [64], "device": "cpu"}, seed=0)
+    theirs = make_agent("sb3-dqn", env, {"cell_pixels": cell, "net_arch": [64], "device": "cpu"}, seed=1)
+    torso = ours.q_network.encoder[0]
+    assert torso.flatten_order == "hwc" and theirs.model.policy.q_net.features_extractor.torso.flatten_order == "chw"
+    with torch.no_grad():
+        for mine, sb3 in zip(ours.q_network.parameters(), theirs.model.policy.q_net.parameters(), strict=True):
+            sb3.copy_(_hwc_to_chw_columns(mine, torso.grid) if mine.shape[-1] == torso.features else mine)
+        obs = np.stack([env.reset(seed=s)[0] for s in range(4)])
+        q_ours = ours.q_network(torch.as_tensor(obs))
+        q_sb3 = theirs.model.policy.q_net(torch.as_tensor(obs).permute(0, 3, 1, 2).float())  # SB3 scales by 1/255
+    assert q_ours.abs().max() > 0
+    torch.testing.assert_close(q_ours, q_sb3, rtol=1e-5, atol=1e-6)
+    assert [ours.act(o) for o in obs] == [int(a) for a in q_sb3.argmax(dim=1)]
+
+
+def test_the_cell_major_flatten_is_a_free_view_of_channels_last_memory() -> None:
+    torso = CellCNN(3, 40, 40, 4, (16, 32), flatten_order="hwc").to(memory_format=torch.channels_last)
+    images = torch.rand(5, 3, 40, 40).contiguous(memory_format=torch.channels_last)
+    last_map = torso.convolutions[:3](images)  # the last convolution's output, before flattening
+    assert last_map.is_contiguous(memory_format=torch.channels_last)
+    flat = torso.convolutions[3](last_map)
+    assert flat.data_ptr() == last_map.data_ptr()  # no copy
+    # cell (row 2, column 7) holds features [(2 * 10 + 7) * 32, ... + 32): that cell's 32 channels
+    torch.testing.assert_close(flat[:, (2 * 10 + 7) * 32 : (2 * 10 + 8) * 32], last_map[:, :, 2, 7])
+    with pytest.raises(ValueError, match=r"flatten_order must be one of \('chw', 'hwc'\), got 'whc'"):
+        CellCNN(3, 40, 40, 4, flatten_order="whc")

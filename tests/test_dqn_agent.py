@@ -247,6 +247,67 @@ def test_save_load_round_trip_acts_identically(tmp_path: Path) -> None:
     assert payload["replay"] is None and meta["algo"] == "dqn"
 
 
+OLD_CELL_CNN_CHECKPOINT = Path(__file__).parent / "data" / "dqn_cell_cnn_chw.pt"
+
+
+def test_a_cell_cnn_checkpoint_from_before_the_cell_major_flatten_gives_its_q_values_and_resumes(
+    tmp_path: Path,
+) -> None:
+    """tests/data/dqn_cell_cnn_chw.pt was written by commit f34e86e's DQN (its cell CNN flattened channel by
+    channel) with the Q-values it computed then, in the .json next to it; loading converts the weights."""
+    import json
+
+    import gym_snake  # noqa: F401
+
+    reference = json.loads(OLD_CELL_CNN_CHECKPOINT.with_suffix(".json").read_text())
+    env = gym.make("snake-v0", **reference["env_kwargs"])
+    obs = torch.as_tensor(np.stack([env.reset(seed=s)[0] for s in reference["obs_seeds"]]))
+    agent = DQN.load(OLD_CELL_CNN_CHECKPOINT, env)
+    assert agent.q_network.encoder[0].flatten_order == "hwc" and agent.policy_network is not agent.q_network
+    with torch.no_grad():
+        for name, expected in reference["q_values"].items():
+            torch.testing.assert_close(getattr(agent, name)(obs), torch.tensor(expected), rtol=1e-5, atol=1e-6)
+    # the Adam moments of the converted weight moved with its columns: the same update as before
+    _, payload = load_torch(OLD_CELL_CNN_CHECKPOINT)
+    old_moment = payload["optimizer"]["state"][4]["exp_avg"]  # parameter 4: encoder.1.0.weight
+    torso = agent.q_network.encoder[0]
+    new_moment = agent.optimizer.state[agent.q_network.encoder[1][0].weight]["exp_avg"]
+    channels, height, width = torso.grid
+    as_chw = new_moment.reshape(-1, height, width, channels).permute(0, 3, 1, 2).flatten(1)
+    torch.testing.assert_close(as_chw, old_moment)
+    agent.save(tmp_path / "new.pt")  # written in the new order, loaded without conversion
+    assert load_torch(tmp_path / "new.pt")[0]["cell_cnn_flatten"] == "hwc"
+    assert weights_equal(agent, DQN.load(tmp_path / "new.pt", env))
+    agent.train(env, 40, progress=False)  # and training goes on
+    assert torch.isfinite(agent.q_network(obs)).all()
+
+    meta, payload = load_torch(OLD_CELL_CNN_CHECKPOINT)
+    save_torch(tmp_path / "bad.pt", "dqn", dict(meta, cell_cnn_flatten="cwh"), payload)
+    with pytest.raises(CheckpointError, match=r"cell_cnn_flatten must be one of \('chw', 'hwc'\), got 'cwh'"):
+        DQN.load(tmp_path / "bad.pt", env)
+
+
+@pytest.mark.parametrize("hidden_sizes", [[], [6, 5]])
+def test_chw_checkpoints_convert_whichever_layer_reads_the_cell_features(tmp_path: Path, hidden_sizes) -> None:
+    """Without hidden layers the dueling head's two layers read the features; with them, the first one."""
+    import gym_snake  # noqa: F401
+
+    env = gym.make("snake-v0", width=9, height=9, obs_type="rgb", cell_size=4)
+    config = dict(SMALL, cell_pixels=4, cnn_channels=[2, 3], hidden_sizes=hidden_sizes, dueling=True)
+    agent = DQN(env, config, seed=0).train(env, 120, progress=False)
+    agent.save(tmp_path / "hwc.pt")
+    meta, payload = load_torch(tmp_path / "hwc.pt")
+    channels, height, width = agent.q_network.encoder[0].grid
+    readers = ["encoder.1.0.weight"] if hidden_sizes else ["head.weight", "value.weight"]
+    for name in readers:  # written as the code before the cell-major flatten would have
+        weight = payload["q_network"][name]
+        payload["q_network"][name] = weight.reshape(-1, height, width, channels).permute(0, 3, 1, 2).flatten(1)
+    save_torch(tmp_path / "chw.pt", "dqn", dict(meta, cell_cnn_flatten="chw"), payload)
+    obs = torch.as_tensor(np.stack([env.reset(seed=s)[0] for s in range(3)]))
+    with torch.no_grad():
+        torch.testing.assert_close(DQN.load(tmp_path / "chw.pt", env).q_network(obs), agent.q_network(obs))
+
+
 def test_loading_rejects_other_algorithms_envs_and_network_shapes(tmp_path: Path) -> None:
     env = gym.make("CartPole-v1")
     DQN(env, SMALL).save(tmp_path / "dqn.pt")

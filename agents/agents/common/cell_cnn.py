@@ -5,9 +5,24 @@ both compare the same network.
     torso = CellCNN(in_channels=3, height=84, width=84, cell_pixels=12, channels=(16, 32))
     features = torso(images)          # float (N, C, H, W) in [0, 1] -> (N, torso.features)
 
+    >>> import torch
+    >>> torso = CellCNN(3, 40, 40, cell_pixels=4, channels=(16, 32), flatten_order="hwc")
+    >>> images = torch.rand(8, 3, 40, 40).contiguous(memory_format=torch.channels_last)
+    >>> torso(images).shape                              # 32 channels x 10 x 10 cells
+    torch.Size([8, 3200])
+
 Layers: a convolution whose kernel and stride are the cell (`cell_pixels`), so each output position
 reads exactly one cell (an 84x84 gridworld image becomes its 7x7 cells, a 40x40 snake image its
 10x10 cells), then 3x3 convolutions (padding 1) over the cells, ReLU after each, flattened.
+
+Flattening order (`flatten_order`): "chw" (PyTorch's `Flatten`: channel-major, SB3's layout) or "hwc" (cell-major).
+The two are the same network up to a fixed permutation of the next linear layer's input columns (which
+initialises each weight independently, so they also start from the same distribution). Each is a free view
+of one memory layout: "chw" of the default (N, C, H, W) memory, "hwc" of channels-last memory. Our DQN runs
+its convolutions on channels-last memory and so flattens "hwc": with "chw" it paid for a copy of the
+features in every forward pass and a layout change of their gradient in every backward pass (a batch-32
+update on snake-v0's 40x40 images ~6% slower; benchmarks/RESULTS.md). SB3's policies run on the default
+layout, so the SB3 features extractor keeps "chw".
 
 Why: the Nature CNN's 8x8 stride-4 windows straddle cells and spend most of their work on pixels that
 repeat one colour; reading each cell once costs about a tenth of the multiply-adds on these images
@@ -43,19 +58,47 @@ def flattened_relu() -> list[nn.Module]:
     return [nn.Flatten(), nn.ReLU()]
 
 
+class FlattenCellMajor(nn.Module):
+    """(N, C, H, W) -> (N, H * W * C), each cell's channels together: a view of channels-last memory."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+
+FLATTEN_ORDERS = ("chw", "hwc")
+
+
+def cell_features_to_hwc(weight: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
+    """The columns of a linear layer's `weight` that reads "chw"-flattened features, reordered for "hwc"
+    features: the same function of the image (how old checkpoints are converted)."""
+    rows = weight.shape[0]
+    return weight.reshape(rows, channels, height, width).permute(0, 2, 3, 1).reshape(rows, -1).clone()
+
+
 class CellCNN(nn.Module):
     """Cell-reading convolution, then 3x3 convolutions over the cells; see the module docstring."""
 
     def __init__(
-        self, in_channels: int, height: int, width: int, cell_pixels: int, channels: Sequence[int] = (16, 32)
+        self,
+        in_channels: int,
+        height: int,
+        width: int,
+        cell_pixels: int,
+        channels: Sequence[int] = (16, 32),
+        flatten_order: str = "chw",
     ) -> None:
         super().__init__()
         channels = tuple(channels)
         check_cell_shape(height, width, cell_pixels, channels)
+        if flatten_order not in FLATTEN_ORDERS:
+            raise ValueError(f"flatten_order must be one of {FLATTEN_ORDERS}, got {flatten_order!r}")
         layers: list[nn.Module] = [nn.Conv2d(in_channels, channels[0], cell_pixels, stride=cell_pixels)]
         for before, after in zip(channels, channels[1:]):
             layers += [nn.ReLU(), nn.Conv2d(before, after, 3, padding=1)]
-        self.convolutions = nn.Sequential(*layers, *flattened_relu())
+        flatten = flattened_relu() if flatten_order == "chw" else [FlattenCellMajor(), nn.ReLU()]
+        self.convolutions = nn.Sequential(*layers, *flatten)
+        self.flatten_order = flatten_order
+        self.grid = (channels[-1], height // cell_pixels, width // cell_pixels)  # (C, H, W) of the last map
         self.features = channels[-1] * (height // cell_pixels) * (width // cell_pixels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

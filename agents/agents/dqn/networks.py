@@ -29,6 +29,9 @@ kernel and stride reads each cell once, 3x3 convolutions (`cnn_channels`) follow
 takes it whenever `cell_pixels` is set (the per-env hyperparameter files set it for those envs) and
 the Nature CNN otherwise: the cell size is a property of how the env draws, which the observation
 space does not say. On these images it costs about a tenth of the Nature CNN's update time.
+Its features are flattened cell by cell (`flatten_order="hwc"`, a free view of the channels-last
+memory the convolutions run on); checkpoints written before 2026-12-02 flattened channel by channel and
+are converted on load (`DQN.load`), so they compute the same Q-values.
 
 Preprocessing lives inside the network, so the replay buffer keeps the env's compact dtypes:
 uint8 observations are scaled to [0, 1] on the fly, and channels-last images (H, W, C), the layout of
@@ -192,6 +195,19 @@ class QNetwork(nn.Module):
         return self.value(features) + advantages - advantages.mean(dim=1, keepdim=True)
 
 
+def cell_feature_readers(network: QNetwork) -> tuple[CellCNN, list[str]] | None:
+    """For a cell-CNN Q-network, its torso and the names of the weights that read the torso's flattened
+    features (the first hidden layer's, or the head's without hidden layers); None for other networks."""
+    encoder = network.encoder
+    if not (isinstance(encoder, nn.Sequential) and isinstance(encoder[0], CellCNN)):
+        return None
+    hidden = encoder[1]
+    assert isinstance(hidden, nn.Sequential)  # make_q_network's mlp
+    if len(hidden):
+        return encoder[0], ["encoder.1.0.weight"]
+    return encoder[0], ["head.weight"] + (["value.weight"] if network.value is not None else [])
+
+
 def make_q_network(
     observation_space: gym.Space,
     n_actions: int,
@@ -230,7 +246,7 @@ def make_q_network(
             height, width, channels = shape
         if network == "cell-cnn":
             assert cell_pixels is not None  # checked above
-            torso = CellCNN(channels, height, width, cell_pixels, cnn_channels)
+            torso = CellCNN(channels, height, width, cell_pixels, cnn_channels, flatten_order="hwc")  # see CellCNN
             head = mlp(torso.features, hidden_sizes)
             encoder: nn.Module = nn.Sequential(torso, head)
             # Module.to takes memory_format at runtime; torch's overloads of it leave it out
