@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import gymnasium as gym
 import numpy as np
@@ -26,6 +28,21 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path) -> None:
         raise RuntimeError("crash mid-write")
     assert json.loads(target.read_text()) == {"old": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temp file left behind
+
+
+def test_atomic_writes_give_the_permissions_open_would_and_keep_a_replaced_files(tmp_path) -> None:
+    """mkstemp makes 0600 files; results and checkpoints must be readable as any file the user writes."""
+    old_umask = os.umask(0o027)
+    try:
+        checkpoint.atomic_write_json(tmp_path / "new.json", {"a": 1})
+        assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o640
+        private = tmp_path / "private.json"
+        private.write_text("{}")
+        private.chmod(0o600)
+        checkpoint.atomic_write_json(private, {"a": 2})
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600 and json.loads(private.read_text()) == {"a": 2}
+    finally:
+        os.umask(old_umask)
 
 
 def test_npz_checkpoint_round_trip_and_kind_check(tmp_path) -> None:
