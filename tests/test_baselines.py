@@ -186,6 +186,13 @@ def test_random_agent_respects_masks_and_plays_its_budget(tmp_path) -> None:
     assert [step for step, _, _ in agent.episode_log] == list(range(100, 1001, 100))
     agent.save(tmp_path / "random.npz")
     assert load_agent(tmp_path / "random.npz", env).seed == 0
+    seen: list[int] = []  # a second call goes on counting, as a learner's does, and does not reseed
+    agent.train(env, 500, callback=lambda a, step: seen.append(step), progress=False)
+    assert seen == list(range(1001, 1501)) and agent.num_timesteps == 1500
+    assert [step for step, _, _ in agent.episode_log][-5:] == list(range(1100, 1501, 100))
+    planner = make_agent("planner", make_env("gridworld-v0"), seed=0)
+    planner.train(make_env("gridworld-v0"), 30, progress=False).train(make_env("gridworld-v0"), 30, progress=False)
+    assert planner.num_timesteps == 60
 
 
 def test_per_env_settings_come_from_the_files_and_overrides() -> None:

@@ -81,7 +81,11 @@ class Agent(abc.ABC):
         log_dir: str | Path | None = None,
         progress: bool = True,
     ) -> Agent:
-        """Interact with `env` for `total_steps` env steps, learning as it goes; returns self."""
+        """Interact with `env` for `total_steps` env steps, learning as it goes; returns self.
+
+        A second call continues where the last one stopped (step count, schedules in env steps, buffers);
+        `callback(agent, env_steps)` gets the agent's env steps over all calls and stops training when it
+        returns True."""
 
     @abc.abstractmethod
     def act(self, obs: Any, *, greedy: bool = True) -> Any:

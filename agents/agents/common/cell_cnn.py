@@ -20,9 +20,9 @@ The two are the same network up to a fixed permutation of the next linear layer'
 initialises each weight independently, so they also start from the same distribution). Each is a free view
 of one memory layout: "chw" of the default (N, C, H, W) memory, "hwc" of channels-last memory. Our DQN runs
 its convolutions on channels-last memory and so flattens "hwc": with "chw" it paid for a copy of the
-features in every forward pass and a layout change of their gradient in every backward pass (a batch-32
-update on snake-v0's 40x40 images ~6% slower; benchmarks/RESULTS.md). SB3's policies run on the default
-layout, so the SB3 features extractor keeps "chw".
+features in every forward pass and a layout change of their gradient in every backward pass (a few percent
+of a batch-32 update on one core; benchmarks/RESULTS.md, "Eleventh session's runs"). SB3's policies run on
+the default layout, so the SB3 features extractor keeps "chw".
 
 Why: the Nature CNN's 8x8 stride-4 windows straddle cells and spend most of their work on pixels that
 repeat one colour; reading each cell once costs about a tenth of the multiply-adds on these images

@@ -2,9 +2,10 @@
 
     play_steps(agent, env, 10_000, lambda obs, info: agent.act(obs), callback=callback)
 
-The env is reset with the agent's seed first and after every episode; episodes go to
-`agent.episode_log` and the logger; `callback(agent, step)` is called after every step and
-stops the loop by returning True.
+The env is reset with the agent's seed on its first call and without one after every episode; a later call
+continues the agent's step count (`agent.num_timesteps`, as the learners' do). Episodes go to
+`agent.episode_log` and the logger; `callback(agent, step)` is called after every step with the agent's
+step count and stops the loop by returning True.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def play_steps(
     if not isinstance(total_steps, (int, np.integer)) or total_steps <= 0:
         raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}")
     with TrainLogger(total_steps, log_dir, progress=progress, desc=agent.algo) as logger:
-        obs, info = env.reset(seed=agent.seed)
+        start = getattr(agent, "num_timesteps", 0)
+        obs, info = env.reset(seed=agent.seed if start == 0 else None)
         episode_return, length = 0.0, 0
-        for step in range(1, total_steps + 1):
+        for step in range(start + 1, start + int(total_steps) + 1):
             obs, reward, terminated, truncated, info = env.step(policy(obs, info))
+            agent.num_timesteps = step
             episode_return += float(reward)
             length += 1
             logger.step()

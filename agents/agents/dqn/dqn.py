@@ -406,9 +406,9 @@ class DQN(Agent):
 
     ## Version History
     - v0: initial version.
-    - 2026-12-02: the cell CNN flattens its features cell by cell (`CellCNN(flatten_order="hwc")`, ~6%
-      faster updates on snake-v0's images); checkpoints record the order (`cell_cnn_flatten`), and older
-      ones are converted on load (weights and Adam moments), so they give the same Q-values and resume.
+    - 2026-12-02: the cell CNN flattens its features cell by cell (`CellCNN(flatten_order="hwc")`: no copy
+      of the features per forward pass); checkpoints record the order (`cell_cnn_flatten`), and older ones
+      are converted on load (weights and optimizer moments), so they give the same Q-values and resume.
     """
 
     algo = "dqn"
