@@ -2,6 +2,7 @@
 
     python benchmarks/pixels_cost.py                 # 4,000 steps of dqn, sb3-dqn, sb3-ppo on both pixel envs
     python benchmarks/pixels_cost.py --steps 2000 --algos dqn sb3-dqn
+    python benchmarks/pixels_cost.py --envs snake-rgb --algos dqn sb3-dqn --rounds 4   # interleaved, medians
 
 For each (env label, algorithm) of the preset it trains with the preset's settings (hyperparams files)
 for `--steps` env steps on one torch thread and prints the process CPU time per 1,000 steps after
@@ -13,6 +14,7 @@ busy the machine is (the wall time on a quiet core is about the same).
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -42,26 +44,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--algos", nargs="+", default=["dqn", "sb3-dqn", "sb3-ppo", "planner", "random"])
+    parser.add_argument("--envs", nargs="+", default=None, help="env labels of the preset (default: all)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure every algorithm this many times, in turn; report medians"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     plan = build_plan(load_plan_file(preset_path("pixels")))
     total = 0.0
     for spec in plan.envs:
-        costs = {}
-        for job in plan.jobs():
-            if job.env_label != spec.label or job.seed != 0 or job.algo not in args.algos:
-                continue
-            costs[job.algo] = cpu_per_1k_steps(job, args.steps)
-            ratio = f", {costs[job.algo] / costs['dqn']:.2f}x dqn" if "dqn" in costs else ""
-            job_cpu = costs[job.algo] * spec.steps / 1000
+        if args.envs is not None and spec.label not in args.envs:
+            continue
+        jobs = [job for job in plan.jobs() if job.env_label == spec.label and job.seed == 0 and job.algo in args.algos]
+        costs: dict[str, list[float]] = {job.algo: [] for job in jobs}
+        for round_number in range(1, args.rounds + 1):  # in turn, so a drift of the machine's speed hits all alike
+            for job in jobs:
+                costs[job.algo].append(cpu_per_1k_steps(job, args.steps))
+            if args.rounds > 1:
+                measured = ", ".join(f"{algo} {values[-1]:.2f}" for algo, values in costs.items())
+                print(f"{spec.label} round {round_number}: {measured} CPU-s per 1k steps", flush=True)
+        for algo, values in costs.items():
+            cost = statistics.median(values)
+            ratio = ""
+            if "dqn" in costs and algo != "dqn":
+                per_round = ", ".join(f"{a / b:.2f}" for a, b in zip(costs["dqn"], values))
+                ratio = f"; dqn / {algo} {statistics.median(costs['dqn']) / cost:.2f} (rounds: {per_round})"
+            job_cpu = cost * spec.steps / 1000
             total += job_cpu * len(plan.seeds)
             print(
-                f"{spec.label} {job.algo}: {costs[job.algo]:.2f} CPU-s per 1k steps{ratio}; "
+                f"{spec.label} {algo}: {cost:.2f} CPU-s per 1k steps{ratio}; "
                 f"a {spec.steps:,}-step job about {job_cpu:,.0f} CPU-s",
                 flush=True,
             )
     print(
-        f"estimated preset (training only, {len(plan.seeds)} seeds): {total:,.0f} CPU-s = "
+        f"estimated preset (training only, {len(plan.seeds)} seeds, the envs measured): {total:,.0f} CPU-s = "
         f"{total / 3600 / 2:.1f} h on 2 cores"
     )
 
