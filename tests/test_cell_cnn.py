@@ -10,7 +10,7 @@ import torch
 import gym_gridworld  # noqa: F401
 import gym_snake  # noqa: F401
 from agents import make_agent
-from agents.common.cell_cnn import CellCNN
+from agents.common.cell_cnn import CellCNN, reorder_feature_columns
 from agents.dqn.networks import make_q_network
 
 
@@ -60,11 +60,6 @@ def test_sb3_dqn_gets_the_same_network_as_ours(env_kwargs, cell) -> None:
     assert type(ppo.model.policy.features_extractor).__name__ == "SB3CellCNN"
 
 
-def _hwc_to_chw_columns(weight: torch.Tensor, grid: tuple[int, int, int]) -> torch.Tensor:
-    channels, height, width = grid
-    return weight.reshape(-1, height, width, channels).permute(0, 3, 1, 2).reshape(weight.shape[0], -1)
-
-
 @pytest.mark.parametrize(
     ("env_kwargs", "cell"), [({"id": "gridworld-v0"}, 12), ({"id": "snake-v0", "obs_type": "rgb"}, 4)]
 )
@@ -79,7 +74,8 @@ def test_ours_and_sb3s_cell_cnn_compute_the_same_q_values_up_to_the_flatten_orde
     assert torso.flatten_order == "hwc" and theirs.model.policy.q_net.features_extractor.torso.flatten_order == "chw"
     with torch.no_grad():
         for mine, sb3 in zip(ours.q_network.parameters(), theirs.model.policy.q_net.parameters(), strict=True):
-            sb3.copy_(_hwc_to_chw_columns(mine, torso.grid) if mine.shape[-1] == torso.features else mine)
+            is_reader = mine.shape[-1] == torso.features
+            sb3.copy_(reorder_feature_columns(mine, torso.grid, "hwc", "chw") if is_reader else mine)
         obs = np.stack([env.reset(seed=s)[0] for s in range(4)])
         q_ours = ours.q_network(torch.as_tensor(obs))
         q_sb3 = theirs.model.policy.q_net(torch.as_tensor(obs).permute(0, 3, 1, 2).float())  # SB3 scales by 1/255
@@ -99,3 +95,9 @@ def test_the_cell_major_flatten_is_a_free_view_of_channels_last_memory() -> None
     torch.testing.assert_close(flat[:, (2 * 10 + 7) * 32 : (2 * 10 + 8) * 32], last_map[:, :, 2, 7])
     with pytest.raises(ValueError, match=r"flatten_order must be one of \('chw', 'hwc'\), got 'whc'"):
         CellCNN(3, 40, 40, 4, flatten_order="whc")
+    weight = torch.rand(7, torso.features)  # reordering columns: a permutation, undone by the reverse one
+    there = reorder_feature_columns(weight, torso.grid, "chw", "hwc")
+    back = reorder_feature_columns(there, torso.grid, "hwc", "chw")
+    assert not torch.equal(there, weight) and torch.equal(back, weight)
+    with pytest.raises(ValueError, match="flatten orders must be in"):
+        reorder_feature_columns(weight, torso.grid, "chw", "whc")

@@ -12,6 +12,7 @@ import torch
 from dqn_helpers import CounterEnv, LivesEnv, make_stacked
 
 from agents.base import load_agent, make_agent
+from agents.common.cell_cnn import reorder_feature_columns
 from agents.common.checkpoint import CheckpointError, load_torch, save_torch
 from agents.dqn import DQN, DQNConfig, TrainingDivergedError
 
@@ -272,9 +273,7 @@ def test_a_cell_cnn_checkpoint_from_before_the_cell_major_flatten_gives_its_q_va
     old_moment = payload["optimizer"]["state"][4]["exp_avg"]  # parameter 4: encoder.1.0.weight
     torso = agent.q_network.encoder[0]
     new_moment = agent.optimizer.state[agent.q_network.encoder[1][0].weight]["exp_avg"]
-    channels, height, width = torso.grid
-    as_chw = new_moment.reshape(-1, height, width, channels).permute(0, 3, 1, 2).flatten(1)
-    torch.testing.assert_close(as_chw, old_moment)
+    torch.testing.assert_close(reorder_feature_columns(new_moment, torso.grid, "hwc", "chw"), old_moment)
     agent.save(tmp_path / "new.pt")  # written in the new order, loaded without conversion
     assert load_torch(tmp_path / "new.pt")[0]["cell_cnn_flatten"] == "hwc"
     assert weights_equal(agent, DQN.load(tmp_path / "new.pt", env))
@@ -297,11 +296,10 @@ def test_chw_checkpoints_convert_whichever_layer_reads_the_cell_features(tmp_pat
     agent = DQN(env, config, seed=0).train(env, 120, progress=False)
     agent.save(tmp_path / "hwc.pt")
     meta, payload = load_torch(tmp_path / "hwc.pt")
-    channels, height, width = agent.q_network.encoder[0].grid
+    grid = agent.q_network.encoder[0].grid
     readers = ["encoder.1.0.weight"] if hidden_sizes else ["head.weight", "value.weight"]
     for name in readers:  # written as the code before the cell-major flatten would have
-        weight = payload["q_network"][name]
-        payload["q_network"][name] = weight.reshape(-1, height, width, channels).permute(0, 3, 1, 2).flatten(1)
+        payload["q_network"][name] = reorder_feature_columns(payload["q_network"][name], grid, "hwc", "chw")
     save_torch(tmp_path / "chw.pt", "dqn", dict(meta, cell_cnn_flatten="chw"), payload)
     obs = torch.as_tensor(np.stack([env.reset(seed=s)[0] for s in range(3)]))
     with torch.no_grad():

@@ -31,6 +31,7 @@ repeat one colour; reading each cell once costs about a tenth of the multiply-ad
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -68,11 +69,18 @@ class FlattenCellMajor(nn.Module):
 FLATTEN_ORDERS = ("chw", "hwc")
 
 
-def cell_features_to_hwc(weight: torch.Tensor, channels: int, height: int, width: int) -> torch.Tensor:
-    """The columns of a linear layer's `weight` that reads "chw"-flattened features, reordered for "hwc"
-    features: the same function of the image (how old checkpoints are converted)."""
-    rows = weight.shape[0]
-    return weight.reshape(rows, channels, height, width).permute(0, 2, 3, 1).reshape(rows, -1).clone()
+def reorder_feature_columns(weight: torch.Tensor, grid: tuple[int, int, int], source: str, target: str) -> torch.Tensor:
+    """The columns of a linear layer's `weight` that reads features flattened in the `source` order,
+    reordered for the `target` order: the same function of the image (`grid` = CellCNN.grid, the (C, H, W) of
+    the last map). How old DQN checkpoints are converted, and how weights move between ours and SB3's."""
+    if source not in FLATTEN_ORDERS or target not in FLATTEN_ORDERS:
+        raise ValueError(f"flatten orders must be in {FLATTEN_ORDERS}, got {source!r} and {target!r}")
+    rows, (channels, height, width) = weight.shape[0], grid
+    if source == target:
+        return weight.clone()
+    if source == "chw":
+        return weight.reshape(rows, channels, height, width).permute(0, 2, 3, 1).reshape(rows, -1).clone()
+    return weight.reshape(rows, height, width, channels).permute(0, 3, 1, 2).reshape(rows, -1).clone()
 
 
 class CellCNN(nn.Module):
@@ -99,7 +107,7 @@ class CellCNN(nn.Module):
         self.convolutions = nn.Sequential(*layers, *flatten)
         self.flatten_order = flatten_order
         self.grid = (channels[-1], height // cell_pixels, width // cell_pixels)  # (C, H, W) of the last map
-        self.features = channels[-1] * (height // cell_pixels) * (width // cell_pixels)
+        self.features = math.prod(self.grid)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.convolutions(x)

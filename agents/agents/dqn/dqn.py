@@ -73,7 +73,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agents.base import Agent, Callback
-from agents.common.cell_cnn import FLATTEN_ORDERS, cell_features_to_hwc
+from agents.common.cell_cnn import FLATTEN_ORDERS, reorder_feature_columns
 from agents.common.checkpoint import CheckpointError, check_finite_tensors, load_torch, save_torch
 from agents.common.command_line import MAX_STEPS, UserError
 from agents.common.envs import MAX_N_ENVS
@@ -83,6 +83,7 @@ from agents.common.schedules import parse_schedule
 from agents.common.spaces import SpacesOnlyEnv, space_from_dict, space_to_dict, spaces_of
 from agents.dqn.collect import Collector, EpisodeState, is_vector_env
 from agents.dqn.networks import (
+    CELL_CNN_FLATTEN,
     NETWORK_KINDS,
     cell_feature_readers,
     check_observation_space,
@@ -92,7 +93,6 @@ from agents.dqn.networks import (
 from agents.dqn.replay import Batch, PrioritizedReplayBuffer, ReplayBuffer
 
 OPTIMIZERS = ("adam", "rmsprop")
-CELL_CNN_FLATTEN = "hwc"  # how make_q_network's cell CNN flattens (agents.common.cell_cnn); saved in checkpoints
 LOSSES = ("huber", "mse")
 DEVICES = ("auto", "cpu", "cuda")
 AUTOCASTS = ("none", "bf16")
@@ -846,23 +846,22 @@ class DQN(Agent):
                 f"{path}: cell_cnn_flatten must be one of {FLATTEN_ORDERS}, got {flatten_order!r:.100}"
             )
         if flatten_order != CELL_CNN_FLATTEN:
-            agent._reorder_cell_features(payload)
+            agent._reorder_cell_features(payload, flatten_order)
         agent._load_payload(Path(path), payload)
         return agent, meta
 
-    def _reorder_cell_features(self, payload: dict[str, Any]) -> None:
+    def _reorder_cell_features(self, payload: dict[str, Any], saved_order: str) -> None:
         """Converts the weights (and their optimizer moments) that read a cell CNN's features from a checkpoint
-        that flattened them channel by channel ("chw") to this network's cell-by-cell order: the same
+        that flattened them in `saved_order` (before 2026-12-02: "chw") to this network's order: the same
         Q-values. Entries of unexpected types or shapes are left for `_load_payload` to refuse."""
         readers = cell_feature_readers(self.q_network)
         if readers is None:
             return
         torso, names = readers
-        channels, height, width = torso.grid
 
         def convert(tensor: Any) -> Any:
             if isinstance(tensor, torch.Tensor) and tensor.ndim == 2 and tensor.shape[1] == torso.features:
-                return cell_features_to_hwc(tensor, channels, height, width)
+                return reorder_feature_columns(tensor, torso.grid, saved_order, CELL_CNN_FLATTEN)
             return tensor
 
         for network in ("q_network", "target_network", "policy_network"):

@@ -58,6 +58,7 @@ from torch import nn
 from agents.common.cell_cnn import CellCNN, flattened_relu
 
 NETWORK_KINDS = ("auto", "mlp", "nature-cnn", "small-cnn", "cell-cnn")
+CELL_CNN_FLATTEN = "hwc"  # the cell CNN's flatten order here: a free view of the channels-last memory (CellCNN)
 IMAGE_NETWORKS = ("nature-cnn", "small-cnn", "cell-cnn")
 NATURE_CNN_MIN_SIDE = 36  # the three Nature convolutions need at least 36x36 pixels
 
@@ -246,7 +247,7 @@ def make_q_network(
             height, width, channels = shape
         if network == "cell-cnn":
             assert cell_pixels is not None  # checked above
-            torso = CellCNN(channels, height, width, cell_pixels, cnn_channels, flatten_order="hwc")  # see CellCNN
+            torso = CellCNN(channels, height, width, cell_pixels, cnn_channels, flatten_order=CELL_CNN_FLATTEN)
             head = mlp(torso.features, hidden_sizes)
             encoder: nn.Module = nn.Sequential(torso, head)
             # Module.to takes memory_format at runtime; torch's overloads of it leave it out
