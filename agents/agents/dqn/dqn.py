@@ -90,6 +90,7 @@ from agents.dqn.networks import (
     make_q_network,
     space_description,
 )
+from agents.dqn.numpy_acting import NumpyCellQNetwork
 from agents.dqn.replay import Batch, PrioritizedReplayBuffer, ReplayBuffer
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -461,6 +462,7 @@ class DQN(Agent):
         self._loss_sum = torch.zeros((), device=self.device)
         self._q_sum = torch.zeros((), device=self.device)
         self._updates_since_log = 0
+        self._numpy_forward: dict[nn.Module, NumpyCellQNetwork | None] = {}  # per network, built on first use
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         cfg = self.config
@@ -497,6 +499,12 @@ class DQN(Agent):
     # ------------------------------------------------------------------ acting
     def _greedy_actions(self, obs: np.ndarray, network: nn.Module) -> np.ndarray:
         """argmax_a Q(obs, a) of `network` for a batch of observations (0-based actions)."""
+        if len(obs) == 1 and self.config.autocast != "bf16":
+            if network not in self._numpy_forward:
+                self._numpy_forward[network] = NumpyCellQNetwork.for_network(network)
+            numpy_forward = self._numpy_forward[network]
+            if numpy_forward is not None:  # one image through a cell CNN: numpy_acting.py says why
+                return numpy_forward(obs).argmax(axis=1)
         with torch.inference_mode(), self._autocast():  # ~20 us less per call than no_grad on one core
             q_values = network(torch.as_tensor(obs, device=self.device))
         return q_values.argmax(dim=1).cpu().numpy()
