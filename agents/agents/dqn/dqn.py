@@ -47,10 +47,12 @@ docstring).
 
 ## Speed
 One training phase samples all its minibatches from the buffer in one numpy call and converts them to
-tensors once; acting runs the network only when at least one env exploits. While `train` runs, torch
-uses one CPU thread for MLPs (`num_threads`; more threads only add overhead at this size, and cost
-40x on a busy 2-core machine) and flushes denormal floats to zero (Adam's decaying moments otherwise
-make CPU math 10-100x slower); both process-wide settings are restored when `train` returns.
+tensors once; acting runs the network only when at least one env exploits, and on one image through a
+cell CNN it runs in numpy (`numpy_acting.py`: a batch-1 torch pass costs ~3x as much, nearly all
+overhead). While `train` runs, torch uses one CPU thread for MLPs (`num_threads`; more threads only add
+overhead at this size, and cost 40x on a busy 2-core machine) and flushes denormal floats to zero (Adam's
+decaying moments otherwise make CPU math 10-100x slower); both process-wide settings are restored when
+`train` returns.
 """
 
 from __future__ import annotations

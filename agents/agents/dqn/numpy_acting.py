@@ -14,15 +14,15 @@
 Why: a training step acts on one observation, and a batch-1 pass of the torch network costs far more than
 its arithmetic (~0.1 M multiply-adds for snake-v0's 40x40 images). Each torch operator pays the dispatcher,
 and between two acting steps the env and the gradient step evict that code from the caches: in the training
-loop the acting pass took 600-800 us per step on this project's 2-core CPU, about a sixth of a learning step.
-The same arithmetic as a dozen numpy calls takes about half of that (benchmarks/RESULTS.md, "Twelfth
-session's runs"). Batches keep the torch network: there the arithmetic dominates, and numpy's OpenBLAS
-would start threads on a second core.
+loop the torch pass took a median 610-670 us per step on this project's 2-core AMD CPU (snake-rgb, about a
+sixth of a learning step) and this one 220 us (benchmarks/RESULTS.md, "Twelfth session's runs"). Batches
+keep the torch network: there the arithmetic dominates, and numpy's OpenBLAS would start threads on a
+second core.
 
 The computation, with the image's cells as rows, each layer one gather and one matrix product:
-- the cell convolution (kernel = stride = cell): the pixels of each cell, gathered in the kernel's
-  (channel, row, column) order by an index built once for the observation's layout, times the kernel,
-  scaled by 1/255 (what `ObservationToInput` does to the pixels first);
+- the cell convolution (kernel = stride = cell): the pixels of each cell, gathered by an index built once
+  for the observation's layout in the order of the kernel's memory (so the kernel is a view), times the
+  kernel, scaled by 1/255 (what `ObservationToInput` does to the pixels first);
 - each 3x3 convolution (padding 1): the map with a border of zeros, each cell's 3x3 neighbourhood gathered
   the same way (im2col), times the kernel;
 - the features flattened cell by cell (the network's `flatten_order="hwc"`), then the MLP and the head
