@@ -31,11 +31,16 @@ from agents.compare.job import make_training_env
 from agents.compare.plan import build_plan, load_plan_file, preset_path
 
 
+def new_agent(job):
+    """(agent, env) of `job` with the preset's settings, seed 0."""
+    env = make_training_env(job, int(job.hyperparameters.get("n_envs", 1)))
+    return make_agent(job.algo, env, job.hyperparameters, seed=0), env
+
+
 def cpu_per_1k_steps(job, steps: int) -> float:
     settings = job.hyperparameters
     n_envs = int(settings.get("n_envs", 1))
-    env = make_training_env(job, n_envs)
-    agent = make_agent(job.algo, env, settings, seed=0)
+    agent, env = new_agent(job)
     warmup = int(settings.get("learning_starts", 0)) + (1024 if n_envs > 1 else 0)
     marks = {}
 
@@ -49,9 +54,7 @@ def cpu_per_1k_steps(job, steps: int) -> float:
 
 def trained_agent(job, steps: int):
     """(agent, env) of `job`, trained `steps` env steps (unmeasured)."""
-    settings = job.hyperparameters
-    env = make_training_env(job, int(settings.get("n_envs", 1)))
-    agent = make_agent(job.algo, env, settings, seed=0)
+    agent, env = new_agent(job)
     agent.train(env, steps, progress=False)
     return agent, env
 

@@ -54,14 +54,21 @@ ONE_THREAD_MULTIPLY_ADDS = 500_000
 class NumpyCellQNetwork:
     """Q-values of `network` (a cell-CNN `QNetwork` on CPU, float32) for a batch of uint8 observations."""
 
-    def __init__(self, network: QNetwork, torso: CellCNN, hidden: list[nn.Linear], layout: str) -> None:
-        convolutions = [m for m in torso.convolutions if isinstance(m, nn.Conv2d)]
-        heads = [network.head] + ([network.value] if network.value is not None else [])
-        layers: list[nn.Conv2d | nn.Linear] = [*convolutions, *hidden, *heads]
-        self.layers = [(layer.weight, layer.bias) for layer in layers if layer.bias is not None]
-        if len(self.layers) != len(layers):
-            raise ValueError("NumpyCellQNetwork needs a bias in every layer, as make_q_network builds them")
-        self.n_convolutions, self.n_hidden, self.dueling = len(convolutions), len(hidden), network.value is not None
+    def __init__(
+        self,
+        torso: CellCNN,
+        convolutions: list[nn.Conv2d],
+        hidden: list[nn.Linear],
+        heads: list[nn.Linear],
+        layout: str,
+    ) -> None:
+        """Use `for_network`, which checks that the network fits (every layer with a bias, 3x3 convolutions)."""
+        self.layers: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for layer in [*convolutions, *hidden, *heads]:
+            weight, bias = layer.weight, layer.bias
+            assert isinstance(weight, torch.Tensor) and isinstance(bias, torch.Tensor)  # for_network checked it
+            self.layers.append((weight, bias))
+        self.n_convolutions, self.n_hidden, self.dueling = len(convolutions), len(hidden), len(heads) == 2
         self.parameters = [tensor for pair in self.layers for tensor in pair]
         in_channels, self.cell = convolutions[0].in_channels, int(convolutions[0].kernel_size[0])
         _, self.rows, self.cols = torso.grid
@@ -77,7 +84,8 @@ class NumpyCellQNetwork:
     @classmethod
     def for_network(cls, network: nn.Module) -> NumpyCellQNetwork | None:
         """The numpy forward pass of `network`, or None when it does not apply: not a cell-CNN `QNetwork`
-        flattened cell by cell, not float32 on the CPU, or a product too large for one BLAS thread."""
+        flattened cell by cell, not float32 on the CPU, a layer without a bias, or a product too large for one
+        BLAS thread."""
         if not isinstance(network, QNetwork) or not isinstance(network.preprocess, ObservationToInput):
             return None
         encoder, preprocess = network.encoder, network.preprocess
@@ -89,14 +97,17 @@ class NumpyCellQNetwork:
         if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in network.parameters()):
             return None
         convolutions = [m for m in torso.convolutions if isinstance(m, nn.Conv2d)]
+        heads = [network.head] + ([network.value] if network.value is not None else [])
         if any(conv.kernel_size != (3, 3) or conv.padding != (1, 1) for conv in convolutions[1:]):
+            return None
+        if any(layer.bias is None for layer in [*convolutions, *hidden, *heads]):
             return None
         _, rows, cols = torso.grid
         products = [rows * cols * conv.weight[0].numel() * conv.out_channels for conv in convolutions]
         products += [layer.in_features * layer.out_features for layer in hidden]
         if max(products) > ONE_THREAD_MULTIPLY_ADDS:
             return None
-        return cls(network, torso, hidden, str(preprocess.image))
+        return cls(torso, convolutions, hidden, heads, str(preprocess.image))
 
     def _take_views(self) -> None:
         """(matrix, bias) numpy views of every layer, and for each convolution the gather index that matches
