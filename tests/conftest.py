@@ -24,3 +24,11 @@ except ImportError:  # hypothesis not installed: the tests that need it skip the
     pass
 else:
     load_profile()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Run the slow tests first. pytest-xdist hands tests out in collection order, so a long test
+    collected late (the CartPole learning run takes ~4 minutes) would keep one worker busy while the
+    other sits idle at the end; longest-first keeps both cores working until the suite is done.
+    The sort is stable, so every worker collects the same order (xdist requires it)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
