@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -58,3 +59,14 @@ def test_debug_shows_the_traceback_of_a_user_error(capsys, monkeypatch) -> None:
         main(["solve", "--env", "Snek-v0"])
     result = run("--debug", "solve", "--env", "Snek-v0")
     assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_demo_records_the_command_that_was_typed(tmp_path) -> None:
+    """The report's `command:` line is there to be run again: for demo it is demo's own command line, not the
+    `compare --preset quick` it runs (`demo --preset ...` is refused)."""
+    flags = ["--envs", "mdp-v0", "--algos", "random", "--seeds", "1", "--steps", "200", "--eval-every", "100"]
+    flags += ["--eval-episodes", "1", "--workers", "1", "--no-progress", "--out", str(tmp_path / "run")]
+    assert main(["demo", *flags]) == 0
+    typed = ["python", "-m", "agents", "demo", *flags]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["command"] == typed
+    assert f"- command: `{' '.join(typed)}`" in (tmp_path / "run" / "report.md").read_text()

@@ -493,7 +493,9 @@ def _check_writable(out: Path) -> None:
         raise UserError(f"cannot write to output folder {out}: {existing} is not a writable folder")
 
 
-def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> int:
+def run_compare(argv: Sequence[str], prog: str = "python -m agents compare", typed: Sequence[str] | None = None) -> int:
+    """`compare`; `typed` is the command line as the user typed it (recorded in run.json and the report so that
+    it can be run again; demo's differs from the argv it passes here), by default `prog` with `argv`."""
     from agents.common.yaml_files import read_yaml
     from agents.compare import plan as planning
     from agents.compare.job import check_plan
@@ -572,9 +574,8 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare") -> 
         return 0
     out = args.out or default_run_dir(plan.name)
     _check_writable(out)
-    _, code = run_comparison(
-        plan, jobs, out, command=["python", "-m", "agents", prog.split()[-1], *argv], **run_options
-    )
+    command = list(typed) if typed is not None else [*prog.split(), *argv]
+    _, code = run_comparison(plan, jobs, out, command=command, **run_options)
     return code
 
 
@@ -582,7 +583,8 @@ def run_demo(argv: Sequence[str]) -> int:
     """The README's main job: the quick comparison (`compare --preset quick`; takes compare's flags)."""
     if "--preset" in argv or "--config" in argv:
         raise UserError("demo runs the quick preset; use `python -m agents compare` for other presets or configs")
-    return run_compare(["--preset", "quick", *argv], prog="python -m agents demo")
+    typed = ["python", "-m", "agents", "demo", *argv]
+    return run_compare(["--preset", "quick", *argv], prog="python -m agents demo", typed=typed)
 
 
 COMMANDS = {
