@@ -63,10 +63,12 @@ def test_debug_shows_the_traceback_of_a_user_error(capsys, monkeypatch) -> None:
 
 def test_demo_records_the_command_that_was_typed(tmp_path) -> None:
     """The report's `command:` line is there to be run again: for demo it is demo's own command line, not the
-    `compare --preset quick` it runs (`demo --preset ...` is refused)."""
+    `compare --preset quick` it runs (`demo --preset ...` is refused); and demo takes compare's --resume."""
     flags = ["--envs", "mdp-v0", "--algos", "random", "--seeds", "1", "--steps", "200", "--eval-every", "100"]
     flags += ["--eval-episodes", "1", "--workers", "1", "--no-progress", "--out", str(tmp_path / "run")]
     assert main(["demo", *flags]) == 0
     typed = ["python", "-m", "agents", "demo", *flags]
     assert json.loads((tmp_path / "run" / "run.json").read_text())["command"] == typed
     assert f"- command: `{' '.join(typed)}`" in (tmp_path / "run" / "report.md").read_text()
+    # the preset is demo's default, not a flag: demo --resume is compare --resume (it was "drop --preset")
+    assert main(["demo", "--resume", str(tmp_path / "run"), "--no-progress"]) == 0

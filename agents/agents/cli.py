@@ -493,9 +493,9 @@ def _check_writable(out: Path) -> None:
         raise UserError(f"cannot write to output folder {out}: {existing} is not a writable folder")
 
 
-def run_compare(argv: Sequence[str], prog: str = "python -m agents compare", typed: Sequence[str] | None = None) -> int:
-    """`compare`; `typed` is the command line as the user typed it (recorded in run.json and the report so that
-    it can be run again; demo's differs from the argv it passes here), by default `prog` with `argv`."""
+def run_compare(argv: Sequence[str], prog: str = "python -m agents compare", default_preset: str | None = None) -> int:
+    """`compare` with the flags `argv`; a new run without --preset or --config runs `default_preset` (demo's
+    quick). The command recorded in run.json and the report, to be run again, is the one typed: `prog` `argv`."""
     from agents.common.yaml_files import read_yaml
     from agents.compare import plan as planning
     from agents.compare.job import check_plan
@@ -547,11 +547,9 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare", typ
         return resume_comparison(args.resume, **run_options)
     if args.out is not None:
         _check_writable(args.out)
-    raw = (
-        planning.load_plan_file(planning.preset_path(args.preset) if args.preset else args.config)
-        if (args.preset or args.config)
-        else {}
-    )
+    preset = args.preset or (None if args.config else default_preset)
+    source = planning.preset_path(preset) if preset else args.config
+    raw = planning.load_plan_file(source) if source else {}
     plan = planning.build_plan(
         raw,
         envs=args.envs,
@@ -574,8 +572,7 @@ def run_compare(argv: Sequence[str], prog: str = "python -m agents compare", typ
         return 0
     out = args.out or default_run_dir(plan.name)
     _check_writable(out)
-    command = list(typed) if typed is not None else [*prog.split(), *argv]
-    _, code = run_comparison(plan, jobs, out, command=command, **run_options)
+    _, code = run_comparison(plan, jobs, out, command=[*prog.split(), *argv], **run_options)
     return code
 
 
@@ -583,8 +580,7 @@ def run_demo(argv: Sequence[str]) -> int:
     """The README's main job: the quick comparison (`compare --preset quick`; takes compare's flags)."""
     if "--preset" in argv or "--config" in argv:
         raise UserError("demo runs the quick preset; use `python -m agents compare` for other presets or configs")
-    typed = ["python", "-m", "agents", "demo", *argv]
-    return run_compare(["--preset", "quick", *argv], prog="python -m agents demo", typed=typed)
+    return run_compare(argv, prog="python -m agents demo", default_preset="quick")
 
 
 COMMANDS = {
