@@ -72,3 +72,48 @@ def test_demo_records_the_command_that_was_typed(tmp_path) -> None:
     assert f"- command: `{' '.join(typed)}`" in (tmp_path / "run" / "report.md").read_text()
     # the preset is demo's default, not a flag: demo --resume is compare --resume (it was "drop --preset")
     assert main(["demo", "--resume", str(tmp_path / "run"), "--no-progress"]) == 0
+
+
+def test_train_tuned_takes_a_preset_env_and_its_settings(tmp_path, capsys) -> None:
+    """`train ALGO --tuned LABEL` trains as compare does on the presets' env LABEL: env id, env_kwargs, the
+    algorithm's per-env hyperparameters and observation wrappers; flags given on the command line win."""
+    from agents.hyperparams import per_env_settings
+
+    assert (
+        main(
+            ["train", "tabular-q", "--tuned", "CartPole-v1", "--steps", "300", "--eval-episodes", "1"]
+            + ["--no-progress", "--out", str(tmp_path / "table")]
+        )
+        == 0
+    )
+    config = json.loads((tmp_path / "table" / "config.json").read_text())
+    entry = per_env_settings("tabular-q", "CartPole-v1")
+    assert (config["env"], config["env_kwargs"], config["tuned"]) == ("CartPole-v1", {}, "CartPole-v1")
+    assert config["wrap"] == [["discretize", {"bins": 10}]] and entry.wrappers  # the entry's wrapper, by name
+    assert all(config["hyperparameters"][key] == value for key, value in entry.hyperparameters.items())
+    assert "as in --preset full (300 steps; its schedules are written for 100,000 steps)" in capsys.readouterr().out
+
+    argv = ["train", "dqn", "--tuned", "snake-v0", "--steps", "300", "--learning-starts", "100"]
+    assert main([*argv, "--eval-episodes", "1", "--no-progress", "--out", str(tmp_path / "dqn")]) == 0
+    config = json.loads((tmp_path / "dqn" / "config.json").read_text())
+    assert config["env_kwargs"] == {"obs_type": "features"}  # the full preset's snake-v0
+    assert (
+        config["hyperparameters"]["learning_rate"]
+        == per_env_settings("dqn", "snake-v0").hyperparameters["learning_rate"]
+    )
+    assert config["hyperparameters"]["learning_starts"] == 100  # a flag wins over the default
+    assert per_env_settings("dqn", "snake-v0").hyperparameters["learning_rate"] != "0.001"
+    argv = ["train", "dqn", "--tuned", "snake-v0", "--steps", "200", "--learning-rate", "0.001"]
+    assert main([*argv, "--eval-episodes", "1", "--no-progress", "--out", str(tmp_path / "flag")]) == 0
+    config = json.loads((tmp_path / "flag" / "config.json").read_text())
+    assert config["hyperparameters"]["learning_rate"] == "0.001"  # and over the entry
+
+
+def test_train_tuned_refuses_an_unknown_label_or_another_env(capsys) -> None:
+    assert main(["train", "dqn", "--tuned", "snake", "--steps", "10"]) == 2
+    error = capsys.readouterr().err
+    assert "no env 'snake' in the presets; their envs: CartPole-v1, FrozenLake-v1, gridworld-rgb" in error
+    assert main(["train", "dqn", "--tuned", "snake-rgb", "--env", "CartPole-v1", "--steps", "10"]) == 2
+    assert "--tuned snake-rgb trains on snake-v0 (--preset pixels); drop --env CartPole-v1" in capsys.readouterr().err
+    assert main(["train", "dqn", "--env", "CartPole-v1"]) == 2
+    assert "train needs --env and --steps, or --tuned LABEL" in capsys.readouterr().err

@@ -90,9 +90,9 @@ def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
     return name, _json_arg(kwargs) if kwargs else {}
 
 
-def _add_env_args(parser: argparse.ArgumentParser) -> None:
+def _add_env_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument(
-        "--env", required=True, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id"
+        "--env", required=required, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id"
     )
     parser.add_argument(
         "--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make"
@@ -126,9 +126,20 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
         prog=f"python -m agents train {algo}",
         description=(agent_class.__doc__ or "").strip().split("\n")[0],
     )
-    _add_env_args(parser)
+    _add_env_args(parser, required=False)  # --tuned can name the env instead
+    parser.add_argument(
+        "--tuned",
+        metavar="LABEL",
+        help="train as `compare` does on the env LABEL of its presets (e.g. CartPole-v1, snake-v0, snake-rgb): "
+        "its env id, env_kwargs and budget, and this algorithm's settings for it from agents/hyperparams/"
+        f"{algo}.yml (hyperparameters, observation wrappers); flags given here win",
+    )
     parser.add_argument("--seed", type=seed_int, default=0, help="seed of the agent and the training env (default: 0)")
-    parser.add_argument("--steps", type=train_steps, required=True, help=f"env steps to train for (1 to {MAX_STEPS:,})")
+    parser.add_argument(
+        "--steps",
+        type=train_steps,
+        help=f"env steps to train for (1 to {MAX_STEPS:,}; with --tuned, the preset's budget by default)",
+    )
     parser.add_argument(
         "--eval-episodes",
         type=positive_int,
@@ -187,10 +198,33 @@ def _flags_given(args: argparse.Namespace, names: Sequence[str]) -> list[str]:
     return ["--" + name.replace("_", "-") for name in names if getattr(args, name) is not None]
 
 
+def _tuned_settings(algo: str, args: argparse.Namespace) -> dict[str, Any]:
+    """For `train --tuned LABEL`: fill --env, --env-kwargs (the given keys win), --steps and --wrap (unless given)
+    from the preset's env LABEL and return the hyperparameters of `algo` for it (agents/hyperparams)."""
+    from agents.compare.plan import preset_env
+    from agents.hyperparams import per_env_settings
+
+    preset, spec = preset_env(args.tuned)
+    if args.env is not None and args.env != spec.id:
+        raise UserError(f"--tuned {args.tuned} trains on {spec.id} (--preset {preset}); drop --env {args.env}")
+    args.env, args.env_kwargs = spec.id, {**spec.env_kwargs, **args.env_kwargs}
+    args.steps = spec.steps if args.steps is None else args.steps
+    settings = per_env_settings(algo, spec.id, label=spec.label)
+    if settings.wrappers and not args.wrap:
+        names = {target: name for name, target in OBSERVATION_WRAPPERS.items()}
+        args.wrap = [(names[target], kwargs) for target, kwargs in settings.wrappers]
+    budget = "" if args.steps == spec.steps else f"; its schedules are written for {spec.steps:,} steps"
+    print(f"{algo} on {args.tuned} as in --preset {preset} ({args.steps:,} steps{budget}): {settings.source}")
+    return settings.hyperparameters
+
+
 def run_train(algo: str, argv: Sequence[str]) -> int:
     args = _train_parser(algo).parse_args(argv)
+    tuned = _tuned_settings(algo, args) if args.tuned else {}
+    if args.env is None or args.steps is None:
+        raise UserError("train needs --env and --steps, or --tuned LABEL (which gives both)")
     agent_class = base.get_agent_class(algo)
-    config = base.make_config(agent_class, config_overrides(args, agent_class.Config))
+    config = base.make_config(agent_class, {**tuned, **config_overrides(args, agent_class.Config)})
     env = _training_env(args, getattr(config, "n_envs", 1))  # n_envs: copies in a SyncVectorEnv (DQN, SB3)
     try:
         agent = base.make_agent(algo, env, config, seed=args.seed)
@@ -204,6 +238,7 @@ def run_train(algo: str, argv: Sequence[str]) -> int:
             "env": args.env,
             "env_kwargs": args.env_kwargs,
             "wrap": [[n, k] for n, k in args.wrap],
+            "tuned": args.tuned,
             "seed": args.seed,
             "steps": args.steps,
             "hyperparameters": agent.hyperparameters(),

@@ -142,6 +142,19 @@ def preset_path(name: str) -> Path:
     return PRESETS_DIR / f"{name}.yml"
 
 
+def preset_env(label: str) -> tuple[str, EnvSpec]:
+    """(preset name, env spec) of the env `label` in the presets, the first of full, pixels, quick that has it
+    (full's budgets are the ones its tuned hyperparameters were chosen for); a ValueError lists the labels."""
+    labels: list[str] = []
+    for name in ("full", "pixels", "quick"):
+        raw = load_plan_file(preset_path(name))
+        table = raw.get("envs") or {}
+        if label in table:
+            return name, build_plan(raw, envs=[label]).envs[0]
+        labels += [known for known in table if known not in labels]
+    raise ValueError(f"no env {label!r} in the presets; their envs: {', '.join(sorted(labels))}")
+
+
 def load_plan_file(path: str | Path) -> dict[str, Any]:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
