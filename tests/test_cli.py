@@ -117,3 +117,43 @@ def test_train_tuned_refuses_an_unknown_label_or_another_env(capsys) -> None:
     assert "--tuned snake-rgb trains on snake-v0 (--preset pixels); drop --env CartPole-v1" in capsys.readouterr().err
     assert main(["train", "dqn", "--env", "CartPole-v1"]) == 2
     assert "train needs --env and --steps, or --tuned LABEL" in capsys.readouterr().err
+
+
+def test_evaluate_and_resume_take_the_env_of_the_run(tmp_path, capsys) -> None:
+    """Without --env, evaluate and resume read the run's env, env_kwargs and wrappers from the config.json beside
+    the checkpoint (train's, or a comparison job's); without a readable one they ask for --env."""
+    run = tmp_path / "table"
+    assert (
+        main(
+            ["train", "tabular-q", "--tuned", "CartPole-v1", "--steps", "300", "--eval-episodes", "1"]
+            + ["--no-progress", "--out", str(run)]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    explicit = ["--env", "CartPole-v1", "--wrap", 'discretize:{"bins": 10}', "--episodes", "3"]
+    assert main(["evaluate", str(run / "agent.npz"), *explicit]) == 0
+    expected = capsys.readouterr().out
+    assert main(["evaluate", str(run / "agent.npz"), "--episodes", "3"]) == 0  # the Discretize wrapper included
+    assert capsys.readouterr().out == expected
+    job = tmp_path / "job"  # a comparison job's folder names its wrappers by class
+    job.mkdir()
+    (job / "agent.npz").write_bytes((run / "agent.npz").read_bytes())
+    wrappers = [["agents.tabular.discretize:Discretize", {"bins": 10}]]
+    (job / "config.json").write_text(json.dumps({"env_id": "CartPole-v1", "env_kwargs": {}, "wrappers": wrappers}))
+    assert main(["evaluate", str(job / "agent.npz"), "--episodes", "3"]) == 0
+    assert capsys.readouterr().out == expected
+
+    (job / "config.json").write_text(json.dumps({"env": "CartPole-v1"}))
+    assert main(["evaluate", str(job / "agent.npz")]) == 2
+    error = capsys.readouterr().err
+    assert "error: give --env: " in error and "(KeyError: 'env_kwargs')" in error
+    (job / "config.json").unlink()
+    assert main(["evaluate", str(job / "agent.npz")]) == 2
+    assert "does not say which env the run trained on (it cannot be read)" in capsys.readouterr().err
+
+    run = tmp_path / "dqn"
+    flags = ["--steps", "300", "--learning-starts", "100", "--eval-episodes", "1", "--no-progress"]
+    assert main(["train", "dqn", "--tuned", "snake-v0", *flags, "--out", str(run)]) == 0
+    assert main(["resume", str(run / "checkpoint.pt"), "--eval-episodes", "1", "--no-progress"]) == 0
+    assert "finished training dqn on snake-v0" in capsys.readouterr().out

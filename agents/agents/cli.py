@@ -90,9 +90,13 @@ def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
     return name, _json_arg(kwargs) if kwargs else {}
 
 
-def _add_env_args(parser: argparse.ArgumentParser, required: bool = True) -> None:
+def _add_env_args(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    """--env (required unless a `default` is described), --env-kwargs and --wrap."""
     parser.add_argument(
-        "--env", required=required, help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id"
+        "--env",
+        required=default is None,
+        help=f"env id: one of the suite's ({', '.join(SUITE_ENV_IDS)}) or any Gymnasium id"
+        + (f" (default: {default})" if default else ""),
     )
     parser.add_argument(
         "--env-kwargs", type=_json_arg, default={}, help="JSON object of keyword arguments for gym.make"
@@ -126,7 +130,7 @@ def _train_parser(algo: str) -> argparse.ArgumentParser:
         prog=f"python -m agents train {algo}",
         description=(agent_class.__doc__ or "").strip().split("\n")[0],
     )
-    _add_env_args(parser, required=False)  # --tuned can name the env instead
+    _add_env_args(parser, default="--tuned's")
     parser.add_argument(
         "--tuned",
         metavar="LABEL",
@@ -324,6 +328,36 @@ def _finish_run(agent: base.Agent, args: argparse.Namespace, run_dir: Path, seco
     print(f"saved {checkpoint}; TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}")
 
 
+RUN_ENV = "the run's, with its env_kwargs and wrappers, from the config.json beside the checkpoint"
+
+
+def _env_of_run(args: argparse.Namespace) -> None:
+    """evaluate and resume without --env: the env of the run the checkpoint belongs to, from the config.json beside
+    it (`train`'s or a comparison job's): its env id, env_kwargs (given --env-kwargs keys win) and observation
+    wrappers (unless --wrap is given)."""
+    if args.env is not None:
+        return
+    path = args.checkpoint.parent / "config.json"
+    names = {target: name for name, target in OBSERVATION_WRAPPERS.items()}
+    try:
+        recorded = json.loads(path.read_text())
+        env, env_kwargs = recorded.get("env", recorded.get("env_id")), recorded["env_kwargs"]
+        if "wrap" in recorded:  # train's: [[name, kwargs], ...]
+            wraps = [(str(name), kwargs) for name, kwargs in recorded["wrap"]]
+        else:  # a comparison job's: [["module:Class", kwargs], ...]
+            wraps = [(names.get(target, target), kwargs) for target, kwargs in recorded["wrappers"]]
+        if not isinstance(env, str) or not isinstance(env_kwargs, dict):
+            raise ValueError("env must be an id and env_kwargs a mapping")
+        unknown = [name for name, kwargs in wraps if name not in OBSERVATION_WRAPPERS or not isinstance(kwargs, dict)]
+        if unknown:
+            raise ValueError(f"unknown observation wrapper(s) {unknown}; known: {', '.join(OBSERVATION_WRAPPERS)}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        detail = f"{type(error).__name__}: {error}" if not isinstance(error, OSError) else "it cannot be read"
+        raise UserError(f"give --env: {path} does not say which env the run trained on ({detail})") from error
+    args.env, args.env_kwargs = env, {**env_kwargs, **args.env_kwargs}
+    args.wrap = args.wrap or wraps
+
+
 def _check_same_env(config_path: Path, args: argparse.Namespace) -> None:
     """A UserError if the run's config.json (when there is one) names another env or other env_kwargs than
     the flags: a resumed run continues on the env it started on."""
@@ -347,7 +381,7 @@ def run_resume(argv: Sequence[str]) -> int:
     parser.add_argument(
         "checkpoint", type=Path, help="the run's checkpoint.pt (written periodically, on Ctrl-C and at the end)"
     )
-    _add_env_args(parser)
+    _add_env_args(parser, default=RUN_ENV)
     parser.add_argument(
         "--eval-episodes",
         type=positive_int,
@@ -356,13 +390,13 @@ def run_resume(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
+    _env_of_run(args)
     meta = read_metadata(args.checkpoint)
     agent_class = base.get_agent_class(meta["algo"])
     if not _supports_checkpoints(agent_class):
         raise UserError(
             f"{agent_class.algo} runs cannot be resumed (only dqn runs can; see README, 'Interrupting and "
-            f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint} "
-            "--env ...` or train again"
+            f"resuming'); evaluate the saved agent with `python -m agents evaluate {args.checkpoint}` or train again"
         )
     _check_same_env(args.checkpoint.parent / "config.json", args)
     n_envs = meta.get("n_envs", 1)  # the run trained on a SyncVectorEnv of this many copies (config n_envs)
@@ -387,7 +421,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
         prog="python -m agents evaluate", description="Evaluate a saved agent's greedy policy."
     )
     parser.add_argument("checkpoint", type=Path, help="a file written by `train` (.npz or .pt)")
-    _add_env_args(parser)
+    _add_env_args(parser, default=RUN_ENV)
     parser.add_argument("--episodes", type=positive_int, default=20, help="evaluation episodes (default: 20)")
     parser.add_argument(
         "--seed", type=seed_int, default=0, help="episode i starts from reset(seed=seed + i) (default: 0)"
@@ -408,6 +442,7 @@ def run_evaluate(argv: Sequence[str]) -> int:
         help=f"the video stops after this many frames (default: {MAX_FRAMES})",
     )
     args = parser.parse_args(argv)
+    _env_of_run(args)
     if args.video is not None:
         check_video_path(args.video)  # a bad suffix fails before anything is loaded or played
         if args.video_episodes > args.episodes:
