@@ -81,6 +81,7 @@ OBSERVATION_WRAPPERS = {
     "tile-coding": "agents.tabular.tiles:TileCoding",
     "as-multi-discrete": "agents.tabular.discretize:AsMultiDiscrete",
 }
+WRAPPER_NAMES = {target: name for name, target in OBSERVATION_WRAPPERS.items()}  # "module:Class" -> its --wrap name
 
 
 def _wrapper_arg(text: str) -> tuple[str, dict[str, Any]]:
@@ -215,8 +216,7 @@ def _tuned_settings(algo: str, args: argparse.Namespace) -> dict[str, Any]:
     args.steps = spec.steps if args.steps is None else args.steps
     settings = per_env_settings(algo, spec.id, label=spec.label)
     if settings.wrappers and not args.wrap:
-        names = {target: name for name, target in OBSERVATION_WRAPPERS.items()}
-        args.wrap = [(names[target], kwargs) for target, kwargs in settings.wrappers]
+        args.wrap = [(WRAPPER_NAMES[target], kwargs) for target, kwargs in settings.wrappers]
     budget = "" if args.steps == spec.steps else f"; its schedules are written for {spec.steps:,} steps"
     print(f"{algo} on {args.tuned} as in --preset {preset} ({args.steps:,} steps{budget}): {settings.source}")
     return settings.hyperparameters
@@ -338,14 +338,13 @@ def _env_of_run(args: argparse.Namespace) -> None:
     if args.env is not None:
         return
     path = args.checkpoint.parent / "config.json"
-    names = {target: name for name, target in OBSERVATION_WRAPPERS.items()}
     try:
         recorded = json.loads(path.read_text())
         env, env_kwargs = recorded.get("env", recorded.get("env_id")), recorded["env_kwargs"]
         if "wrap" in recorded:  # train's: [[name, kwargs], ...]
             wraps = [(str(name), kwargs) for name, kwargs in recorded["wrap"]]
         else:  # a comparison job's: [["module:Class", kwargs], ...]
-            wraps = [(names.get(target, target), kwargs) for target, kwargs in recorded["wrappers"]]
+            wraps = [(WRAPPER_NAMES.get(target, target), kwargs) for target, kwargs in recorded["wrappers"]]
         if not isinstance(env, str) or not isinstance(env_kwargs, dict):
             raise ValueError("env must be an id and env_kwargs a mapping")
         unknown = [name for name, kwargs in wraps if name not in OBSERVATION_WRAPPERS or not isinstance(kwargs, dict)]
